@@ -1,0 +1,44 @@
+"""Top-level routes: dashboard, admin, API v1, schema/docs, health, metrics."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.generic import TemplateView
+from django_prometheus import exports
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from core import views as core_views
+
+api_v1 = [
+    path("auth/", include("accounts.urls")),
+    path("", include("markets.urls")),
+    path("", include("news.urls")),
+    path("", include("forecasts.urls")),
+    path("", include("alerts.urls")),
+    path("", include("mlserving.urls")),
+    path("stream/", include("streaming.urls")),
+]
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="dashboard/index.html"), name="dashboard"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("health", core_views.HealthView.as_view(), name="health"),
+    path("health/quick", core_views.HealthQuickView.as_view(), name="health-quick"),
+    path("health/live", core_views.HealthLiveView.as_view(), name="health-live"),
+    path("health/ready", core_views.HealthReadyView.as_view(), name="health-ready"),
+    path("health/db", core_views.HealthDbView.as_view(), name="health-db"),
+    path("health/cache", core_views.HealthCacheView.as_view(), name="health-cache"),
+    path("health/detailed", core_views.HealthDetailedView.as_view(), name="health-detailed"),
+    path("metrics", exports.ExportToDjangoView, name="prometheus-metrics"),
+    # Anything else under /api/ is a 404 in the envelope, whatever DEBUG says.
+    re_path(r"^api/", core_views.api_not_found),
+]
+
+handler400 = "core.views.handler400"
+handler403 = "core.views.handler403"
+handler404 = "core.views.handler404"
+handler500 = "core.views.handler500"

@@ -1,0 +1,9 @@
+"""WSGI entry point: gunicorn serves the REST API and pages (faster than ASGI for plain HTTP)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+application = get_wsgi_application()

@@ -1,0 +1,62 @@
+"""Test-wide fixtures. pytest-socket (see pyproject addopts) blocks every non-loopback host."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+SAMPLE_DATA = Path(os.environ.get("CRYPTOCAST_SAMPLE_DATA") or settings.CRYPTOCAST_SAMPLE_DATA or "")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings):  # type: ignore[no-untyped-def]
+    """Every test starts with an empty cache, whichever backend is configured."""
+    from django.core.cache import cache
+
+    try:
+        cache.clear()
+    except Exception:  # a test that simulates a dead Redis must still be able to start
+        pass
+    yield
+
+
+@pytest.fixture
+def sample_data() -> Path:
+    """The recorded real data in ../shared/data (read through CRYPTOCAST_SAMPLE_DATA)."""
+    if not SAMPLE_DATA or not SAMPLE_DATA.is_dir():
+        pytest.skip("CRYPTOCAST_SAMPLE_DATA is not set to a directory")
+    return SAMPLE_DATA
+
+
+@pytest.fixture
+def api_client():  # type: ignore[no-untyped-def]
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def user(django_user_model):  # type: ignore[no-untyped-def]
+    return django_user_model.objects.create_user(email="alice@example.com", password="correct-horse-battery-9")
+
+
+@pytest.fixture
+def staff_user(django_user_model):  # type: ignore[no-untyped-def]
+    return django_user_model.objects.create_user(
+        email="staff@example.com", password="correct-horse-battery-9", is_staff=True
+    )
+
+
+@pytest.fixture
+def auth_client(api_client, user):  # type: ignore[no-untyped-def]
+    api_client.force_authenticate(user=user)
+    return api_client
+
+
+@pytest.fixture
+def staff_client(api_client, staff_user):  # type: ignore[no-untyped-def]
+    api_client.force_authenticate(user=staff_user)
+    return api_client

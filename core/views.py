@@ -1,0 +1,125 @@
+"""Operations endpoints (``/health*``) and the error handlers outside DRF."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import health
+from .errors import envelope
+
+
+class _OpsView(APIView):
+    """Probes skip auth and throttling: a load balancer must always get an answer."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes: list = []
+
+    def finalize_response(self, request, response, *args, **kwargs):  # type: ignore[override]
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+_basic = inline_serializer(
+    "HealthBasic",
+    {
+        "status": serializers.CharField(),
+        "service": serializers.CharField(),
+        "version": serializers.CharField(),
+        "timestamp": serializers.DateTimeField(),
+    },
+)
+_free_form = inline_serializer("HealthComponents", {"status": serializers.CharField()})
+
+
+class HealthView(_OpsView):
+    @extend_schema(tags=["ops"], responses=_basic, summary="Basic liveness with version")
+    def get(self, request: Request) -> Response:
+        return Response(health.basic())
+
+
+class HealthQuickView(_OpsView):
+    @extend_schema(tags=["ops"], responses=_basic, summary="Cheapest possible probe")
+    def get(self, request: Request) -> Response:
+        return Response({"status": "ok"})
+
+
+class HealthLiveView(_OpsView):
+    @extend_schema(tags=["ops"], responses=_free_form, summary="200 while the process runs")
+    def get(self, request: Request) -> Response:
+        return Response({"status": "alive"})
+
+
+class HealthDbView(_OpsView):
+    @extend_schema(tags=["ops"], responses=_free_form, summary="Database connectivity and latency")
+    def get(self, request: Request) -> Response:
+        result = health.check_database()
+        return Response(result, status=200 if result["connected"] else 503)
+
+
+class HealthCacheView(_OpsView):
+    @extend_schema(tags=["ops"], responses=_free_form, summary="Cache connectivity and latency")
+    def get(self, request: Request) -> Response:
+        result = health.check_cache()
+        return Response(result, status=200 if result.get("connected") else 503)
+
+
+class HealthReadyView(_OpsView):
+    @extend_schema(
+        tags=["ops"],
+        responses=_free_form,
+        summary="503 when the database is unreachable; cache outage only degrades",
+    )
+    def get(self, request: Request) -> Response:
+        ready, body = health.readiness()
+        return Response(body, status=200 if ready else 503)
+
+
+class HealthDetailedView(_OpsView):
+    @extend_schema(tags=["ops"], responses=_free_form, summary="Every component, with latencies")
+    def get(self, request: Request) -> Response:
+        healthy, body = health.detailed()
+        return Response(body, status=200 if healthy else 503)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    path = request.path
+    return (
+        path.startswith(("/api/", "/health", "/metrics"))
+        or "application/json" in request.headers.get("Accept", "")
+    )
+
+
+def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    return envelope(status_code=404, code="not_found", detail=f"No API endpoint at {request.path}.")
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_json(request):
+        return api_not_found(request)
+    return render(request, "errors/404.html", status=404)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        return envelope(status_code=500, code="error", detail="Server Error (500)")
+    return render(request, "errors/500.html", status=500)
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_json(request):
+        return envelope(status_code=403, code="permission_denied", detail="Forbidden.")
+    return render(request, "errors/403.html", status=403)
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_json(request):
+        return envelope(status_code=400, code="bad_request", detail="Bad request.")
+    return render(request, "errors/400.html", status=400)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MlservingConfig(AppConfig):
+    name = "mlserving"
+    verbose_name = "Model serving"

@@ -1,0 +1,3 @@
+"""API routes of `mlserving`, mounted under `/api/v1/` by `config.urls`."""
+
+urlpatterns: list = []

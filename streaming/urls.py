@@ -1,0 +1,3 @@
+"""HTTP routes of `streaming` (SSE), mounted under `/api/v1/stream/`."""
+
+urlpatterns: list = []
