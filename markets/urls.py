@@ -1,3 +1,12 @@
-"""API routes of `markets`, mounted under `/api/v1/` by `config.urls`."""
+"""API routes of `markets`, mounted under `/api/v1/` by `config.urls`.
 
-urlpatterns: list = []
+`urls_data` serves stored data (assets, candles, coverage, ETL jobs); `urls_live` serves
+cache-first prices and provider operations (rate limits, data-source health).
+"""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("markets.urls_data")),
+    path("", include("markets.urls_live")),
+]

@@ -1,0 +1,3 @@
+"""Routes: see markets/urls.py."""
+
+urlpatterns: list = []
