@@ -393,3 +393,15 @@ if SENTRY_DSN:  # integrations switch on from the environment only
         send_default_pii=False,
         release=VERSION,
     )
+
+# --- markets data (A1: stored data, ingestion, schedule) --------------------------------
+# A quote is served with stale=true when its provider time is older than this.
+MARKETS_QUOTE_STALE_SECONDS = env.int("MARKETS_QUOTE_STALE_SECONDS", default=300)
+# Quote history older than this is deleted by the daily cleanup (latest quotes are kept).
+MARKETS_QUOTE_HISTORY_DAYS = env.int("MARKETS_QUOTE_HISTORY_DAYS", default=30)
+# Rows per INSERT ... ON CONFLICT statement in the candle upsert (all in one transaction).
+MARKETS_UPSERT_BATCH_SIZE = env.int("MARKETS_UPSERT_BATCH_SIZE", default=2000)
+# Longest CSV accepted by import_ohlcv / the upload endpoint (rows per file).
+MARKETS_IMPORT_MAX_ROWS = env.int("MARKETS_IMPORT_MAX_ROWS", default=500_000)
+# core.locks: "auto" = Redis SET NX PX when REDIS_URL is set, else a database row.
+CORE_LOCK_BACKEND = env.str("CORE_LOCK_BACKEND", default="auto")

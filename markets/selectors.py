@@ -1,0 +1,337 @@
+"""Reads of `markets` (other apps import these, never the models' internals)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .models import Asset, Candle, Interval, JobRun, Quote
+
+INTERVAL_SECONDS: dict[str, int] = {"1m": 60, "5m": 300, "1h": 3600, "4h": 14400, "1d": 86400}
+OHLCV_COLUMNS = ["open", "high", "low", "close", "volume"]
+
+
+class AssetNotFound(LookupError):
+    """No asset matches; raised instead of guessing."""
+
+
+# --- assets -----------------------------------------------------------------------------
+
+
+def asset_get(id_or_symbol: str) -> Asset:
+    """Resolve a canonical id (``bitcoin``) or a symbol (``BTC``) to one Asset.
+
+    Order: canonical id, then an explicit provider mapping (CoinGecko id, Binance pair), then the
+    symbol — and when several assets share a symbol, the best (lowest) market-cap rank wins; an
+    ambiguous symbol without any ranked candidate raises instead of silently picking one.
+    """
+    key = (id_or_symbol or "").strip()
+    if not key:
+        raise AssetNotFound("empty asset id")
+    qs = Asset.objects.select_related("latest_quote")
+    found = qs.filter(pk=key.lower()).first()
+    if found is not None:
+        return found
+    found = qs.filter(Q(coingecko_id=key.lower()) | Q(binance_symbol=key.upper())).first()
+    if found is not None:
+        return found
+    candidates = list(qs.filter(symbol__iexact=key).order_by("rank", "id")[:10])
+    if not candidates:
+        raise AssetNotFound(f"no asset {key!r}")
+    if len(candidates) == 1:
+        return candidates[0]
+    ranked = [a for a in candidates if a.rank is not None]
+    if not ranked:
+        names = ", ".join(a.id for a in candidates)
+        raise AssetNotFound(f"symbol {key!r} is ambiguous ({names}); use the asset id")
+    return ranked[0]
+
+
+def asset_by_symbol_map(symbols: Iterable[str]) -> dict[str, Asset]:
+    """{SYMBOL: Asset} for the given symbols, resolved like ``asset_get`` (rank wins)."""
+    wanted = {s.upper() for s in symbols}
+    out: dict[str, Asset] = {}
+    for asset in Asset.objects.filter(symbol__in=wanted).order_by("symbol", "rank", "id"):
+        sym = asset.symbol.upper()
+        current = out.get(sym)
+        if current is None or (current.rank is None and asset.rank is not None):
+            out[sym] = asset
+    return out
+
+
+def asset_list(*, active_only: bool = True) -> QuerySet[Asset]:
+    """Assets with their latest quote in one query (the listing's base queryset)."""
+    qs = Asset.objects.select_related("latest_quote")
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return qs
+
+
+# --- quotes -----------------------------------------------------------------------------
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=settings.MARKETS_QUOTE_STALE_SECONDS)
+
+
+def quote_is_stale(quote: Quote | None, *, now: datetime | None = None) -> bool:
+    """A quote is stale when its provider time is older than ``MARKETS_QUOTE_STALE_SECONDS``."""
+    if quote is None:
+        return True
+    now = now or timezone.now()
+    return (now - quote.as_of) > stale_after()
+
+
+def latest_quotes(*, ids: Sequence[str] | None = None, top: int | None = None) -> list[Quote]:
+    """The newest quote of each asset (optionally restricted to ids, or the top N by rank)."""
+    qs = Quote.objects.select_related("asset").filter(latest_for__isnull=False)
+    if ids is not None:
+        qs = qs.filter(asset_id__in=list(ids))
+    qs = qs.order_by("asset__rank", "asset_id")
+    if top is not None:
+        qs = qs[:top]
+    return list(qs)
+
+
+def quote_history(*, asset: Asset, since: datetime | None = None) -> QuerySet[Quote]:
+    qs = Quote.objects.filter(asset=asset)
+    if since is not None:
+        qs = qs.filter(as_of__gte=since)
+    return qs.order_by("-as_of")
+
+
+def top_movers(*, category: str, window: str = "24h", limit: int = 10) -> list[Asset]:
+    """Assets ranked by gainers/losers (over ``window``), volume or market cap."""
+    field_by_window = {"1h": "change_1h", "24h": "change_24h", "7d": "change_7d"}
+    change = field_by_window[window]
+    ordering = {
+        "gainers": f"-latest_quote__{change}",
+        "losers": f"latest_quote__{change}",
+        "volume": "-latest_quote__volume_24h",
+        "market-cap": "-latest_quote__market_cap",
+    }[category]
+    value_field = ordering.lstrip("-")
+    return list(
+        asset_list()
+        .filter(**{f"{value_field}__isnull": False})
+        .order_by(ordering, "rank", "id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class GlobalMarket:
+    total_market_cap: float
+    total_volume_24h: float
+    assets: int
+    dominance: dict[str, float] = field(default_factory=dict)
+    market_cap_change_24h: float | None = None
+    as_of: datetime | None = None
+    fetched_at: datetime | None = None
+    sources: tuple[str, ...] = ()
+
+
+def global_market_from_db() -> GlobalMarket:
+    """Aggregate of the stored latest quotes (used when no provider answers /global)."""
+    quotes = latest_quotes()
+    caps = [(q.asset.symbol, q.market_cap) for q in quotes if q.market_cap]
+    total_cap = float(sum(c for _, c in caps))
+    total_vol = float(sum(q.volume_24h or 0.0 for q in quotes))
+    dominance = {}
+    if total_cap > 0:
+        for sym, cap in sorted(caps, key=lambda x: -x[1])[:10]:
+            dominance[sym.lower()] = round(100.0 * cap / total_cap, 4)
+    prev_cap = 0.0
+    for q in quotes:
+        if q.market_cap and q.change_24h is not None and q.change_24h > -100:
+            prev_cap += q.market_cap / (1 + q.change_24h / 100.0)
+    change = (100.0 * (total_cap / prev_cap - 1)) if prev_cap > 0 else None
+    return GlobalMarket(
+        total_market_cap=total_cap,
+        total_volume_24h=total_vol,
+        assets=len(quotes),
+        dominance=dominance,
+        market_cap_change_24h=change,
+        as_of=min((q.as_of for q in quotes), default=None),
+        fetched_at=max((q.fetched_at for q in quotes), default=None),
+        sources=tuple(sorted({q.source for q in quotes})),
+    )
+
+
+# --- candles ----------------------------------------------------------------------------
+
+
+def candles(
+    *,
+    asset: Asset,
+    interval: str = Interval.D1,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> QuerySet[Candle]:
+    """Candles of one asset/interval in ``[start, end]`` (inclusive), ascending open_time."""
+    qs = Candle.objects.filter(asset=asset, interval=interval)
+    if start is not None:
+        qs = qs.filter(open_time__gte=start)
+    if end is not None:
+        qs = qs.filter(open_time__lte=end)
+    return qs.order_by("open_time")
+
+
+def candle_frame(
+    *,
+    asset: Asset | str,
+    interval: str = Interval.D1,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> pd.DataFrame:
+    """OHLCV as a DataFrame indexed by ``open_time`` (tz-aware UTC), float64 columns
+    ``open, high, low, close, volume``. Empty frame (same columns) when there is nothing."""
+    if not isinstance(asset, Asset):
+        asset = asset_get(asset)
+    rows = list(
+        candles(asset=asset, interval=interval, start=start, end=end).values_list(
+            "open_time", *OHLCV_COLUMNS
+        )
+    )
+    if not rows:
+        empty = pd.DataFrame(columns=OHLCV_COLUMNS, dtype="float64")
+        empty.index = pd.DatetimeIndex([], tz="UTC", name="open_time")
+        return empty
+    frame = pd.DataFrame.from_records(rows, columns=["open_time", *OHLCV_COLUMNS])
+    frame["open_time"] = pd.to_datetime(frame["open_time"], utc=True)
+    frame = frame.set_index("open_time").astype("float64")
+    return frame
+
+
+def sparkline_map(*, asset_ids: Sequence[str], days: int = 7) -> dict[str, list[float]]:
+    """{asset_id: closes of the last ``days`` daily candles} in ONE query (for the listing)."""
+    if not asset_ids:
+        return {}
+    latest = timezone.now() - timedelta(days=days)
+    out: dict[str, list[float]] = {a: [] for a in asset_ids}
+    qs = (
+        Candle.objects.filter(asset_id__in=list(asset_ids), interval=Interval.D1, open_time__gte=latest)
+        .order_by("asset_id", "open_time")
+        .values_list("asset_id", "close")
+    )
+    for asset_id, close in qs:
+        out[asset_id].append(close)
+    return out
+
+
+@dataclass(frozen=True)
+class Gap:
+    start: datetime  # first missing open_time
+    end: datetime  # last missing open_time
+    missing: int
+
+
+@dataclass(frozen=True)
+class Coverage:
+    asset_id: str
+    interval: str
+    first: datetime | None
+    last: datetime | None
+    expected: int
+    present: int
+    missing: int
+    coverage_pct: float
+    gaps: tuple[Gap, ...] = ()
+    gaps_truncated: bool = False
+
+
+def candle_coverage(*, asset: Asset, interval: str = Interval.D1, max_gaps: int = 1000) -> Coverage:
+    """Expected vs present candles between the first and last stored one, and the gap list.
+
+    Gaps are reported, never filled. One query streaming only ``open_time`` values.
+    """
+    step = INTERVAL_SECONDS[interval]
+    times = candles(asset=asset, interval=interval).values_list("open_time", flat=True)
+    first = last = prev = None
+    present = 0
+    gaps: list[Gap] = []
+    truncated = False
+    for t in times.iterator(chunk_size=5000):
+        present += 1
+        if first is None:
+            first = t
+        if prev is not None:
+            delta = int((t - prev).total_seconds())
+            if delta > step:
+                missing = delta // step - 1
+                if missing > 0:
+                    if len(gaps) < max_gaps:
+                        gaps.append(
+                            Gap(
+                                start=prev + timedelta(seconds=step),
+                                end=t - timedelta(seconds=step),
+                                missing=missing,
+                            )
+                        )
+                    else:
+                        truncated = True
+        prev = t
+    last = prev
+    expected = 0 if first is None else int((last - first).total_seconds()) // step + 1
+    missing_total = max(expected - present, 0)
+    pct = round(100.0 * present / expected, 4) if expected else 0.0
+    return Coverage(
+        asset_id=asset.pk,
+        interval=interval,
+        first=first,
+        last=last,
+        expected=expected,
+        present=present,
+        missing=missing_total,
+        coverage_pct=pct,
+        gaps=tuple(gaps),
+        gaps_truncated=truncated,
+    )
+
+
+def latest_candle_time(*, asset: Asset, interval: str) -> datetime | None:
+    return (
+        Candle.objects.filter(asset=asset, interval=interval)
+        .order_by("-open_time")
+        .values_list("open_time", flat=True)
+        .first()
+    )
+
+
+# --- jobs -------------------------------------------------------------------------------
+
+
+def job_runs(*, job: str | None = None, limit: int = 20) -> list[JobRun]:
+    qs = JobRun.objects.all()
+    if job:
+        qs = qs.filter(job=job)
+    return list(qs.order_by("-started_at")[:limit])
+
+
+def last_runs_by_job(jobs: Iterable[str]) -> dict[str, JobRun]:
+    """The most recent JobRun of each job name (one indexed query per job; jobs are few)."""
+    out: dict[str, JobRun] = {}
+    for name in jobs:
+        run = JobRun.objects.filter(job=name).order_by("-started_at").first()
+        if run is not None:
+            out[name] = run
+    return out
+
+
+def utc(dt: datetime) -> datetime:
+    """Aware UTC datetime (naive input is taken as UTC)."""
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
