@@ -15,7 +15,6 @@ from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
-
 # Apps above core add their own probes here from AppConfig.ready() (core never imports them).
 _EXTRA_PROBES: dict[str, Callable[[], dict[str, Any]]] = {}
 
@@ -93,7 +92,11 @@ def check_celery_broker() -> dict[str, Any]:
             conn.ensure_connection(max_retries=1, timeout=1)
     except Exception as exc:
         return {"connected": False, "latency_ms": _ms(started), "error": exc.__class__.__name__}
-    return {"connected": True, "latency_ms": _ms(started), "transport": app.conf.broker_url.split(":")[0]}
+    return {
+        "connected": True,
+        "latency_ms": _ms(started),
+        "transport": app.conf.broker_url.split(":")[0],
+    }
 
 
 def readiness() -> tuple[bool, dict[str, Any]]:
@@ -119,7 +122,9 @@ def detailed() -> tuple[bool, dict[str, Any]]:
         except Exception as exc:
             components[name] = {"ok": False, "error": exc.__class__.__name__}
     healthy = db["connected"]
-    status = "ok" if healthy and cache_state.get("connected") and broker["connected"] else (
-        "degraded" if healthy else "down"
+    status = (
+        "ok"
+        if healthy and cache_state.get("connected") and broker["connected"]
+        else ("degraded" if healthy else "down")
     )
     return healthy, {**basic(), "status": status, "components": components}

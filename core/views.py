@@ -91,10 +91,9 @@ class HealthDetailedView(_OpsView):
 
 def _wants_json(request: HttpRequest) -> bool:
     path = request.path
-    return (
-        path.startswith(("/api/", "/health", "/metrics"))
-        or "application/json" in request.headers.get("Accept", "")
-    )
+    return path.startswith(
+        ("/api/", "/health", "/metrics")
+    ) or "application/json" in request.headers.get("Accept", "")
 
 
 def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:

@@ -1,0 +1,83 @@
+# cryptocast — two commands set up everything: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+# uv from PATH, else bootstrapped into .tools/ with pip (nothing else to install by hand).
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: help setup deps migrate run web worker beat test test-smoke lint fmt typecheck bench clean
+
+help:
+	@echo "make run    - set up (venv, locked deps, migrate, sample data) and start web + worker + beat"
+	@echo "make test   - set up, then run the whole test suite"
+	@echo "make lint   - ruff, import-linter (layers), migrations check"
+	@echo "make fmt    - ruff format + fix"
+	@echo "make bench  - run the benchmarks in bench/ (prints ratios)"
+	@echo "make migrate / worker / beat / web - individual pieces"
+
+.tools/bin/uv:
+	@echo ">> uv not found: installing it into .tools/ with pip"
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python 3.11
+	@touch $@
+
+deps: $(VENV)/.synced
+
+migrate: deps
+	$(MANAGE) migrate --noinput
+
+# Everything both `run` and `test` need: dependencies, schema, schedule, demo data.
+setup: deps migrate
+	$(MANAGE) setup_schedule
+	$(MANAGE) load_sample_data --if-empty
+
+run: setup
+	@echo ""
+	@echo ">> cryptocast is starting on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/docs, admin: /admin/)"
+	@echo ">> create an admin with: $(MANAGE) createsuperuser"
+	@echo ""
+	WEB_HOST=$(HOST) WEB_PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
+
+web: setup
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+worker: deps
+	$(VENV)/bin/celery -A config worker -l info --pool threads --concurrency 2
+
+beat: deps
+	$(VENV)/bin/celery -A config beat -l info -S django_celery_beat.schedulers:DatabaseScheduler
+
+test: setup
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-smoke: deps
+	$(VENV)/bin/pytest -m smoke $(PYTEST_ARGS)
+
+lint: deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(MANAGE) makemigrations --check --dry-run
+
+fmt: deps
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: deps
+	$(VENV)/bin/mypy
+
+bench: deps
+	@for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache .mypy_cache
