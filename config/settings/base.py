@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django_guid.integrations import CeleryIntegration
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -27,7 +28,9 @@ VERSION = env.str("CRYPTOCAST_VERSION", default="0.1.0")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # Embedded default only: production.py refuses to start without DJANGO_SECRET_KEY.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-embedded-dev-key-change-me-0123456789")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 
@@ -197,6 +200,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Our structured LOGGING applies in workers too (Celery would otherwise replace the root logger).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -260,7 +265,9 @@ SOCIALACCOUNT_PROVIDERS = {
 }
 
 # simplejwt: its own signing key, short-lived access tokens, rotation with blacklisting.
-JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default="insecure-embedded-jwt-key-change-me-0123456789")
+JWT_SIGNING_KEY = env.str(
+    "JWT_SIGNING_KEY", default="insecure-embedded-jwt-key-change-me-0123456789"
+)
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
@@ -343,6 +350,8 @@ DJANGO_GUID = {
     "RETURN_HEADER": True,
     "EXPOSE_HEADER": True,
     "UUID_LENGTH": 32,
+    # Tasks enqueued by a request log with that request's id.
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True, log_parent=True)],
 }
 
 # --- i18n, static -------------------------------------------------------------------------
@@ -371,7 +380,9 @@ _default_sample = BASE_DIR.parent / "shared" / "data"
 CRYPTOCAST_SAMPLE_DATA = env.str(
     "CRYPTOCAST_SAMPLE_DATA", default=str(_default_sample) if _default_sample.is_dir() else ""
 )
-MODEL_ARTIFACTS_DIR = Path(env.str("MODEL_ARTIFACTS_DIR", default=str(BASE_DIR / "models" / "artifacts")))
+MODEL_ARTIFACTS_DIR = Path(
+    env.str("MODEL_ARTIFACTS_DIR", default=str(BASE_DIR / "models" / "artifacts"))
+)
 
 # --- observability ----------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -405,3 +416,63 @@ MARKETS_UPSERT_BATCH_SIZE = env.int("MARKETS_UPSERT_BATCH_SIZE", default=2000)
 MARKETS_IMPORT_MAX_ROWS = env.int("MARKETS_IMPORT_MAX_ROWS", default=500_000)
 # core.locks: "auto" = Redis SET NX PX when REDIS_URL is set, else a database row.
 CORE_LOCK_BACKEND = env.str("CORE_LOCK_BACKEND", default="auto")
+
+# --- markets providers (A2: clients, failover, live prices cache) -------------------------
+COINGECKO_API_URL = env.str("COINGECKO_API_URL", default="https://api.coingecko.com/api/v3")
+BINANCE_API_URL = env.str("BINANCE_API_URL", default="https://api.binance.com")
+COINCAP_API_URL = env.str("COINCAP_API_URL", default="https://rest.coincap.io/v3")
+CRYPTOCOMPARE_API_URL = env.str("CRYPTOCOMPARE_API_URL", default="https://min-api.cryptocompare.com")
+# Keys are optional (CoinCap v3 is skipped without one); never given a default.
+COINGECKO_API_KEY = env.str("COINGECKO_API_KEY", default="")
+COINGECKO_API_PLAN = env.str("COINGECKO_API_PLAN", default="demo")  # "demo" or "pro" key header
+COINCAP_API_KEY = env.str("COINCAP_API_KEY", default="")
+CRYPTOCOMPARE_API_KEY = env.str("CRYPTOCOMPARE_API_KEY", default="")
+# Quote failover order; the first provider that answers wins.
+MARKET_QUOTE_PROVIDERS = env.list(
+    "MARKET_QUOTE_PROVIDERS", default=["coingecko", "binance", "coincap", "cryptocompare", "replay"]
+)
+PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=8.0)
+PROVIDER_CONNECT_TIMEOUT_SECONDS = env.float("PROVIDER_CONNECT_TIMEOUT_SECONDS", default=3.0)
+PROVIDER_RETRY_ATTEMPTS = env.int("PROVIDER_RETRY_ATTEMPTS", default=3)
+# Longest Retry-After we sleep in-process; a longer one fails over at once.
+PROVIDER_RETRY_AFTER_CAP_SECONDS = env.float("PROVIDER_RETRY_AFTER_CAP_SECONDS", default=2.0)
+PROVIDER_RETRY_TOTAL_SECONDS = env.float("PROVIDER_RETRY_TOTAL_SECONDS", default=15.0)
+PROVIDER_BREAKER_FAIL_MAX = env.int("PROVIDER_BREAKER_FAIL_MAX", default=5)
+PROVIDER_BREAKER_RESET_SECONDS = env.float("PROVIDER_BREAKER_RESET_SECONDS", default=60.0)
+# Outbound budgets, requests per minute per provider, shared across processes.
+PROVIDER_BUDGETS = env.dict(
+    "PROVIDER_BUDGETS",
+    cast={"value": int},
+    default={"coingecko": 25, "binance": 600, "coincap": 100, "cryptocompare": 50},
+)
+# Embedded mode: budgets in a SQLite file (shared by web and worker); "" keeps them in memory.
+PROVIDER_BUDGET_SQLITE_PATH = env.str(
+    "PROVIDER_BUDGET_SQLITE_PATH", default=str(VAR_DIR / "provider-budget.sqlite")
+)
+# Replay provider: recorded candles played as if live (deterministic given the clock).
+MARKET_REPLAY_SPEED = env.float("MARKET_REPLAY_SPEED", default=60.0)  # recorded s per real s
+MARKET_REPLAY_START = env.str("MARKET_REPLAY_START", default="2024-07-01T00:00:00Z")
+MARKET_REPLAY_ANCHOR = env.str("MARKET_REPLAY_ANCHOR", default="2026-01-01T00:00:00Z")
+# Live price cache: in-process L1 TTL over the Django cache (L2) TTL; L2 skipped after a failure.
+PRICES_L1_TTL_SECONDS = env.float("PRICES_L1_TTL_SECONDS", default=2.0)
+PRICES_L2_TTL_SECONDS = env.int("PRICES_L2_TTL_SECONDS", default=30)
+PRICES_L2_BACKOFF_SECONDS = env.float("PRICES_L2_BACKOFF_SECONDS", default=5.0)
+# Seconds a client is told to wait (Retry-After) when no price is available at all.
+PRICES_RETRY_AFTER_SECONDS = env.int("PRICES_RETRY_AFTER_SECONDS", default=30)
+
+# --- mlserving / forecasts serving (D: manifest, loading, forecast archive and API) -------
+# Models older than this (days since training) are not served; 0 disables the check.
+MODEL_MAX_AGE_DAYS = env.float("MODEL_MAX_AGE_DAYS", default=45.0)
+# Extra fully-qualified types skops may load beyond mlserving's built-in allowlist.
+MLSERVING_SKOPS_TRUSTED = env.list("MLSERVING_SKOPS_TRUSTED", default=[])
+# Horizons (days) generated per coin and model; the API serves 1..min(this, 30).
+FORECAST_HORIZON_DAYS = env.int("FORECAST_HORIZON_DAYS", default=30)
+FORECAST_LEVELS = [80, 90, 95]
+FORECAST_DEFAULT_SYMBOLS = env.list("FORECAST_DEFAULT_SYMBOLS", default=["BTC", "ETH"])
+FORECAST_DEFAULT_MODELS = env.list(
+    "FORECAST_DEFAULT_MODELS",
+    default=["naive", "drift", "arima", "ets", "lightgbm", "lstm", "tcn", "transformer", "dlinear", "ensemble"],
+)
+# Seconds a computed forecast response stays in the cache (L1 in-process and L2 shared).
+FORECAST_API_CACHE_SECONDS = env.int("FORECAST_API_CACHE_SECONDS", default=60)
+FORECAST_API_L1_SECONDS = env.float("FORECAST_API_L1_SECONDS", default=5.0)
