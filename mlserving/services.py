@@ -1,0 +1,460 @@
+"""Writes of `mlserving`: register versions, move aliases, rebuild the manifest, mirror it.
+
+The promotion rule lives here and is domain-free: every version's ``metrics`` carries a
+``skill_score`` (lower is better; forecasts uses the mean relMAE vs naive over horizons,
+measured walk-forward). A ``challenger`` becomes ``champion`` only when its score is
+strictly lower than the champion's (or there is no scored champion yet).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+
+from mlserving import manifest as mf
+
+log = structlog.get_logger(__name__)
+
+SKILL_KEY = "skill_score"
+
+
+class RegistryError(Exception):
+    """A registry operation that cannot be done (readable message)."""
+
+
+# --- staging and registration -------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def staging_folder(*, root: Path | None = None) -> Iterator[Path]:
+    """A scratch folder on the artifacts volume (so registering is a same-disk rename)."""
+    base = (root or mf.artifacts_root()) / ".staging"
+    base.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix="stage-", dir=base))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def code_version() -> str:
+    """The git commit of the running code when available (else the app version)."""
+    env = os.environ.get("CRYPTOCAST_GIT_SHA")
+    if env:
+        return env
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],  # noqa: S607
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=2,
+            check=True,
+        )
+        return out.stdout.strip() or str(settings.VERSION)
+    except Exception:
+        return str(settings.VERSION)
+
+
+def register_version(
+    *,
+    key: str,
+    model: str,
+    source: Path,
+    meta: dict[str, Any],
+    alias: str | None = "challenger",
+    version: str | None = None,
+    root: Path | None = None,
+) -> str:
+    """Move ``source`` (a staged folder) into ``<key>/<model>/<version>/``, hash every file,
+    write its ``version.json`` and record it in the manifest under ``alias``. Returns the id.
+
+    ``meta`` carries the descriptive fields (format, spec, feature_names, scalers,
+    training_window, metrics, library_versions); hashes, sizes, path and timestamps are
+    computed here.
+    """
+    base = root or mf.artifacts_root()
+    mf.check_name(key, what="key")
+    mf.check_name(model, what="model")
+    version = mf.check_name(version or mf.new_version_id(salt=f"{key}/{model}"), what="version")
+    dest = base / key / model / version
+    if dest.exists():
+        raise RegistryError(f"{key}/{model}/{version} already exists; versions are immutable")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, dest)
+    source.mkdir(exist_ok=True)  # the staging context removes it
+    files = mf.hash_folder(dest)
+    if not files:
+        raise RegistryError(f"{key}/{model}: nothing was saved")
+    entry: dict[str, Any] = {
+        **meta,
+        "path": f"{key}/{model}/{version}",
+        "files": files,
+        "sha256": mf.files_digest(files),
+        "size": sum(f["size"] for f in files.values()),
+        "code_version": meta.get("code_version") or code_version(),
+        "created_at": meta.get("created_at") or mf.now_iso(),
+    }
+    mf.write_json_atomic(dest / mf.VERSION_META, entry)
+
+    def mutate(data: dict[str, Any]) -> None:
+        node = mf.model_node(data, key, model, create=True)
+        node["versions"][version] = entry
+        if alias:
+            node["aliases"][alias] = version
+
+    mf.update_manifest(mutate, root=root)
+    log.info("mlserving.version_registered", key=key, model=model, version=version, alias=alias)
+    _mirror_after_write(root)
+    return version
+
+
+def register_preprocessing(*, key: str, folder: Path, root: Path | None = None) -> dict[str, Any]:
+    """Record the hashes of ``preprocessing/<key>/`` files (feature names, scalers)."""
+    files = {
+        f"preprocessing/{key}/{name}": info
+        for name, info in mf.hash_folder(folder, exclude=()).items()
+    }
+
+    def mutate(data: dict[str, Any]) -> None:
+        keys = data.setdefault("keys", {})
+        keys.setdefault(key, {"models": {}, "preprocessing": {"files": {}}})
+        keys[key]["preprocessing"] = {"files": files, "updated_at": mf.now_iso()}
+
+    mf.update_manifest(mutate, root=root)
+    return files
+
+
+# --- aliases and promotion ------------------------------------------------------------------------
+
+
+def skill_of(entry: dict[str, Any] | None) -> float | None:
+    if not entry:
+        return None
+    value = (entry.get("metrics") or {}).get(SKILL_KEY)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class PromotionResult:
+    key: str
+    model: str
+    promoted: bool
+    champion: str | None
+    reason: str
+    challenger_skill: float | None = None
+    champion_skill: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def beats(challenger: float | None, champion: float | None) -> bool:
+    """The promotion rule: a scored challenger must be strictly better (lower) than a scored
+    champion; an unscored challenger never beats anything; anything beats no champion."""
+    if challenger is None:
+        return False
+    if champion is None:
+        return True
+    return challenger < champion
+
+
+def promote(
+    *,
+    key: str,
+    model: str,
+    version: str | None = None,
+    force: bool = False,
+    root: Path | None = None,
+) -> PromotionResult:
+    """Make ``version`` (default: the ``challenger``) champion if it beats the champion.
+
+    ``force`` skips the rule (a staff decision from the admin, logged). The old champion
+    becomes ``previous_champion`` so :func:`rollback` can restore it.
+    """
+    outcome: dict[str, Any] = {}
+
+    def mutate(data: dict[str, Any]) -> None:
+        try:
+            node = mf.model_node(data, key, model)
+        except mf.ManifestError as exc:
+            raise RegistryError(str(exc)) from exc
+        aliases = node.setdefault("aliases", {})
+        candidate = version or aliases.get("challenger")
+        if not candidate or candidate not in node["versions"]:
+            raise RegistryError(f"{key}/{model}: no challenger to promote")
+        current = aliases.get("champion")
+        cand_skill = skill_of(node["versions"][candidate])
+        champ_skill = skill_of(node["versions"].get(current)) if current else None
+        outcome.update(candidate=candidate, current=current, cand=cand_skill, champ=champ_skill)
+        if current == candidate:
+            outcome["reason"] = "already champion"
+            raise _NoChange
+        if not force and current and not beats(cand_skill, champ_skill):
+            outcome["reason"] = (
+                f"challenger skill {_fmt(cand_skill)} does not beat champion {_fmt(champ_skill)}"
+            )
+            raise _NoChange
+        if current:
+            aliases["previous_champion"] = current
+        aliases["champion"] = candidate
+        if aliases.get("challenger") == candidate:
+            aliases.pop("challenger")
+        outcome["reason"] = (
+            "forced by staff"
+            if force and current and not beats(cand_skill, champ_skill)
+            else (
+                "no champion yet"
+                if not current
+                else f"challenger skill {_fmt(cand_skill)} beats champion {_fmt(champ_skill)}"
+            )
+        )
+
+    try:
+        mf.update_manifest(mutate, root=root)
+        promoted = True
+    except _NoChange:
+        promoted = False
+    champion = outcome["candidate"] if promoted else outcome.get("current")
+    log.info(
+        "mlserving.promotion", key=key, model=model, promoted=promoted, reason=outcome["reason"]
+    )
+    _mirror_after_write(root)
+    return PromotionResult(
+        key=key,
+        model=model,
+        promoted=promoted,
+        champion=champion,
+        reason=outcome["reason"],
+        challenger_skill=outcome.get("cand"),
+        champion_skill=outcome.get("champ"),
+    )
+
+
+class _NoChange(Exception):
+    pass
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def rollback(*, key: str, model: str, root: Path | None = None) -> PromotionResult:
+    """Swap ``champion`` and ``previous_champion`` (undo the last promotion)."""
+    outcome: dict[str, Any] = {}
+
+    def mutate(data: dict[str, Any]) -> None:
+        try:
+            node = mf.model_node(data, key, model)
+        except mf.ManifestError as exc:
+            raise RegistryError(str(exc)) from exc
+        aliases = node.setdefault("aliases", {})
+        previous = aliases.get("previous_champion")
+        if not previous or previous not in node["versions"]:
+            raise RegistryError(f"{key}/{model}: no previous champion to roll back to")
+        current = aliases.get("champion")
+        aliases["champion"] = previous
+        if current:
+            aliases["previous_champion"] = current
+        else:
+            aliases.pop("previous_champion")
+        outcome.update(champion=previous, replaced=current)
+
+    mf.update_manifest(mutate, root=root)
+    log.warning("mlserving.rollback", key=key, model=model, **outcome)
+    _mirror_after_write(root)
+    return PromotionResult(
+        key=key,
+        model=model,
+        promoted=True,
+        champion=outcome["champion"],
+        reason=f"rolled back from {outcome['replaced']}",
+    )
+
+
+def set_alias(*, key: str, model: str, alias: str, version: str, root: Path | None = None) -> None:
+    mf.check_name(alias, what="alias")
+
+    def mutate(data: dict[str, Any]) -> None:
+        node = mf.model_node(data, key, model)
+        if version not in node["versions"]:
+            raise RegistryError(f"{key}/{model}: unknown version {version}")
+        node["aliases"][alias] = version
+
+    mf.update_manifest(mutate, root=root)
+    _mirror_after_write(root)
+
+
+# --- rebuild from folders -------------------------------------------------------------------------
+
+
+@dataclass
+class BuildReport:
+    versions: int = 0
+    keys: int = 0
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    aliases_dropped: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+
+def verify_version_folder(folder: Path, entry: dict[str, Any]) -> str | None:
+    """None when every file recorded at training time is present and unchanged."""
+    files = entry.get("files") or {}
+    if not files:
+        return "version.json lists no files"
+    if mf.files_digest(files) != entry.get("sha256"):
+        return "version digest does not match its file list"
+    for name, info in files.items():
+        path = folder / name
+        if not path.is_file():
+            return f"file {name} is missing"
+        if mf.sha256_file(path) != info.get("sha256"):
+            return f"file {name} does not match its recorded sha256"
+    return None
+
+
+def build_manifest(*, root: Path | None = None, progress: Any = None) -> BuildReport:
+    """Rebuild ``manifest.json`` from the version folders' ``version.json`` files.
+
+    Every version is re-verified against the hashes recorded when it was trained; a folder
+    that fails is left out of the manifest and reported (loudly). Existing aliases are kept
+    when their version survives; a model without a champion gets its best-scored version.
+    """
+    base = root or mf.artifacts_root()
+    report = BuildReport()
+    found: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
+    metas = sorted(base.glob(f"*/*/*/{mf.VERSION_META}"))
+    iterator = progress(metas) if progress else metas
+    for meta_path in iterator:
+        folder = meta_path.parent
+        rel = folder.relative_to(base).as_posix()
+        if rel.startswith((".staging", "preprocessing")):
+            continue
+        key, model, version = folder.relative_to(base).parts
+        try:
+            entry = _read(meta_path)
+        except Exception as exc:
+            report.refused.append((rel, f"unreadable version.json: {exc}"))
+            continue
+        problem = verify_version_folder(folder, entry)
+        if problem:
+            log.error("mlserving.build_refused", path=rel, reason=problem)
+            report.refused.append((rel, problem))
+            continue
+        entry["path"] = rel
+        found.setdefault(key, {}).setdefault(model, {})[version] = entry
+        report.versions += 1
+    pre_found: dict[str, dict[str, Any]] = {}
+    for folder in (
+        sorted((base / "preprocessing").glob("*")) if (base / "preprocessing").is_dir() else []
+    ):
+        if folder.is_dir():
+            pre_found[folder.name] = {
+                f"preprocessing/{folder.name}/{n}": i
+                for n, i in mf.hash_folder(folder, exclude=()).items()
+            }
+
+    def mutate(data: dict[str, Any]) -> None:
+        old_keys = data.get("keys", {})
+        new_keys: dict[str, Any] = {}
+        for key, models in sorted(found.items()):
+            new_models: dict[str, Any] = {}
+            for model, versions in sorted(models.items()):
+                old_aliases = (
+                    old_keys.get(key, {}).get("models", {}).get(model, {}).get("aliases", {})
+                )
+                aliases = {}
+                for alias, target in old_aliases.items():
+                    if target in versions:
+                        aliases[alias] = target
+                    else:
+                        report.aliases_dropped.append(f"{key}/{model}@{alias}->{target}")
+                if "champion" not in aliases:
+                    scored = [
+                        (skill_of(e), v) for v, e in versions.items() if skill_of(e) is not None
+                    ]
+                    aliases["champion"] = min(scored)[1] if scored else max(versions)
+                new_models[model] = {"aliases": aliases, "versions": versions}
+            new_keys[key] = {
+                "models": new_models,
+                "preprocessing": {"files": pre_found.get(key, {})},
+            }
+        data["keys"] = new_keys
+
+    mf.update_manifest(mutate, root=root)
+    report.keys = len(found)
+    _mirror_after_write(root)
+    return report
+
+
+def _read(path: Path) -> dict[str, Any]:
+    import json
+
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+# --- registry table (admin mirror) ----------------------------------------------------------------
+
+
+def _mirror_after_write(root: Path | None) -> None:
+    """Mirror the manifest into the registry table (only for the configured root)."""
+    if root is not None and Path(root).resolve() != mf.artifacts_root().resolve():
+        return
+    try:
+        sync_registry()
+    except Exception as exc:  # the manifest is the source of truth; the table is a view
+        log.warning("mlserving.registry_sync_failed", error=repr(exc))
+
+
+@transaction.atomic
+def sync_registry() -> int:
+    """Make the ``ModelVersion`` table mirror the manifest (for the admin). Returns rows."""
+    from mlserving.models import ModelVersion
+
+    data = mf.read_manifest()
+    seen: set[tuple[str, str, str]] = set()
+    for key, model, version, entry in mf.iter_versions(data):
+        node = data["keys"][key]["models"][model]
+        seen.add((key, model, version))
+        ModelVersion.objects.update_or_create(
+            key=key,
+            model=model,
+            version=version,
+            defaults={
+                "format": str(entry.get("format", ""))[:32],
+                "sha256": entry.get("sha256", ""),
+                "size": int(entry.get("size") or 0),
+                "path": entry.get("path", ""),
+                "aliases": ",".join(mf.aliases_of(node, version)),
+                "skill_score": skill_of(entry),
+                "metrics": entry.get("metrics") or {},
+                "training_window": entry.get("training_window") or {},
+                "code_version": str(entry.get("code_version", ""))[:64],
+                "trained_at": entry.get("created_at"),
+            },
+        )
+    stale = [
+        pk
+        for pk, k, m, v in ModelVersion.objects.values_list("pk", "key", "model", "version")
+        if (k, m, v) not in seen
+    ]
+    ModelVersion.objects.filter(pk__in=stale).delete()
+    return len(seen)
