@@ -1,0 +1,147 @@
+"""Quote writes: store a provider batch (history + latest pointer), sync, cleanup."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from markets.contracts import QuoteBatch, QuoteData
+from markets.models import Asset, Quote
+
+from .assets import assets_upsert
+
+QUOTE_FIELDS = (
+    "price",
+    "market_cap",
+    "volume_24h",
+    "change_1h",
+    "change_24h",
+    "change_7d",
+    "change_30d",
+    "high_24h",
+    "low_24h",
+)
+
+
+@dataclass(frozen=True)
+class QuotesStoreResult:
+    source: str
+    stored: int
+    rejected: int
+    assets_created: int
+    fallback_reason: str
+    asset_ids: tuple[str, ...]
+
+
+def _valid(q: QuoteData) -> bool:
+    """A last line of defence: the clients already refuse garbage, never store it here either."""
+    if not isinstance(q.price, int | float) or not math.isfinite(q.price) or q.price < 0:
+        return False
+    for name in QUOTE_FIELDS[1:]:
+        v = getattr(q, name)
+        if v is not None and (not isinstance(v, int | float) or not math.isfinite(v)):
+            return False
+    return q.as_of is not None and q.fetched_at is not None
+
+
+@transaction.atomic
+def quotes_store(*, batch: QuoteBatch) -> QuotesStoreResult:
+    """Register the batch's assets, append its quotes to the history (idempotent on
+    ``(asset, source, as_of)``) and move each asset's ``latest_quote`` forward."""
+    quotes = [q for q in batch.quotes if _valid(q)]
+    rejected = len(batch.quotes) - len(quotes)
+    upserted = assets_upsert(assets=[q.asset for q in quotes])
+    rows: dict[tuple[str, str, object], Quote] = {}
+    for q in quotes:
+        asset = upserted.assets[q.asset.slug]
+        rows[(asset.pk, q.source, q.as_of)] = Quote(
+            asset=asset,
+            source=q.source[:32],
+            as_of=q.as_of,
+            fetched_at=q.fetched_at,
+            fallback_reason=(q.fallback_reason or batch.fallback_reason)[:500],
+            **{f: (None if getattr(q, f) is None else float(getattr(q, f))) for f in QUOTE_FIELDS},
+        )
+    objs = list(rows.values())
+    if objs:
+        Quote.objects.bulk_create(
+            objs,
+            update_conflicts=True,
+            unique_fields=["asset", "source", "as_of"],
+            update_fields=[*QUOTE_FIELDS, "fetched_at", "fallback_reason"],
+        )
+    _advance_latest(objs)
+    return QuotesStoreResult(
+        source=batch.source,
+        stored=len(objs),
+        rejected=rejected,
+        assets_created=upserted.created,
+        fallback_reason=batch.fallback_reason,
+        asset_ids=tuple(dict.fromkeys(o.asset_id for o in objs)),
+    )
+
+
+def _advance_latest(objs: list[Quote]) -> None:
+    if not objs:
+        return
+    newest: dict[str, Quote] = {}
+    for o in objs:
+        if o.asset_id not in newest or o.as_of > newest[o.asset_id].as_of:
+            newest[o.asset_id] = o
+    missing_pk = [o for o in newest.values() if o.pk is None]
+    if missing_pk:  # backends that do not return ids from an upsert
+        for o in missing_pk:
+            o.pk = (
+                Quote.objects.filter(asset_id=o.asset_id, source=o.source, as_of=o.as_of)
+                .values_list("pk", flat=True)
+                .get()
+            )
+    assets = Asset.objects.filter(pk__in=newest).select_related("latest_quote")
+    changed = []
+    for asset in assets:
+        candidate = newest[asset.pk]
+        current = asset.latest_quote
+        newer = current is None or candidate.as_of >= current.as_of
+        if newer and asset.latest_quote_id != candidate.pk:
+            asset.latest_quote_id = candidate.pk
+            changed.append(asset)
+    if changed:
+        Asset.objects.bulk_update(changed, ["latest_quote"], batch_size=500)
+
+
+def markets_sync(*, top: int = 50, provider: str | None = None) -> QuotesStoreResult:
+    """Fetch the top-N quotes through the provider failover and store them.
+
+    The network call happens OUTSIDE any transaction; only the write is atomic.
+    """
+    from markets import providers
+
+    batch = providers.fetch_quotes(top=top, provider=provider)
+    return quotes_store(batch=batch)
+
+
+def quotes_cleanup(*, older_than_days: int | None = None, chunk: int = 5000) -> int:
+    """Delete quote history older than the retention; every asset's latest quote is kept.
+
+    Deletes in short chunks (each its own transaction) so a big purge never locks the table.
+    """
+    days = settings.MARKETS_QUOTE_HISTORY_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Quote.objects.filter(as_of__lt=cutoff, latest_for__isnull=True).values_list(
+                    "pk", flat=True
+                )[:chunk]
+            )
+            if not ids:
+                break
+            n, _ = Quote.objects.filter(pk__in=ids).delete()
+            deleted += n
+    return deleted
