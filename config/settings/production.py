@@ -15,7 +15,7 @@ if _missing:
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY")
-SIMPLE_JWT["SIGNING_KEY"] = JWT_SIGNING_KEY  # noqa: F405
+SIMPLE_JWT["SIGNING_KEY"] = JWT_SIGNING_KEY
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -35,8 +35,8 @@ X_FRAME_OPTIONS = "DENY"
 # Static files are collected at build time and served with hashed names.
 SERVESTATIC_USE_FINDERS = False
 SERVESTATIC_AUTOREFRESH = False
-STORAGES["staticfiles"] = {  # noqa: F405
+STORAGES["staticfiles"] = {
     "BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"
 }
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
-LOGGING = build_logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)  # noqa: F405
+LOGGING = build_logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
