@@ -4,3 +4,49 @@ from django.apps import AppConfig
 class MarketsConfig(AppConfig):
     name = "markets"
     verbose_name = "Markets"
+
+    def ready(self) -> None:
+        from core.schedules import PeriodicJob, register
+
+        for job in (
+            PeriodicJob(
+                name="markets: quotes top 50",
+                task="markets.sync_quotes",
+                every_seconds=60,
+                kwargs={"top": 50},
+                expire_seconds=55,
+                description="Latest quotes of the top 50 assets (provider failover).",
+            ),
+            PeriodicJob(
+                name="markets: quotes top 200",
+                task="markets.sync_quotes",
+                crontab="7 * * * *",
+                kwargs={"top": 200},
+                expire_seconds=3000,
+                description="Latest quotes of the top 200 assets; registers new assets.",
+            ),
+            PeriodicJob(
+                name="markets: hourly candles",
+                task="markets.sync_candles",
+                crontab="2 * * * *",
+                kwargs={"interval": "1h", "lookback": 3},
+                expire_seconds=3000,
+                description="Last 3 hourly candles of every asset with a Binance pair.",
+            ),
+            PeriodicJob(
+                name="markets: daily candles",
+                task="markets.sync_candles",
+                crontab="5 0 * * *",
+                kwargs={"interval": "1d", "lookback": 3},
+                expire_seconds=6 * 3600,
+                description="Last 3 daily candles of every asset with a Binance pair.",
+            ),
+            PeriodicJob(
+                name="markets: cleanup quote history",
+                task="markets.cleanup_quotes",
+                crontab="30 3 * * *",
+                expire_seconds=6 * 3600,
+                description="Delete quote history older than MARKETS_QUOTE_HISTORY_DAYS.",
+            ),
+        ):
+            register(job)

@@ -216,7 +216,9 @@ def sparkline_map(*, asset_ids: Sequence[str], days: int = 7) -> dict[str, list[
     latest = timezone.now() - timedelta(days=days)
     out: dict[str, list[float]] = {a: [] for a in asset_ids}
     qs = (
-        Candle.objects.filter(asset_id__in=list(asset_ids), interval=Interval.D1, open_time__gte=latest)
+        Candle.objects.filter(
+            asset_id__in=list(asset_ids), interval=Interval.D1, open_time__gte=latest
+        )
         .order_by("asset_id", "open_time")
         .values_list("asset_id", "close")
     )

@@ -22,6 +22,7 @@ from .imports import (
     import_upload,
     validate_csv,
 )
+from .jobs import job_run
 from .quotes import QuotesStoreResult, markets_sync, quotes_cleanup, quotes_store
 from .sample_data import SampleLoadResult, load_sample_data, seed_quotes_from_candles
 
@@ -42,6 +43,7 @@ __all__ = [
     "candles_upsert_many",
     "import_ohlcv_path",
     "import_upload",
+    "job_run",
     "known_asset_register",
     "load_sample_data",
     "markets_sync",

@@ -1,0 +1,71 @@
+"""ETL job runs: hold the job's lock, record a JobRun, and run one service call."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.locks import acquire
+from markets.models import JobRun
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+def job_run(
+    *, job: str, fn: Callable[[], Any], lock_ttl: float = 600.0, task_id: str = ""
+) -> dict[str, Any]:
+    """Run ``fn`` under the lock ``job:<job>``; a concurrent run is skipped, not queued.
+
+    Returns a JSON-able summary (also stored on the JobRun). Errors are recorded and re-raised
+    so the task's retry policy applies. ``LockUnavailable`` propagates (never run unlocked).
+    """
+    lease = acquire(f"job:{job}", ttl=lock_ttl)
+    now = timezone.now()
+    if lease is None:
+        JobRun.objects.create(
+            job=job,
+            task_id=task_id,
+            status=JobRun.Status.SKIPPED,
+            started_at=now,
+            finished_at=now,
+            detail={"reason": "another run holds the lock"},
+        )
+        return {"job": job, "status": "skipped", "reason": "another run holds the lock"}
+    run = JobRun.objects.create(job=job, task_id=task_id, started_at=now)
+    started = time.perf_counter()
+    try:
+        result = fn()
+    except Exception as exc:
+        _finish(run, JobRun.Status.FAILED, {"error": f"{exc.__class__.__name__}: {exc}"[:1000]})
+        raise
+    finally:
+        lease.release()
+    detail = {"result": _jsonable(result), "seconds": round(time.perf_counter() - started, 3)}
+    _finish(run, JobRun.Status.SUCCESS, detail)
+    return {"job": job, "status": "success", **detail}
+
+
+def _finish(run: JobRun, status: str, detail: dict[str, Any]) -> None:
+    with transaction.atomic():
+        run.status = status
+        run.finished_at = timezone.now()
+        run.detail = detail
+        run.save(update_fields=["status", "finished_at", "detail"])

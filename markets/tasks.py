@@ -1,0 +1,87 @@
+"""Celery entry points of `markets`: ids in, one service call under the job's lock.
+
+Every task: ``acks_late`` (a worker crash re-delivers it; the services are idempotent), hard and
+soft time limits, retries with exponential backoff + jitter on transient errors only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from celery import shared_task
+from django.db import OperationalError
+
+from core.http import ProviderError
+from core.locks import LockUnavailable
+from markets import selectors, services
+
+TRANSIENT = (ProviderError, LockUnavailable, OperationalError, ConnectionError, TimeoutError)
+COMMON: dict[str, Any] = {
+    "bind": True,
+    "acks_late": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(name="markets.sync_quotes", time_limit=120, soft_time_limit=100, **COMMON)
+def sync_quotes(self, top: int = 50, provider: str | None = None) -> dict[str, Any]:
+    return services.job_run(
+        job=f"markets.sync_quotes:top{top}",
+        fn=lambda: services.markets_sync(top=top, provider=provider),
+        lock_ttl=150,
+        task_id=self.request.id or "",
+    )
+
+
+@shared_task(name="markets.sync_candles", time_limit=1800, soft_time_limit=1700, **COMMON)
+def sync_candles(self, interval: str = "1d", lookback: int = 3, top: int = 50) -> dict[str, Any]:
+    """Refresh the last ``lookback`` candles of every active asset with a Binance pair."""
+
+    def run() -> dict[str, Any]:
+        step = timedelta(seconds=selectors.INTERVAL_SECONDS[interval])
+        since = datetime.now(UTC) - step * lookback
+        written: dict[str, int] = {}
+        for asset in selectors.asset_list().exclude(binance_symbol="")[:top]:
+            result = services.candles_backfill(asset=asset, interval=interval, since=since)
+            written[asset.pk] = result.written
+        return {"interval": interval, "written": written}
+
+    return services.job_run(
+        job=f"markets.sync_candles:{interval}", fn=run, lock_ttl=1900, task_id=self.request.id or ""
+    )
+
+
+@shared_task(name="markets.backfill_candles", time_limit=3600, soft_time_limit=3500, **COMMON)
+def backfill_candles(
+    self, asset_id: str, interval: str, since: str, until: str | None = None
+) -> dict[str, Any]:
+    def run() -> Any:
+        asset = selectors.asset_get(asset_id)
+        return services.candles_backfill(
+            asset=asset,
+            interval=interval,
+            since=datetime.fromisoformat(since),
+            until=datetime.fromisoformat(until) if until else None,
+        )
+
+    return services.job_run(
+        job=f"markets.backfill_candles:{asset_id}:{interval}",
+        fn=run,
+        lock_ttl=3700,
+        task_id=self.request.id or "",
+    )
+
+
+@shared_task(name="markets.cleanup_quotes", time_limit=900, soft_time_limit=800, **COMMON)
+def cleanup_quotes(self, older_than_days: int | None = None) -> dict[str, Any]:
+    return services.job_run(
+        job="markets.cleanup_quotes",
+        fn=lambda: {"deleted": services.quotes_cleanup(older_than_days=older_than_days)},
+        lock_ttl=1000,
+        task_id=self.request.id or "",
+    )
