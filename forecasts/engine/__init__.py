@@ -1,0 +1,44 @@
+"""Forecasting engine: pure pandas/numpy code (no Django imports), used by commands, Celery
+tasks, mlserving and benchmarks. See ``docs/forecasting-engine.md``.
+
+Public interface::
+
+    from forecasts.engine import (
+        get_forecaster, load_forecaster, save_forecaster, MODEL_TYPES, Forecaster, ArtifactSpec,
+        build_features, returns_to_prices, ConformalCalibrator, run_backtest, BacktestConfig,
+        skill_summary, calibration_scores, read_ohlcv_csv,
+    )
+"""
+
+from .base import (
+    ArtifactSpec,
+    EngineError,
+    Forecaster,
+    log_return_targets,
+    returns_to_prices,
+    validate_ohlcv,
+)
+from .features import build_features, feature_names
+from .models import (
+    MODEL_TYPES,
+    NEURAL_MODELS,
+    get_forecaster,
+    load_forecaster,
+    save_forecaster,
+)
+
+__all__ = [
+    "MODEL_TYPES",
+    "NEURAL_MODELS",
+    "ArtifactSpec",
+    "EngineError",
+    "Forecaster",
+    "build_features",
+    "feature_names",
+    "get_forecaster",
+    "load_forecaster",
+    "log_return_targets",
+    "returns_to_prices",
+    "save_forecaster",
+    "validate_ohlcv",
+]
