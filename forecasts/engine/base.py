@@ -60,7 +60,7 @@ class ArtifactSpec:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ArtifactSpec:
-        known = {f for f in cls.__dataclass_fields__}
+        known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def write(self, directory: Path) -> Path:

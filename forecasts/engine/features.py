@@ -89,7 +89,8 @@ def build_features(ohlcv: pd.DataFrame, sentiment: pd.Series | None = None) -> p
         f["roc_10"] = ta.momentum.ROCIndicator(c, window=10).roc() / 100.0
         f["tsi"] = ta.momentum.TSIIndicator(c).tsi() / 100.0
         f["mfi_14"] = ta.volume.MFIIndicator(h, low, c, v, window=14).money_flow_index() / 100.0
-        f["cmf_20"] = ta.volume.ChaikinMoneyFlowIndicator(h, low, c, v, window=20).chaikin_money_flow()
+        cmf = ta.volume.ChaikinMoneyFlowIndicator(h, low, c, v, window=20)
+        f["cmf_20"] = cmf.chaikin_money_flow()
         obv = ta.volume.OnBalanceVolumeIndicator(c, v).on_balance_volume()
     vol_scale = v.rolling(30, min_periods=30).mean()
     f["obv_slope_14"] = (obv - obv.shift(14)) / (14.0 * vol_scale)

@@ -1,4 +1,4 @@
-"""RobustScaler parameters as plain JSON (no pickle): fitted with scikit-learn, applied with numpy."""
+"""RobustScaler parameters as plain JSON (no pickle): fitted by scikit-learn, applied by numpy."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ class NaiveForecaster(Forecaster):
 
     def predict(self, history: pd.DataFrame) -> dict[int, float]:
         self._check_fitted()
-        return {h: 0.0 for h in self.horizons}
+        return dict.fromkeys(self.horizons, 0.0)
 
     def save(self, directory: Path) -> ArtifactSpec:
         directory = Path(directory)
@@ -60,6 +60,6 @@ class DriftForecaster(NaiveForecaster):
         window = int(self.params["window"]) or len(lc) - 1
         window = max(1, min(window, len(lc) - 1))
         if len(lc) < 2:
-            return {h: 0.0 for h in self.horizons}
+            return dict.fromkeys(self.horizons, 0.0)
         mu = (lc[-1] - lc[-1 - window]) / window
         return {h: float(mu * h) for h in self.horizons}

@@ -102,9 +102,7 @@ class LightGBMForecaster(Forecaster):
         feats = build_features(tail)[self.feature_names].loc[list(origins)]
         x = feats.to_numpy(dtype=np.float64)
         preds = {h: self.boosters[h].predict(x) for h in self.horizons}
-        return {
-            o: {h: float(preds[h][i]) for h in self.horizons} for i, o in enumerate(origins)
-        }
+        return {o: {h: float(preds[h][i]) for h in self.horizons} for i, o in enumerate(origins)}
 
     def save(self, directory: Path) -> ArtifactSpec:
         directory = Path(directory)

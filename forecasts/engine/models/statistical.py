@@ -68,7 +68,7 @@ class _StatsForecaster(Forecaster):
                 dtype=float,
             )
         if not np.all(np.isfinite(mean)):
-            return {h: 0.0 for h in self.horizons}
+            return dict.fromkeys(self.horizons, 0.0)
         return {h: float(mean[h - 1] - y[-1]) for h in self.horizons}
 
     def save(self, directory: Path) -> ArtifactSpec:
