@@ -178,6 +178,14 @@ def validate_csv(
             except (ValueError, OverflowError, OSError):
                 report.add(line, f"unparseable {kind} {row[0]!r}", kind)
                 continue
+            if open_time in seen:
+                report.add(
+                    line, f"duplicate {kind} {row[0]} (first seen on line {seen[open_time]})", kind
+                )
+                continue
+            seen[open_time] = line
+            if int(open_time.timestamp()) % step:
+                report.add(line, f"{row[0]} is not aligned to a {interval} candle open", kind)
             values: dict[str, float] = {}
             for col, text in zip(PRICE_COLUMNS, row[1:6], strict=True):
                 try:
@@ -190,15 +198,6 @@ def validate_csv(
             problems = candle_problems(candle)
             for p in problems:
                 report.add(line, p)
-            if int(open_time.timestamp()) % step:
-                report.add(line, f"{row[0]} is not aligned to a {interval} candle open", kind)
-                continue
-            if open_time in seen:
-                report.add(
-                    line, f"duplicate {kind} {row[0]} (first seen on line {seen[open_time]})", kind
-                )
-                continue
-            seen[open_time] = line
             if not problems:
                 candles.append(candle)
     except (csv.Error, UnicodeDecodeError, EOFError, OSError) as exc:
