@@ -74,3 +74,38 @@ class QuoteBatch:
     source: str
     fallback_reason: str = ""
     attempts: tuple[ProviderAttempt, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class ChartPoint:
+    """One point of a provider price series (CoinGecko ``market_chart``), all in quote currency."""
+
+    time: datetime
+    price: float
+    market_cap: float | None = None
+    volume: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrendingCoin:
+    """A coin on a provider's trending list (``score`` 0 = most trending)."""
+
+    asset: AssetData
+    score: int
+    price_btc: float | None = None
+    source: str = "coingecko"
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalData:
+    """Whole-market figures from a provider (USD), with provenance."""
+
+    total_market_cap_usd: float
+    total_volume_usd: float
+    market_cap_change_24h: float | None
+    dominance: dict[str, float]  # symbol (lower case) -> percent of total market cap
+    active_cryptocurrencies: int | None
+    markets: int | None
+    source: str
+    as_of: datetime
+    fetched_at: datetime

@@ -476,3 +476,63 @@ FORECAST_DEFAULT_MODELS = env.list(
 # Seconds a computed forecast response stays in the cache (L1 in-process and L2 shared).
 FORECAST_API_CACHE_SECONDS = env.int("FORECAST_API_CACHE_SECONDS", default=60)
 FORECAST_API_L1_SECONDS = env.float("FORECAST_API_L1_SECONDS", default=5.0)
+
+# --- markets providers (A2: clients, failover, live prices cache) -------------------------
+COINGECKO_API_URL = env.str("COINGECKO_API_URL", default="https://api.coingecko.com/api/v3")
+BINANCE_API_URL = env.str("BINANCE_API_URL", default="https://api.binance.com")
+COINCAP_API_URL = env.str("COINCAP_API_URL", default="https://rest.coincap.io/v3")
+CRYPTOCOMPARE_API_URL = env.str("CRYPTOCOMPARE_API_URL", default="https://min-api.cryptocompare.com")
+# Keys are optional (CoinCap v3 is skipped without one); never given a default.
+COINGECKO_API_KEY = env.str("COINGECKO_API_KEY", default="")
+COINGECKO_API_PLAN = env.str("COINGECKO_API_PLAN", default="demo")  # "demo" or "pro" key header
+COINCAP_API_KEY = env.str("COINCAP_API_KEY", default="")
+CRYPTOCOMPARE_API_KEY = env.str("CRYPTOCOMPARE_API_KEY", default="")
+# Quote failover order; the first provider that answers wins.
+MARKET_QUOTE_PROVIDERS = env.list(
+    "MARKET_QUOTE_PROVIDERS", default=["coingecko", "binance", "coincap", "cryptocompare", "replay"]
+)
+PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=8.0)
+PROVIDER_CONNECT_TIMEOUT_SECONDS = env.float("PROVIDER_CONNECT_TIMEOUT_SECONDS", default=3.0)
+PROVIDER_RETRY_ATTEMPTS = env.int("PROVIDER_RETRY_ATTEMPTS", default=3)
+# Longest Retry-After we sleep in-process; a longer one fails over at once.
+PROVIDER_RETRY_AFTER_CAP_SECONDS = env.float("PROVIDER_RETRY_AFTER_CAP_SECONDS", default=2.0)
+PROVIDER_RETRY_TOTAL_SECONDS = env.float("PROVIDER_RETRY_TOTAL_SECONDS", default=15.0)
+PROVIDER_BREAKER_FAIL_MAX = env.int("PROVIDER_BREAKER_FAIL_MAX", default=5)
+PROVIDER_BREAKER_RESET_SECONDS = env.float("PROVIDER_BREAKER_RESET_SECONDS", default=60.0)
+# Outbound budgets, requests per minute per provider, shared across processes.
+PROVIDER_BUDGETS = env.dict(
+    "PROVIDER_BUDGETS",
+    cast={"value": int},
+    default={"coingecko": 25, "binance": 600, "coincap": 100, "cryptocompare": 50},
+)
+# Embedded mode: budgets in a SQLite file (shared by web and worker); "" keeps them in memory.
+PROVIDER_BUDGET_SQLITE_PATH = env.str(
+    "PROVIDER_BUDGET_SQLITE_PATH", default=str(VAR_DIR / "provider-budget.sqlite")
+)
+# Replay provider: recorded candles played as if live (deterministic given the clock).
+MARKET_REPLAY_SPEED = env.float("MARKET_REPLAY_SPEED", default=60.0)  # recorded s per real s
+MARKET_REPLAY_START = env.str("MARKET_REPLAY_START", default="2024-07-01T00:00:00Z")
+MARKET_REPLAY_ANCHOR = env.str("MARKET_REPLAY_ANCHOR", default="2026-01-01T00:00:00Z")
+# Live price cache: in-process L1 TTL over the Django cache (L2) TTL; L2 skipped after a failure.
+PRICES_L1_TTL_SECONDS = env.float("PRICES_L1_TTL_SECONDS", default=2.0)
+PRICES_L2_TTL_SECONDS = env.int("PRICES_L2_TTL_SECONDS", default=30)
+PRICES_L2_BACKOFF_SECONDS = env.float("PRICES_L2_BACKOFF_SECONDS", default=5.0)
+# Seconds a client is told to wait (Retry-After) when no price is available at all.
+PRICES_RETRY_AFTER_SECONDS = env.int("PRICES_RETRY_AFTER_SECONDS", default=30)
+
+# --- mlserving / forecasts serving (D: manifest, loading, forecast archive and API) -------
+# Models older than this (days since training) are not served; 0 disables the check.
+MODEL_MAX_AGE_DAYS = env.float("MODEL_MAX_AGE_DAYS", default=45.0)
+# Extra fully-qualified types skops may load beyond mlserving's built-in allowlist.
+MLSERVING_SKOPS_TRUSTED = env.list("MLSERVING_SKOPS_TRUSTED", default=[])
+# Horizons (days) generated per coin and model; the API serves 1..min(this, 30).
+FORECAST_HORIZON_DAYS = env.int("FORECAST_HORIZON_DAYS", default=30)
+FORECAST_LEVELS = [80, 90, 95]
+FORECAST_DEFAULT_SYMBOLS = env.list("FORECAST_DEFAULT_SYMBOLS", default=["BTC", "ETH"])
+FORECAST_DEFAULT_MODELS = env.list(
+    "FORECAST_DEFAULT_MODELS",
+    default=["naive", "drift", "arima", "ets", "lightgbm", "lstm", "tcn", "transformer", "dlinear", "ensemble"],
+)
+# Seconds a computed forecast response stays in the cache (L1 in-process and L2 shared).
+FORECAST_API_CACHE_SECONDS = env.int("FORECAST_API_CACHE_SECONDS", default=60)
+FORECAST_API_L1_SECONDS = env.float("FORECAST_API_L1_SECONDS", default=5.0)
