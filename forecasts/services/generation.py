@@ -1,0 +1,325 @@
+"""Issue forecasts: load verified artifacts through mlserving, predict, store immutable rows.
+
+This is the serving-time code path: it never trains and never imports TensorFlow (neural
+nets run through ONNX Runtime inside the engine's ``load``). A model that cannot be served
+(missing, tampered, expired or unloadable artifact) falls back to the coin's ``naive``
+champion and then to the built-in random walk, and every stored row says so in
+``fallback_reason``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import structlog
+from django.db import transaction
+from django.utils import timezone
+
+from forecasts.models import Forecast
+from forecasts.services import calibration as cal
+from forecasts.services.common import (
+    BASELINE,
+    BUILTIN_VERSION,
+    LEVELS,
+    MODEL_TYPES,
+    ForecastInputError,
+    bump_api_generation,
+    check_models,
+    horizon_days,
+    key_of,
+    parse_csv,
+)
+from markets import selectors as market_selectors
+from mlserving import loading
+from mlserving import manifest as mf
+
+log = structlog.get_logger(__name__)
+
+#: rows of history handed to a model at predict time (features need ~420, NNs a lookback)
+PREDICT_TAIL_ROWS = 1200
+
+
+@dataclass
+class ServedModel:
+    """One model's forecast for one coin, ready to be stored."""
+
+    model: str
+    version: str
+    returns: dict[int, float]
+    bounds: dict[int, dict[str, tuple[float, float]]]  # log-return bounds per level
+    skill: dict[int, dict[str, Any]]
+    trained_at: datetime | None
+    fallback_reason: str = ""
+
+
+@dataclass
+class GenerationReport:
+    created: int = 0
+    existing: int = 0
+    fallbacks: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def resolve_assets(symbols: Iterable[str]) -> list[Any]:
+    assets = []
+    for sym in symbols:
+        try:
+            assets.append(market_selectors.asset_get(sym))
+        except market_selectors.AssetNotFound as exc:
+            raise ForecastInputError(f"unknown coin {sym!r}: {exc}") from exc
+    if not assets:
+        raise ForecastInputError("no coins given")
+    return assets
+
+
+def _engine_loader(folder: Path, entry: dict[str, Any]) -> tuple[Any, cal.Calibration]:
+    """mlserving loader: rebuild the forecaster and its calibration (hashes already checked)."""
+    from forecasts.engine import ArtifactSpec, load_forecaster
+
+    spec = ArtifactSpec.from_dict(entry.get("spec") or ArtifactSpec.read(folder).to_dict())
+    forecaster = load_forecaster(folder, spec)
+    calibration = cal.Calibration.read(folder / cal.CALIBRATION_FILE)
+    return forecaster, calibration
+
+
+def _skill_of(entry: dict[str, Any] | None) -> dict[int, dict[str, Any]]:
+    per_h = ((entry or {}).get("metrics") or {}).get("per_horizon") or {}
+    return {int(h): dict(v) for h, v in per_h.items()}
+
+
+def _parse_time(raw: Any) -> datetime | None:
+    if not raw:
+        return None
+    value = datetime.fromisoformat(str(raw))
+    return value if value.tzinfo else timezone.make_aware(value, timezone.utc)
+
+
+def serve_model(
+    *, key: str, model: str, history: pd.DataFrame, days: int, now: datetime | None = None
+) -> ServedModel:
+    """Predict ``days`` horizons with ``model``'s champion for ``key`` (falls back, labelled)."""
+    refs = [f"{model}@champion"] + ([f"{BASELINE}@champion"] if model != BASELINE else [])
+    served = loading.load_first(
+        refs, key=key, loader=_engine_loader, loader_name="forecaster", strict=True, now=now
+    )
+    if served.obj is None or served.artifact is None:
+        label = served.fallback_label.replace("served nothing", "served built-in naive")
+        log.warning("forecasts.builtin_naive", key=key, requested=model, reason=label)
+        return _builtin_naive(history, days=days, reason=label)
+    forecaster, calibration = served.obj
+    artifact = served.artifact
+    try:
+        raw = forecaster.predict(history.iloc[-PREDICT_TAIL_ROWS:])
+    except Exception as exc:  # a broken model must not stop the other coins/models
+        log.error("forecasts.predict_failed", key=key, model=artifact.model, error=repr(exc))
+        if artifact.model == BASELINE:
+            return _builtin_naive(history, days=days, reason=f"{model} predict failed: {exc}")
+        fallback = serve_model(key=key, model=BASELINE, history=history, days=days, now=now)
+        fallback.fallback_reason = (
+            f"{model}@champion predict failed ({exc.__class__.__name__}); "
+            f"served {fallback.model}@{fallback.version}"
+        )
+        return fallback
+    returns = {int(h): float(r) for h, r in raw.items() if 1 <= int(h) <= days and math.isfinite(r)}
+    sigma = cal.recent_volatility(history)
+    return ServedModel(
+        model=artifact.model,
+        version=artifact.version,
+        returns=returns,
+        bounds={h: calibration.bounds(h, r, sigma) for h, r in returns.items()},
+        skill=_skill_of(artifact.entry),
+        trained_at=_parse_time(artifact.entry.get("created_at")),
+        fallback_reason=served.fallback_label,
+    )
+
+
+def _builtin_naive(history: pd.DataFrame, *, days: int, reason: str) -> ServedModel:
+    """The random walk with intervals from recent empirical h-day moves (nothing trained)."""
+    calibration = cal.Calibration.empirical(history, horizons=range(1, days + 1))
+    sigma = cal.recent_volatility(history)
+    returns = dict.fromkeys(range(1, days + 1), 0.0)
+    return ServedModel(
+        model=BASELINE,
+        version=BUILTIN_VERSION,
+        returns=returns,
+        bounds={h: calibration.bounds(h, 0.0, sigma) for h in returns},
+        skill={h: {"rel_mae": 1.0, "baseline": True} for h in returns},
+        trained_at=None,
+        fallback_reason=reason,
+    )
+
+
+# --- auto --------------------------------------------------------------------------------------
+
+
+def auto_choice(
+    *, key: str, horizons: Sequence[int], now: datetime | None = None
+) -> dict[int, str]:
+    """Per horizon, the champion with the best walk-forward relMAE below 1 (else ``naive``).
+
+    Expired champions are not candidates. Skill was measured walk-forward at training time,
+    on data before anything this forecast is about.
+    """
+    data = mf.read_manifest()
+    models = (data.get("keys", {}).get(key) or {}).get("models", {})
+    limit = loading.max_age_days()
+    now = now or timezone.now()
+    best: dict[int, tuple[float, str]] = {}
+    for name, node in models.items():
+        if name == BASELINE or name not in MODEL_TYPES:
+            continue
+        version = node.get("aliases", {}).get("champion")
+        entry = node.get("versions", {}).get(version) if version else None
+        if not entry:
+            continue
+        created = _parse_time(entry.get("created_at"))
+        if limit > 0 and created and (now - created) > timedelta(days=limit):
+            continue
+        for h, skill in _skill_of(entry).items():
+            rel = skill.get("rel_mae")
+            if rel is None or not math.isfinite(float(rel)) or float(rel) >= 1.0:
+                continue
+            if h not in best or float(rel) < best[h][0]:
+                best[h] = (float(rel), name)
+    return {h: best[h][1] if h in best else BASELINE for h in horizons}
+
+
+# --- issue -------------------------------------------------------------------------------------
+
+
+def features_hash(history: pd.DataFrame) -> str:
+    """sha256 of the feature row at the origin (what every model saw, rounded)."""
+    from forecasts.engine import build_features
+
+    row = build_features(history.iloc[-450:]).iloc[-1].to_numpy(dtype=float)
+    text = ",".join("nan" if not np.isfinite(v) else f"{v:.10g}" for v in row)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def generate_forecasts(
+    *,
+    symbols: Sequence[str] | str,
+    models: Sequence[str] | str | None = None,
+    days: int | None = None,
+    now: datetime | None = None,
+    progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+) -> GenerationReport:
+    """Issue forecasts for every coin x model x horizon 1..``days`` from the latest candle.
+
+    Idempotent: a coin/model already issued from the same last candle is left as it was
+    (rows are immutable). Returns what was created, what existed and every fallback.
+    """
+    from django.conf import settings
+
+    max_days = horizon_days()
+    days = max_days if days is None else int(days)
+    if not 1 <= days <= max_days:
+        raise ForecastInputError(f"days must be between 1 and {max_days}")
+    model_names = check_models(
+        parse_csv(models) or list(settings.FORECAST_DEFAULT_MODELS), allow_auto=True
+    )
+    assets = resolve_assets(parse_csv(symbols))
+    now = now or timezone.now()
+    report = GenerationReport()
+    work = [(a, m) for a in assets for m in model_names]
+    iterator = progress(work) if progress else work
+    histories: dict[str, pd.DataFrame] = {}
+    served_cache: dict[tuple[str, str], ServedModel] = {}
+    for asset, model in iterator:
+        history = histories.get(asset.pk)
+        if history is None:
+            history = market_selectors.candle_frame(asset=asset, interval="1d")
+            histories[asset.pk] = history
+        if len(history) < 2:
+            report.skipped.append(f"{asset.pk}: no daily candles")
+            continue
+        origin = history.index[-1].to_pydatetime()
+        if Forecast.objects.filter(asset=asset, requested_model=model, data_until=origin).exists():
+            report.existing += 1
+            continue
+        key = key_of(asset)
+        if model == "auto":
+            choice = auto_choice(key=key, horizons=range(1, days + 1), now=now)
+            per_h = {}
+            for h, chosen in choice.items():
+                if (key, chosen) not in served_cache:
+                    served_cache[(key, chosen)] = serve_model(
+                        key=key, model=chosen, history=history, days=days, now=now
+                    )
+                per_h[h] = served_cache[(key, chosen)]
+        else:
+            if (key, model) not in served_cache:
+                served_cache[(key, model)] = serve_model(
+                    key=key, model=model, history=history, days=days, now=now
+                )
+            per_h = dict.fromkeys(range(1, days + 1), served_cache[key, model])
+        fh = features_hash(history) if len(history) > 30 else ""
+        created = _store(asset=asset, requested=model, per_h=per_h, history=history, now=now, fh=fh)
+        report.created += created
+        for s in {id(s): s for s in per_h.values()}.values():
+            if s.fallback_reason:
+                report.fallbacks.append(f"{asset.pk} {model}: {s.fallback_reason}")
+    return report
+
+
+@transaction.atomic
+def _store(
+    *,
+    asset: Any,
+    requested: str,
+    per_h: dict[int, ServedModel],
+    history: pd.DataFrame,
+    now: datetime,
+    fh: str,
+) -> int:
+    origin = history.index[-1].to_pydatetime()
+    last_close = float(history["close"].iloc[-1])
+    rows = []
+    for h, served in sorted(per_h.items()):
+        if h not in served.returns:
+            continue
+        r = served.returns[h]
+        intervals = {
+            str(level): [last_close * math.exp(lo), last_close * math.exp(hi)]
+            for level, (lo, hi) in served.bounds[h].items()
+        }
+        rows.append(
+            Forecast(
+                asset=asset,
+                requested_model=requested,
+                model=served.model,
+                model_version=served.version,
+                fallback_reason=served.fallback_reason[:255],
+                issued_at=now,
+                data_until=origin,
+                target_time=origin + timedelta(days=h),
+                horizon=h,
+                last_close=last_close,
+                point=last_close * math.exp(r),
+                intervals=intervals,
+                skill=served.skill.get(h, {}),
+                trained_at=served.trained_at,
+                features_hash=fh,
+            )
+        )
+    Forecast.objects.bulk_create(rows, ignore_conflicts=True)
+    transaction.on_commit(bump_api_generation)
+    return len(rows)
+
+
+__all__ = [
+    "LEVELS",
+    "GenerationReport",
+    "ServedModel",
+    "auto_choice",
+    "generate_forecasts",
+    "serve_model",
+]
