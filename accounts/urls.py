@@ -1,3 +1,30 @@
-"""API routes of `accounts`, mounted under `/api/v1/` by `config.urls`."""
+"""API routes of `accounts`, mounted at `/api/v1/auth/` by `config.urls`."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import apis
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("signup", apis.SignupApi.as_view(), name="signup"),
+    path("signin", apis.SigninApi.as_view(), name="signin"),
+    path("refresh", apis.RefreshApi.as_view(), name="refresh"),
+    path("logout", apis.LogoutApi.as_view(), name="logout"),
+    path("verify-token", apis.VerifyTokenApi.as_view(), name="verify-token"),
+    path("me", apis.MeApi.as_view(), name="me"),
+    path("me/password", apis.PasswordChangeApi.as_view(), name="me-password"),
+    path("password-reset", apis.PasswordResetApi.as_view(), name="password-reset"),
+    path(
+        "password-reset/confirm",
+        apis.PasswordResetConfirmApi.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("oauth/google", apis.GoogleStartApi.as_view(), name="oauth-google"),
+    path("oauth/google/callback", apis.GoogleCallbackApi.as_view(), name="oauth-google-callback"),
+    path("oauth/google/exchange", apis.GoogleExchangeApi.as_view(), name="oauth-google-exchange"),
+    path("oauth/google/mobile", apis.GoogleMobileApi.as_view(), name="oauth-google-mobile"),
+    path("api-keys", apis.ApiKeyListCreateApi.as_view(), name="api-keys"),
+    path("api-keys/<uuid:key_id>", apis.ApiKeyDeleteApi.as_view(), name="api-key-detail"),
+    path("ws-ticket", apis.WsTicketApi.as_view(), name="ws-ticket"),
+]

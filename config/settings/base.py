@@ -237,12 +237,24 @@ AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ADMIN = True
+# One username for every login path (the admin posts "username", the API and allauth "email"),
+# the client IP behind NUM_PROXIES trusted proxies, and a 429 envelope with Retry-After.
+AXES_USERNAME_CALLABLE = "accounts.lockout.axes_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.axes_lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
 
 # allauth: e-mail is the login identifier.
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+# Never log into an existing account just because the e-mail matches (accounts.services.google
+# links only when both sides have verified the address).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
 GOOGLE_OAUTH_CLIENT_ID = env.str("GOOGLE_OAUTH_CLIENT_ID", default="")
 GOOGLE_OAUTH_CLIENT_SECRET = env.str("GOOGLE_OAUTH_CLIENT_SECRET", default="")
 SOCIALACCOUNT_PROVIDERS = {
@@ -284,7 +296,9 @@ SIMPLE_JWT = {
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's check plus token-family revocation and is_active, in one query.
+        "accounts.authentication.JWTAuthentication",
+        "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -476,3 +490,33 @@ FORECAST_DEFAULT_MODELS = env.list(
 # Seconds a computed forecast response stays in the cache (L1 in-process and L2 shared).
 FORECAST_API_CACHE_SECONDS = env.int("FORECAST_API_CACHE_SECONDS", default=60)
 FORECAST_API_L1_SECONDS = env.float("FORECAST_API_L1_SECONDS", default=5.0)
+
+# --- accounts ---------------------------------------------------------------------------
+# Extra Google OAuth client ids (Android, iOS, ...) accepted as ID-token audiences by
+# POST /api/v1/auth/oauth/google/mobile, besides GOOGLE_OAUTH_CLIENT_ID.
+GOOGLE_OAUTH_MOBILE_CLIENT_IDS = env.list("GOOGLE_OAUTH_MOBILE_CLIENT_IDS", default=[])
+# Google's endpoints as settings (read per request) so tests point them at a loopback stub.
+GOOGLE_OAUTH_AUTHORIZE_URL = env.str(
+    "GOOGLE_OAUTH_AUTHORIZE_URL", default="https://accounts.google.com/o/oauth2/v2/auth"
+)
+GOOGLE_OAUTH_TOKEN_URL = env.str("GOOGLE_OAUTH_TOKEN_URL", default="https://oauth2.googleapis.com/token")
+GOOGLE_OAUTH_JWKS_URL = env.str(
+    "GOOGLE_OAUTH_JWKS_URL", default="https://www.googleapis.com/oauth2/v3/certs"
+)
+GOOGLE_OAUTH_ISSUERS = env.list(
+    "GOOGLE_OAUTH_ISSUERS", default=["https://accounts.google.com", "accounts.google.com"]
+)
+# Where the browser lands after Google sign-in, with ?code=<one-time code> (POST it to
+# /api/v1/auth/oauth/google/exchange) or an error envelope; tokens never go in URLs.
+OAUTH_SPA_REDIRECT_URL = env.str("OAUTH_SPA_REDIRECT_URL", default="/")
+OAUTH_HANDOFF_TTL_SECONDS = env.int("OAUTH_HANDOFF_TTL_SECONDS", default=60)
+# WebSocket tickets: single use, capped at 30 s whatever this says.
+WS_TICKET_TTL_SECONDS = env.int("WS_TICKET_TTL_SECONDS", default=30)
+API_KEY_MAX_PER_USER = env.int("API_KEY_MAX_PER_USER", default=20)
+# The link mailed by POST password-reset; {uid} and {token} go in the fragment so they never
+# reach a server log.
+PASSWORD_RESET_URL_TEMPLATE = env.str(
+    "PASSWORD_RESET_URL_TEMPLATE", default="http://localhost:8000/reset-password#uid={uid}&token={token}"
+)
+# DELETE /me deactivates at once; the purge job anonymises the row after this many days.
+ACCOUNT_DELETION_GRACE_DAYS = env.int("ACCOUNT_DELETION_GRACE_DAYS", default=30)

@@ -1,0 +1,550 @@
+"""REST endpoints of ``accounts`` (``/api/v1/auth/``): parse, authorise, call one service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.socialaccount.adapter import get_adapter as get_social_adapter
+from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.providers.base.constants import AuthProcess
+from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from core.errors import ServiceUnavailable
+
+from . import selectors, services
+from .adapters import HANDOFF_STATE_KEY, GoogleRedirectAdapter
+from .authentication import JWTAuthentication
+from .models import ApiKey, User
+
+TAGS = ["auth"]
+
+
+# --- plumbing -------------------------------------------------------------------------------
+class BoundedJSONParser(JSONParser):
+    """DRF reads JSON straight from the stream, skipping Django's body-size limit: enforce it
+    here so an oversized body is a 413 in the envelope, never a memory blow-up."""
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        request = (parser_context or {}).get("request")
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if request is not None and limit is not None:
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > limit:
+                raise RequestDataTooBig("Request body exceeded DATA_UPLOAD_MAX_MEMORY_SIZE.")
+        data = super().parse(stream, media_type, parser_context)
+        if not isinstance(data, dict):
+            raise exceptions.ParseError("JSON body must be an object.")
+        return data
+
+
+class AuthThrottle(ScopedRateThrottle):
+    """Abuse dampening on the anonymous auth endpoints (axes holds the hard lockout)."""
+
+
+class NotApiKey(BasePermission):
+    """Account management needs a user session or JWT: a leaked script key cannot mint more
+    keys, change the password or delete the account."""
+
+    message = "Not allowed with an API key."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return not isinstance(request.auth, ApiKey)
+
+
+class _PublicAuthView(GenericAPIView):
+    """Anonymous endpoints: no session (so no CSRF surprises), JSON only, throttled."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    parser_classes = [BoundedJSONParser]
+    throttle_classes = [AuthThrottle]
+    throttle_scope = "auth"
+
+
+class _UserView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [BoundedJSONParser]
+
+
+class TokenInvalid(exceptions.APIException):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = "Token is invalid or expired."
+    default_code = "token_not_valid"
+
+
+def _client_ip(request: Request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def _google_error(exc: services.GoogleSignInRefused) -> exceptions.APIException:
+    if exc.status == 503:
+        return ServiceUnavailable(exc.detail, retry_after=30)
+    error = exceptions.APIException(exc.detail, code=exc.code)
+    error.status_code = exc.status
+    return error
+
+
+# --- serializers ----------------------------------------------------------------------------
+class PairOut(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class UserOut(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField()
+    has_password = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "display_name",
+            "email_verified",
+            "role",
+            "is_staff",
+            "has_password",
+            "date_joined",
+            "last_login",
+        ]
+        read_only_fields = fields
+
+    def get_role(self, obj: User) -> str:
+        return services.user_role(obj)
+
+    def get_has_password(self, obj: User) -> bool:
+        return obj.has_usable_password()
+
+
+class SignupIn(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=256, trim_whitespace=False, write_only=True)
+    display_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+
+class SigninIn(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=256, trim_whitespace=False, write_only=True)
+
+
+class RefreshIn(serializers.Serializer):
+    refresh = serializers.CharField(max_length=4096)
+
+
+class VerifyOut(serializers.Serializer):
+    valid = serializers.BooleanField()
+    user_id = serializers.IntegerField()
+    expires_at = serializers.IntegerField(help_text="Access token expiry (epoch seconds).")
+
+
+class MeIn(serializers.Serializer):
+    display_name = serializers.CharField(max_length=150, allow_blank=True)
+
+
+class PasswordChangeIn(serializers.Serializer):
+    current_password = serializers.CharField(max_length=256, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+
+class PasswordResetIn(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+
+
+class PasswordResetConfirmIn(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+
+class DetailOut(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class GoogleMobileIn(serializers.Serializer):
+    id_token = serializers.CharField(max_length=8192)
+
+
+class GoogleExchangeIn(serializers.Serializer):
+    code = serializers.CharField(max_length=200)
+
+
+class ApiKeyOut(serializers.ModelSerializer):
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+        read_only_fields = fields
+
+
+class ApiKeyCreatedOut(ApiKeyOut):
+    key = serializers.SerializerMethodField(help_text="Shown once; only a digest is stored.")
+
+    class Meta(ApiKeyOut.Meta):
+        fields = [*ApiKeyOut.Meta.fields, "key"]
+        read_only_fields = fields
+
+    def get_key(self, obj: ApiKey) -> str:
+        return self.context["raw_key"]
+
+
+class ApiKeyIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class WsTicketOut(serializers.Serializer):
+    ticket = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    expires_in = serializers.IntegerField()
+
+
+def _pair(pair: services.TokenPair) -> dict[str, str]:
+    return {"access": pair.access, "refresh": pair.refresh}
+
+
+def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- sign-up, sign-in, tokens ---------------------------------------------------------------
+class SignupApi(_PublicAuthView):
+    serializer_class = SignupIn
+
+    @extend_schema(
+        tags=TAGS, request=SignupIn, responses={201: UserOut}, summary="Create an account"
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(SignupIn, request.data)
+        user = services.user_signup(**data)
+        return Response(UserOut(user).data, status=status.HTTP_201_CREATED)
+
+
+class SigninApi(_PublicAuthView):
+    serializer_class = SigninIn
+
+    @extend_schema(
+        tags=TAGS,
+        request=SigninIn,
+        responses={200: PairOut},
+        summary="Sign in with e-mail and password",
+        description="Unknown e-mail and wrong password give the same 401. Too many failures "
+        "(per account and per IP) give 429 with Retry-After.",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(SigninIn, request.data)
+        pair = services.user_signin(request=request._request, **data)
+        return Response(_pair(pair))
+
+
+class RefreshApi(_PublicAuthView):
+    serializer_class = RefreshIn
+
+    @extend_schema(
+        tags=TAGS,
+        request=RefreshIn,
+        responses={200: PairOut},
+        summary="Rotate a refresh token",
+        description="The presented refresh token dies. Presenting it again revokes its whole "
+        "family (every token descended from that sign-in).",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(RefreshIn, request.data)
+        try:
+            pair = services.token_refresh(raw=data["refresh"], ip=_client_ip(request))
+        except services.TokenRejected as exc:
+            raise TokenInvalid(exc.detail, code=exc.code) from exc
+        return Response(_pair(pair))
+
+
+class LogoutApi(_PublicAuthView):
+    serializer_class = RefreshIn
+
+    @extend_schema(
+        tags=TAGS,
+        request=RefreshIn,
+        responses={204: None},
+        summary="Sign out: revoke the refresh token's family (its access tokens too)",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(RefreshIn, request.data)
+        try:
+            services.token_family_revoke(raw=data["refresh"])
+        except services.TokenRejected as exc:
+            raise TokenInvalid(exc.detail, code=exc.code) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VerifyTokenApi(APIView):
+    authentication_classes = [JWTAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=TAGS,
+        responses={200: VerifyOut},
+        summary="Check the access token in the Authorization header",
+    )
+    def get(self, request: Request) -> Response:
+        token = request.auth
+        return Response(
+            {"valid": True, "user_id": request.user.pk, "expires_at": int(token["exp"])}
+        )
+
+
+# --- me -------------------------------------------------------------------------------------
+class MeApi(_UserView):
+    serializer_class = UserOut
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.request.method == "DELETE":
+            return [IsAuthenticated(), NotApiKey()]
+        return super().get_permissions()
+
+    @extend_schema(tags=TAGS, responses={200: UserOut}, summary="My profile")
+    def get(self, request: Request) -> Response:
+        return Response(UserOut(request.user).data)
+
+    def _update(self, request: Request, *, partial: bool) -> Response:
+        writable = set(MeIn().fields)
+        refused = sorted(set(request.data) - writable)
+        if refused:
+            raise exceptions.ValidationError(
+                {name: ["This field cannot be changed here."] for name in refused}
+            )
+        serializer = MeIn(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        user = request.user
+        if "display_name" in serializer.validated_data:
+            user = services.user_profile_update(
+                user=user, display_name=serializer.validated_data["display_name"]
+            )
+        return Response(UserOut(user).data)
+
+    @extend_schema(
+        tags=TAGS,
+        request=MeIn,
+        responses={200: UserOut},
+        summary="Replace my profile (display_name only; any other field is a 400)",
+    )
+    def put(self, request: Request) -> Response:
+        return self._update(request, partial=False)
+
+    @extend_schema(
+        tags=TAGS,
+        request=MeIn,
+        responses={200: UserOut},
+        summary="Edit my profile (display_name only; any other field is a 400)",
+    )
+    def patch(self, request: Request) -> Response:
+        return self._update(request, partial=True)
+
+    @extend_schema(
+        tags=TAGS,
+        responses={204: None},
+        summary="Delete my account: deactivate now, revoke every token and key",
+    )
+    def delete(self, request: Request) -> Response:
+        services.user_deactivate(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeApi(_UserView):
+    permission_classes = [IsAuthenticated, NotApiKey]
+    serializer_class = PasswordChangeIn
+
+    @extend_schema(
+        tags=TAGS,
+        request=PasswordChangeIn,
+        responses={200: PairOut},
+        summary="Change my password; every refresh token is revoked, a new pair returned",
+    )
+    def put(self, request: Request) -> Response:
+        data = _valid(PasswordChangeIn, request.data)
+        pair = services.user_password_change(request=request._request, user=request.user, **data)
+        return Response(_pair(pair))
+
+
+class PasswordResetApi(_PublicAuthView):
+    serializer_class = PasswordResetIn
+
+    @extend_schema(
+        tags=TAGS,
+        request=PasswordResetIn,
+        responses={200: DetailOut},
+        summary="Mail a reset link (same answer whether or not the account exists)",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(PasswordResetIn, request.data)
+        services.password_reset_request(email=data["email"])
+        return Response(
+            {"detail": "If an account exists for this e-mail, a reset link has been sent."}
+        )
+
+
+class PasswordResetConfirmApi(_PublicAuthView):
+    serializer_class = PasswordResetConfirmIn
+
+    @extend_schema(
+        tags=TAGS,
+        request=PasswordResetConfirmIn,
+        responses={200: DetailOut},
+        summary="Set a new password with the mailed uid and token",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(PasswordResetConfirmIn, request.data)
+        services.password_reset_confirm(**data)
+        return Response({"detail": "Password has been reset; sign in again."})
+
+
+# --- Google ---------------------------------------------------------------------------------
+_google_callback = OAuth2CallbackView.adapter_view(GoogleRedirectAdapter)
+
+
+class GoogleStartApi(_PublicAuthView):
+    @extend_schema(
+        tags=TAGS,
+        request=None,
+        responses={302: OpenApiResponse(description="Redirect to Google (state + PKCE).")},
+        summary="Start Google sign-in in the browser",
+        description="Ends at OAUTH_SPA_REDIRECT_URL?code=<one-time code>; POST the code to "
+        "oauth/google/exchange for the token pair (tokens never travel in URLs).",
+    )
+    def get(self, request: Request) -> HttpResponse:
+        django_request = request._request
+        try:
+            provider = get_social_adapter(django_request).get_provider(django_request, "google")
+        except SocialApp.DoesNotExist as exc:
+            raise ServiceUnavailable("Google sign-in is not configured.", retry_after=3600) from exc
+        return provider.redirect(
+            django_request, process=AuthProcess.LOGIN, **{HANDOFF_STATE_KEY: True}
+        )
+
+
+class GoogleCallbackApi(_PublicAuthView):
+    @extend_schema(
+        tags=TAGS,
+        request=None,
+        parameters=[
+            OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.QUERY),
+            OpenApiParameter("state", OpenApiTypes.STR, OpenApiParameter.QUERY),
+        ],
+        responses={
+            302: OpenApiResponse(description="To OAUTH_SPA_REDIRECT_URL?code=<one-time code>."),
+            400: OpenApiResponse(description="State mismatch or Google refused (envelope)."),
+        },
+        summary="Google redirects here (handled by django-allauth)",
+    )
+    def get(self, request: Request) -> HttpResponse:
+        return _google_callback(request._request)
+
+
+class GoogleExchangeApi(_PublicAuthView):
+    serializer_class = GoogleExchangeIn
+
+    @extend_schema(
+        tags=TAGS,
+        request=GoogleExchangeIn,
+        responses={200: PairOut},
+        summary="Exchange the one-time code from the redirect flow for a token pair",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(GoogleExchangeIn, request.data)
+        user = services.oauth_handoff_consume(code=data["code"])
+        if user is None:
+            raise exceptions.ValidationError({"code": ["Invalid, used or expired code."]})
+        return Response(_pair(services.token_pair_issue(user=user, method="google")))
+
+
+class GoogleMobileApi(_PublicAuthView):
+    serializer_class = GoogleMobileIn
+
+    @extend_schema(
+        tags=TAGS,
+        request=GoogleMobileIn,
+        responses={200: PairOut},
+        summary="Sign in with a Google ID token from a mobile or SPA client",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(GoogleMobileIn, request.data)
+        try:
+            claims = services.google_id_token_verify(
+                credential=data["id_token"], audiences=services.google_audiences()
+            )
+            user = services.google_sign_in(claims=claims)
+        except services.GoogleSignInRefused as exc:
+            raise _google_error(exc) from exc
+        return Response(_pair(services.token_pair_issue(user=user, method="google")))
+
+
+# --- API keys, WebSocket tickets ------------------------------------------------------------
+class ApiKeyListCreateApi(_UserView):
+    serializer_class = ApiKeyOut
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.request.method == "POST":
+            return [IsAuthenticated(), NotApiKey()]
+        return super().get_permissions()
+
+    @extend_schema(tags=TAGS, responses={200: ApiKeyOut(many=True)}, summary="My API keys")
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.api_key_list(user=request.user))
+        return self.get_paginated_response(ApiKeyOut(page, many=True).data)
+
+    @extend_schema(
+        tags=TAGS,
+        request=ApiKeyIn,
+        responses={201: ApiKeyCreatedOut},
+        summary="Create an API key (the key is shown once)",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(ApiKeyIn, request.data)
+        key, raw = services.api_key_create(
+            user=request.user, name=data["name"], expires_at=data.get("expires_at")
+        )
+        body = ApiKeyCreatedOut(key, context={"raw_key": raw}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyDeleteApi(_UserView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = ApiKeyOut
+
+    @extend_schema(tags=TAGS, responses={204: None}, summary="Revoke one of my API keys")
+    def delete(self, request: Request, key_id: str) -> Response:
+        services.api_key_revoke(user=request.user, key_id=key_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WsTicketApi(_UserView):
+    serializer_class = WsTicketOut
+
+    @extend_schema(
+        tags=TAGS,
+        request=None,
+        responses={201: WsTicketOut},
+        summary="A single-use ticket (<= 30 s) to open the WebSocket",
+    )
+    def post(self, request: Request) -> Response:
+        ticket, expires_at = services.ws_ticket_issue(user=request.user)
+        body = {
+            "ticket": ticket,
+            "expires_at": expires_at,
+            "expires_in": services.codes.ws_ticket_ttl(),
+        }
+        return Response(WsTicketOut(body).data, status=status.HTTP_201_CREATED)

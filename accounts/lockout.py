@@ -1,0 +1,55 @@
+"""django-axes hooks: one username for every login path, and the locked-out response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from core.errors import envelope
+
+from .services.users import lockout_seconds
+
+
+def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
+    """The JWT sign-in and allauth pass ``email``; the Django admin passes ``username``."""
+    credentials = credentials or {}
+    value = credentials.get("email") or credentials.get("username")
+    if not value and request is not None and request.method == "POST":
+        value = (
+            request.POST.get("email") or request.POST.get("username") or request.POST.get("login")
+        )
+    return str(value).strip().lower() if value else None
+
+
+def axes_client_ip(request: HttpRequest) -> str | None:
+    """Same rule as DRF's throttles: with ``NUM_PROXIES`` trusted proxies in front, the
+    client is that many hops from the right of X-Forwarded-For."""
+    num_proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    if num_proxies and forwarded:
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if hops:
+            return hops[-min(num_proxies, len(hops))]
+    return request.META.get("REMOTE_ADDR")
+
+
+def axes_lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
+) -> HttpResponse:
+    retry_after = str(max(lockout_seconds(), 1))
+    headers = {"Retry-After": retry_after}
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+        return envelope(
+            status_code=429,
+            code="account_locked",
+            detail="Too many failed sign-in attempts; try again later.",
+            headers=headers,
+        )
+    response = render(
+        request, "accounts/locked.html", {"retry_after": int(retry_after)}, status=429
+    )
+    response["Retry-After"] = retry_after
+    return response

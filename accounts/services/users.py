@@ -1,0 +1,214 @@
+"""Sign-up, sign-in, profile, password change/reset and account deactivation."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import partial
+
+import structlog
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.models import update_last_login
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework import exceptions, status
+
+from accounts.models import ApiKey, OneTimeCode, TokenFamily, User
+
+from .roles import user_role_set
+from .tokens import TokenPair, token_pair_issue, tokens_revoke_all
+
+security_log = structlog.get_logger("cryptocast.security")
+
+INVALID_CREDENTIALS = "Invalid e-mail or password."
+
+
+class InvalidCredentials(exceptions.APIException):
+    """401 with one fixed body, whether the e-mail is unknown or the password wrong."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = INVALID_CREDENTIALS
+    default_code = "invalid_credentials"
+
+
+class AccountLocked(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = "Too many failed sign-in attempts; try again later."
+    default_code = "account_locked"
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__()
+        self.wait = retry_after
+
+
+def lockout_seconds() -> int:
+    cooloff = settings.AXES_COOLOFF_TIME
+    if isinstance(cooloff, timedelta):
+        return int(cooloff.total_seconds())
+    return int(float(cooloff or 0) * 3600)
+
+
+def normalize_email(email: str) -> str:
+    return User.objects.normalize_email(email.strip()).lower()
+
+
+def _validate_password(password: str, *, user: User, field: str) -> None:
+    try:
+        password_validation.validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError({field: list(exc.messages)}) from exc
+
+
+@transaction.atomic
+def user_signup(*, email: str, password: str, display_name: str = "") -> User:
+    email = normalize_email(email)
+    candidate = User(email=email, display_name=display_name)
+    _validate_password(password, user=candidate, field="password")
+    if User.objects.filter(email__iexact=email).exists():
+        raise exceptions.ValidationError({"email": ["An account with this e-mail already exists."]})
+    user = User.objects.create_user(email=email, password=password, display_name=display_name)
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
+    user_role_set(user=user, role="user")
+    return user
+
+
+def user_authenticate(*, request: HttpRequest, email: str, password: str) -> User:
+    """Every password check goes through Django's ``authenticate`` so django-axes counts
+    failures per account and per IP (the admin and allauth's views go the same way)."""
+    user = authenticate(request=request, email=normalize_email(email), password=password)
+    if getattr(request, "axes_locked_out", False):
+        raise AccountLocked(retry_after=lockout_seconds())
+    if user is None:
+        raise InvalidCredentials()
+    return user  # type: ignore[return-value]
+
+
+def user_signin(*, request: HttpRequest, email: str, password: str) -> TokenPair:
+    # ModelBackend upgrades a legacy (e.g. PBKDF2) hash to Argon2id on a successful check.
+    user = user_authenticate(request=request, email=email, password=password)
+    update_last_login(None, user)
+    return token_pair_issue(user=user, method="password")
+
+
+@transaction.atomic
+def user_profile_update(*, user: User, display_name: str) -> User:
+    user.display_name = display_name
+    user.save(update_fields=["display_name"])
+    return user
+
+
+def user_password_change(
+    *, request: HttpRequest, user: User, current_password: str, new_password: str
+) -> TokenPair:
+    """Checks the current password through axes (so it cannot be brute-forced with a stolen
+    access token), revokes every refresh token and returns a fresh pair for this client."""
+    if not user.has_usable_password():
+        raise exceptions.ValidationError(
+            {"current_password": ["This account has no password; use password reset."]}
+        )
+    try:
+        user_authenticate(request=request, email=user.email, password=current_password)
+    except InvalidCredentials as exc:
+        raise exceptions.ValidationError(
+            {"current_password": ["The current password is wrong."]}
+        ) from exc
+    _validate_password(new_password, user=user, field="new_password")
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        tokens_revoke_all(user=user, reason=TokenFamily.Reason.PASSWORD_CHANGE)
+        pair = token_pair_issue(user=user, method="password")
+    security_log.info("password_changed", user_id=user.pk)
+    return pair
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> None:
+    """DELETE /me: deactivate now, revoke every credential, erase the profile. The row (and
+    the e-mail, so nobody re-registers it meanwhile) is anonymised by the purge job after
+    ``ACCOUNT_DELETION_GRACE_DAYS``."""
+    now = timezone.now()
+    user.is_active = False
+    user.deactivated_at = now
+    user.display_name = ""
+    user.set_unusable_password()
+    user.save(update_fields=["is_active", "deactivated_at", "display_name", "password"])
+    tokens_revoke_all(user=user, reason=TokenFamily.Reason.DEACTIVATED)
+    ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    OneTimeCode.objects.filter(user=user).delete()
+    user.socialaccount_set.all().delete()
+    security_log.info("account_deactivated", user_id=user.pk)
+
+
+@transaction.atomic
+def accounts_purge_deactivated(*, now: datetime | None = None) -> int:
+    """Anonymise accounts deactivated longer than the grace period. Rows owned by the user in
+    other apps go with the user's CASCADE rules when staff delete the row; this keeps the row
+    (foreign keys from archives stay valid) but drops every personal datum."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.ACCOUNT_DELETION_GRACE_DAYS)
+    users = list(
+        User.objects.filter(is_active=False, deactivated_at__lte=cutoff).exclude(
+            email__endswith="@deleted.invalid"
+        )
+    )
+    for user in users:
+        EmailAddress.objects.filter(user=user).delete()
+        user.email = f"deleted-{user.pk}@deleted.invalid"
+        user.display_name = ""
+        user.last_login = None
+        user.save(update_fields=["email", "display_name", "last_login"])
+        user.groups.clear()
+        TokenFamily.objects.filter(user=user).delete()
+        ApiKey.objects.filter(user=user).delete()
+    return len(users)
+
+
+def password_reset_request(*, email: str) -> None:
+    """Same outcome whether or not the account exists; the mail goes out after commit."""
+    email = normalize_email(email)
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    if user is None or (not user.has_usable_password() and not user.email_verified):
+        return
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    link = settings.PASSWORD_RESET_URL_TEMPLATE.format(uid=uid, token=token)
+    body = (
+        "Someone asked to reset the password of your cryptocast account.\n\n"
+        f"Reset code: uid={uid} token={token}\n"
+        f"Or open: {link}\n\n"
+        "If it was not you, ignore this message; your password is unchanged."
+    )
+    transaction.on_commit(
+        partial(
+            send_mail,
+            subject="cryptocast password reset",
+            message=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[user.email],
+            fail_silently=True,
+        )
+    )
+
+
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:
+    try:
+        pk = force_str(urlsafe_base64_decode(uid))
+        user = User.objects.get(pk=pk, is_active=True)
+    except (ValueError, TypeError, OverflowError, User.DoesNotExist) as exc:
+        raise exceptions.ValidationError({"token": ["Invalid or expired reset link."]}) from exc
+    if not default_token_generator.check_token(user, token):
+        raise exceptions.ValidationError({"token": ["Invalid or expired reset link."]})
+    _validate_password(new_password, user=user, field="new_password")
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        tokens_revoke_all(user=user, reason=TokenFamily.Reason.PASSWORD_RESET)
+    security_log.info("password_reset", user_id=user.pk)

@@ -1,0 +1,50 @@
+"""Role-based DRF permission classes any app may use (roles: user < staff < admin).
+
+Roles are the Django groups ``staff``/``admin`` managed by ``accounts``; the ``is_staff`` and
+``is_superuser`` flags, which the role service keeps in step, count as well.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+
+def _group_names(user: Any) -> set[str]:
+    cached = getattr(user, "_role_group_names", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._role_group_names = cached
+    return cached
+
+
+def has_role(user: Any, role: str) -> bool:
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    if role == "user":
+        return True
+    if user.is_superuser:
+        return True
+    if role == "staff":
+        return bool(user.is_staff) or bool(_group_names(user) & {"staff", "admin"})
+    if role == "admin":
+        return "admin" in _group_names(user)
+    return False
+
+
+class IsStaff(BasePermission):
+    """Staff or admin; an ordinary user gets 403."""
+
+    message = "Staff only."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return has_role(request.user, "staff")
+
+
+class IsAdmin(BasePermission):
+    message = "Administrators only."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return has_role(request.user, "admin")
