@@ -337,3 +337,183 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
+
+
+# --- whole-market reads (cache first, then a provider, then our own database) -------------
+
+_GLOBAL_KEY = "markets:global:v1"
+_TRENDING_KEY = "markets:trending:v1"
+
+
+def _cache_get(key: str) -> Any:
+    from django.core.cache import cache
+
+    try:
+        return cache.get(key)
+    except Exception:  # Redis down: fall through to the provider / database
+        return None
+
+
+def _cache_set(key: str, value: Any, ttl: int) -> None:
+    from django.core.cache import cache
+
+    try:
+        cache.set(key, value, ttl)
+    except Exception:
+        return
+
+
+def _provider_failure(exc: Exception) -> str:
+    return str(getattr(exc, "reason", "") or exc.__class__.__name__)
+
+
+def market_global() -> dict[str, Any]:
+    """Total market cap, volume and dominance with provenance.
+
+    Cache (``MARKETS_GLOBAL_TTL_SECONDS``), else the provider (``providers.fetch_global``),
+    else an aggregate of our stored latest quotes with ``fallback_reason`` saying why.
+    """
+    cached = _cache_get(_GLOBAL_KEY)
+    now = timezone.now()
+    if cached is None:
+        from core.http import ProviderError
+        from markets import providers
+
+        reason = _cache_get(_GLOBAL_KEY + ":failed")
+        try:
+            if reason:  # a recent failure: do not make every request wait for the provider
+                raise ProviderError("global", reason)
+            g = providers.fetch_global()
+        except ProviderError as exc:
+            reason = _provider_failure(exc)
+            _cache_set(
+                _GLOBAL_KEY + ":failed", reason, settings.MARKETS_PROVIDER_FAILURE_TTL_SECONDS
+            )
+            reason = f"{reason}; aggregated from stored quotes"
+        else:
+            cached = {
+                "total_market_cap": g.total_market_cap_usd,
+                "total_volume_24h": g.total_volume_usd,
+                "market_cap_change_24h": g.market_cap_change_24h,
+                "dominance": dict(g.dominance),
+                "active_cryptocurrencies": g.active_cryptocurrencies,
+                "source": g.source,
+                "as_of": g.as_of,
+                "fetched_at": g.fetched_at,
+                "fallback_reason": "",
+            }
+            _cache_set(_GLOBAL_KEY, cached, settings.MARKETS_GLOBAL_TTL_SECONDS)
+        if cached is None:
+            db = global_market_from_db()
+            return {
+                "total_market_cap": db.total_market_cap,
+                "total_volume_24h": db.total_volume_24h,
+                "market_cap_change_24h": db.market_cap_change_24h,
+                "dominance": db.dominance,
+                "active_cryptocurrencies": db.assets,
+                "source": "database",
+                "as_of": db.as_of,
+                "fetched_at": db.fetched_at,
+                "stale": db.as_of is None or (now - db.as_of) > stale_after(),
+                "fallback_reason": reason,
+            }
+    return {**cached, "stale": (now - cached["as_of"]) > stale_after()}
+
+
+def market_trending(*, limit: int = 10) -> dict[str, Any]:
+    """The provider's trending coins (cached), else our top 24h gainers, with provenance."""
+    cached = _cache_get(_TRENDING_KEY)
+    now = timezone.now()
+    if cached is None:
+        from core.http import ProviderError
+        from markets import providers
+
+        reason = _cache_get(_TRENDING_KEY + ":failed")
+        try:
+            if reason:
+                raise ProviderError("trending", reason)
+            coins = providers.fetch_trending()
+        except ProviderError as exc:
+            reason = _provider_failure(exc)
+            _cache_set(
+                _TRENDING_KEY + ":failed", reason, settings.MARKETS_PROVIDER_FAILURE_TTL_SECONDS
+            )
+            reason = f"{reason}; top 24h gainers from stored quotes"
+            gainers = top_movers(category="gainers", window="24h", limit=limit)
+            return {
+                "source": "database",
+                "as_of": max((a.latest_quote.as_of for a in gainers), default=None),
+                "fetched_at": max((a.latest_quote.fetched_at for a in gainers), default=None),
+                "stale": True,
+                "fallback_reason": reason,
+                "coins": [
+                    {
+                        "id": a.pk,
+                        "symbol": a.symbol,
+                        "name": a.name,
+                        "score": i,
+                        "rank": a.rank,
+                        "price": a.latest_quote.price,
+                    }
+                    for i, a in enumerate(gainers)
+                ],
+            }
+        cached = {
+            "source": coins[0].source if coins else "coingecko",
+            "as_of": now,
+            "fetched_at": now,
+            "fallback_reason": "",
+            "coins": [
+                {
+                    "id": c.asset.slug,
+                    "symbol": c.asset.symbol,
+                    "name": c.asset.name,
+                    "score": c.score,
+                    "rank": c.asset.rank,
+                    "price": None,
+                }
+                for c in coins
+            ],
+        }
+        _cache_set(_TRENDING_KEY, cached, settings.MARKETS_TRENDING_TTL_SECONDS)
+    trending = dict(cached)
+    trending["coins"] = trending["coins"][:limit]
+    trending["stale"] = (now - trending["as_of"]) > timedelta(
+        seconds=settings.MARKETS_TRENDING_TTL_SECONDS * 2
+    )
+    return trending
+
+
+# --- ETL status ---------------------------------------------------------------------------
+
+
+def etl_status() -> dict[str, Any]:
+    from django.db.models import Count, Max
+    from django_celery_beat.models import PeriodicTask
+
+    now = timezone.now()
+    jobs = PeriodicTask.objects.exclude(task="celery.backend_cleanup")
+    runs = (
+        JobRun.objects.filter(started_at__gte=now - timedelta(hours=24))
+        .values("status")
+        .annotate(n=Count("id"))
+    )
+    newest = Quote.objects.aggregate(m=Max("as_of"))["m"]
+    latest_candles = dict(
+        Candle.objects.values("interval").annotate(m=Max("open_time")).values_list("interval", "m")
+    )
+    return {
+        "jobs_total": jobs.count(),
+        "jobs_enabled": jobs.filter(enabled=True).count(),
+        "runs_24h": {r["status"]: r["n"] for r in runs},
+        "last_runs": job_runs(limit=10),
+        "newest_quote_as_of": newest,
+        "quotes_stale": newest is None or (now - newest) > stale_after(),
+        "latest_candles": latest_candles,
+        "assets": Asset.objects.filter(is_active=True).count(),
+    }
+
+
+def job_runs_for_task(*, task: str, limit: int = 20) -> list[JobRun]:
+    """Recent runs of a Celery task (job names start with the task name)."""
+    return list(JobRun.objects.filter(job__startswith=task).order_by("-started_at")[:limit])

@@ -430,6 +430,12 @@ MARKETS_UPSERT_BATCH_SIZE = env.int("MARKETS_UPSERT_BATCH_SIZE", default=2000)
 MARKETS_IMPORT_MAX_ROWS = env.int("MARKETS_IMPORT_MAX_ROWS", default=500_000)
 # core.locks: "auto" = Redis SET NX PX when REDIS_URL is set, else a database row.
 CORE_LOCK_BACKEND = env.str("CORE_LOCK_BACKEND", default="auto")
+# /api/v1/market/global and /market/trending: seconds a provider answer is reused.
+MARKETS_GLOBAL_TTL_SECONDS = env.int("MARKETS_GLOBAL_TTL_SECONDS", default=120)
+MARKETS_TRENDING_TTL_SECONDS = env.int("MARKETS_TRENDING_TTL_SECONDS", default=600)
+# After a provider failure, /market/global and /market/trending answer from the database
+# for this long without retrying the provider (one slow request per window, not every one).
+MARKETS_PROVIDER_FAILURE_TTL_SECONDS = env.int("MARKETS_PROVIDER_FAILURE_TTL_SECONDS", default=30)
 
 # --- markets providers (A2: clients, failover, live prices cache) -------------------------
 COINGECKO_API_URL = env.str("COINGECKO_API_URL", default="https://api.coingecko.com/api/v3")

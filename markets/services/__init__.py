@@ -22,7 +22,13 @@ from .imports import (
     import_upload,
     validate_csv,
 )
-from .jobs import job_run
+from .jobs import (
+    job_run,
+    periodic_job_run_now,
+    periodic_job_set_enabled,
+    sync_enqueue,
+    task_enqueue,
+)
 from .quotes import QuotesStoreResult, markets_sync, quotes_cleanup, quotes_store
 from .sample_data import SampleLoadResult, load_sample_data, seed_quotes_from_candles
 
@@ -47,8 +53,12 @@ __all__ = [
     "known_asset_register",
     "load_sample_data",
     "markets_sync",
+    "periodic_job_run_now",
+    "periodic_job_set_enabled",
     "quotes_cleanup",
     "quotes_store",
     "seed_quotes_from_candles",
+    "sync_enqueue",
+    "task_enqueue",
     "validate_csv",
 ]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
-from markets.contracts import AssetData, CandleData
+from markets.contracts import CandleData
 from markets.models import Asset, Candle, Interval
 from markets.selectors import INTERVAL_SECONDS
 
@@ -127,62 +127,54 @@ class BackfillResult:
     last: datetime | None
 
 
-def asset_data_of(asset: Asset) -> AssetData:
-    return AssetData(
-        slug=asset.pk,
-        symbol=asset.symbol,
-        name=asset.name,
-        rank=asset.rank,
-        coingecko_id=asset.coingecko_id,
-        binance_symbol=asset.binance_symbol,
-        coincap_id=asset.coincap_id,
-        cryptocompare_symbol=asset.cryptocompare_symbol,
-        categories=tuple(asset.categories or ()),
-        image_url=asset.image_url,
-    )
-
-
 def candles_backfill(
     *,
     asset: Asset,
     interval: str,
     since: datetime,
     until: datetime | None = None,
+    window: int = 1000,
     max_pages: int = 10_000,
     progress: Callable[[int], None] | None = None,
 ) -> BackfillResult:
-    """Page through Binance klines from ``since`` to ``until`` (default: now) and upsert them.
+    """Fetch Binance klines from ``since`` to ``until`` (default: now) in windows of ``window``
+    candles and upsert each window.
 
-    Each page is written in its own transaction (a long backfill keeps what it fetched if it is
-    interrupted, and re-running it is idempotent). The fetch itself is A2's
-    ``markets.providers.fetch_candles`` (failover/rate budget live there).
+    Each window is written in its own transaction (an interrupted backfill keeps what it
+    fetched; re-running it is idempotent). The fetch is ``markets.providers.fetch_klines``
+    (retries, breaker and the shared rate budget live there).
     """
     from markets import providers
 
     if interval not in Interval.values:
         raise InvalidCandle(f"unknown interval {interval!r}")
+    if not asset.binance_symbol:
+        raise InvalidCandle(f"{asset.pk} has no Binance pair")
     step = timedelta(seconds=INTERVAL_SECONDS[interval])
     since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
+    # Align to the first candle open at or after ``since``.
+    rem = int(since.timestamp()) % int(step.total_seconds())
+    if rem:
+        since = since + timedelta(seconds=int(step.total_seconds()) - rem)
     until = until or datetime.now(UTC)
-    data = asset_data_of(asset)
     cursor = since
     pages = written = 0
     first = last = None
     while cursor <= until and pages < max_pages:
-        page = list(providers.fetch_candles(asset=data, interval=interval, start=cursor, end=until))
+        window_end = min(cursor + step * (window - 1), until)
+        page = providers.fetch_klines(
+            binance_symbol=asset.binance_symbol, interval=interval, start=cursor, end=window_end
+        )
         pages += 1
-        page = [c for c in page if since <= c.open_time <= until]
-        if not page:
-            break
-        n = candles_upsert(asset=asset, interval=interval, candles=page)
-        written += n
-        if progress:
-            progress(n)
-        page_first = min(c.open_time for c in page)
-        page_last = max(c.open_time for c in page)
-        first = page_first if first is None else min(first, page_first)
-        last = page_last if last is None else max(last, page_last)
-        if page_last + step <= cursor:  # no progress: stop rather than loop forever
-            break
-        cursor = page_last + step
+        page = [c for c in page if cursor <= c.open_time <= window_end]
+        if page:
+            n = candles_upsert(asset=asset, interval=interval, candles=page)
+            written += n
+            if progress:
+                progress(n)
+            page_first = min(c.open_time for c in page)
+            page_last = max(c.open_time for c in page)
+            first = page_first if first is None else min(first, page_first)
+            last = page_last if last is None else max(last, page_last)
+        cursor = window_end + step
     return BackfillResult(asset.pk, interval, since, until, pages, written, first, last)

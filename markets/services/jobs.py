@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -69,3 +71,52 @@ def _finish(run: JobRun, status: str, detail: dict[str, Any]) -> None:
         run.finished_at = timezone.now()
         run.detail = detail
         run.save(update_fields=["status", "finished_at", "detail"])
+
+
+# --- enqueueing (side effects after commit) ---------------------------------------------
+
+
+def task_enqueue(
+    *, task: str, kwargs: dict[str, Any] | None = None, queue: str | None = None
+) -> str:
+    """Send ``task`` to the broker once the surrounding transaction commits; returns its id.
+
+    The id is chosen now so the caller can answer with it before the commit happens.
+    """
+    from celery import current_app
+
+    task_id = uuid.uuid4().hex
+    options: dict[str, Any] = {"task_id": task_id}
+    if queue:
+        options["queue"] = queue
+
+    def send() -> None:
+        current_app.send_task(task, kwargs=kwargs or {}, **options)
+
+    transaction.on_commit(send)
+    return task_id
+
+
+@transaction.atomic
+def sync_enqueue(*, top: int = 50, provider: str | None = None) -> str:
+    return task_enqueue(task="markets.sync_quotes", kwargs={"top": top, "provider": provider})
+
+
+@transaction.atomic
+def periodic_job_run_now(*, job_id: int) -> str:
+    """Enqueue a beat job right now with its stored kwargs (the schedule is untouched)."""
+    from django_celery_beat.models import PeriodicTask
+
+    job = PeriodicTask.objects.get(pk=job_id)
+    return task_enqueue(task=job.task, kwargs=json.loads(job.kwargs or "{}"), queue=job.queue)
+
+
+@transaction.atomic
+def periodic_job_set_enabled(*, job_id: int, enabled: bool) -> Any:
+    from django_celery_beat.models import PeriodicTask
+
+    job = PeriodicTask.objects.select_for_update().get(pk=job_id)
+    if job.enabled != enabled:
+        job.enabled = enabled
+        job.save()  # save() also bumps beat's change marker, so beat reloads
+    return job

@@ -1,0 +1,349 @@
+"""DRF views of stored market data: parse, authorise, call one selector/service, serialise."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from django_guid import get_guid
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.pagination import BoundedCursorPagination
+
+from . import selectors, services
+from .filters import AssetFilter
+from .models import Asset
+from .serializers import (
+    AssetDetailSerializer,
+    AssetSerializer,
+    CandleSerializer,
+    CoverageSerializer,
+    EtlJobDetailSerializer,
+    EtlJobSerializer,
+    EtlStatusSerializer,
+    GlobalMarketSerializer,
+    HistoryQuerySerializer,
+    ImportReportSerializer,
+    ImportRequestSerializer,
+    IntervalQuerySerializer,
+    MarketDataQuerySerializer,
+    MarketDataSerializer,
+    SyncRequestSerializer,
+    TaskEnqueuedSerializer,
+    TopQuerySerializer,
+    TrendingSerializer,
+)
+
+TOP_CATEGORIES = ("gainers", "losers", "volume", "market-cap")
+ID_PARAM = OpenApiParameter(
+    "id", str, OpenApiParameter.PATH, description="Asset id (bitcoin) or symbol (BTC)"
+)
+
+
+def _asset_or_404(id_or_symbol: str) -> Asset:
+    try:
+        return selectors.asset_get(id_or_symbol)
+    except selectors.AssetNotFound as exc:
+        raise NotFound(str(exc)) from exc
+
+
+def _query(serializer_class: type[serializers.Serializer], request: Request) -> dict:
+    s = serializer_class(data=request.query_params)
+    s.is_valid(raise_exception=True)
+    return s.validated_data
+
+
+# --- listing / detail -------------------------------------------------------------------
+
+
+@extend_schema(tags=["markets"], summary="Assets with their latest quote (filter, order, page)")
+class AssetListApi(generics.ListAPIView):
+    serializer_class = AssetSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AssetFilter
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.asset_list().order_by("rank", "id")
+
+    def get_serializer_context(self):  # type: ignore[no-untyped-def]
+        context = super().get_serializer_context()
+        context["now"] = timezone.now()
+        return context
+
+    def list(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        context = self.get_serializer_context()
+        if request.query_params.get("sparkline") == "7d":
+            context["sparklines"] = selectors.sparkline_map(asset_ids=[a.pk for a in page], days=7)
+        data = AssetSerializer(page, many=True, context=context).data
+        return self.get_paginated_response(data)
+
+
+class AssetDetailApi(APIView):
+    @extend_schema(
+        tags=["markets"],
+        summary="One asset (by id or symbol) with its latest quote",
+        parameters=[ID_PARAM],
+        responses=AssetDetailSerializer,
+    )
+    def get(self, request: Request, id: str) -> Response:
+        asset = _asset_or_404(id)
+        return Response(AssetDetailSerializer(asset, context={"now": timezone.now()}).data)
+
+
+class HistoryPagination(BoundedCursorPagination):
+    ordering = "open_time"  # chronological pages
+
+
+class AssetHistoryApi(generics.ListAPIView):
+    serializer_class = CandleSerializer
+    pagination_class = HistoryPagination
+    filter_backends: list = []
+
+    @extend_schema(
+        tags=["markets"],
+        summary="OHLCV candles of an asset (cursor pages, oldest first)",
+        parameters=[ID_PARAM, HistoryQuerySerializer],
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        asset = _asset_or_404(self.kwargs["id"])
+        q = _query(HistoryQuerySerializer, self.request)
+        return selectors.candles(
+            asset=asset, interval=q["interval"], start=q["start"], end=q["end"]
+        ).only("open_time", "open", "high", "low", "close", "volume", "source")
+
+
+class AssetCoverageApi(APIView):
+    @extend_schema(
+        tags=["markets"],
+        summary="Expected vs present candles and the list of gaps (never filled)",
+        parameters=[ID_PARAM, IntervalQuerySerializer],
+        responses=CoverageSerializer,
+    )
+    def get(self, request: Request, id: str) -> Response:
+        asset = _asset_or_404(id)
+        q = _query(IntervalQuerySerializer, request)
+        return Response(CoverageSerializer(selectors.candle_coverage(asset=asset, **q)).data)
+
+
+class TopAssetsApi(APIView):
+    @extend_schema(
+        tags=["markets"],
+        summary="Top gainers, losers, volume or market cap",
+        parameters=[
+            OpenApiParameter("category", str, OpenApiParameter.PATH, enum=list(TOP_CATEGORIES)),
+            TopQuerySerializer,
+        ],
+        responses=AssetSerializer(many=True),
+    )
+    def get(self, request: Request, category: str) -> Response:
+        if category not in TOP_CATEGORIES:
+            raise ValidationError({"category": f"one of {', '.join(TOP_CATEGORIES)}"})
+        q = _query(TopQuerySerializer, request)
+        assets = selectors.top_movers(category=category, window=q["window"], limit=q["limit"])
+        return Response(AssetSerializer(assets, many=True, context={"now": timezone.now()}).data)
+
+
+# --- whole market -----------------------------------------------------------------------
+
+
+class MarketGlobalApi(APIView):
+    @extend_schema(
+        tags=["markets"],
+        summary="Total market cap, volume and dominance",
+        responses=GlobalMarketSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        return Response(GlobalMarketSerializer(selectors.market_global()).data)
+
+
+class MarketTrendingApi(APIView):
+    @extend_schema(
+        tags=["markets"],
+        summary="Trending coins (provider), else our top 24h gainers",
+        parameters=[MarketDataQuerySerializer],
+        responses=TrendingSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        q = _query(MarketDataQuerySerializer, request)
+        return Response(TrendingSerializer(selectors.market_trending(limit=q["limit"])).data)
+
+
+class MarketDataApi(APIView):
+    @extend_schema(
+        tags=["markets"],
+        summary="Global figures plus the top assets by rank, in one call",
+        parameters=[MarketDataQuerySerializer],
+        responses=MarketDataSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        q = _query(MarketDataQuerySerializer, request)
+        assets = list(selectors.asset_list().order_by("rank", "id")[: q["limit"]])
+        context = {"now": timezone.now()}
+        return Response(
+            {
+                "market": GlobalMarketSerializer(selectors.market_global()).data,
+                "assets": AssetSerializer(assets, many=True, context=context).data,
+            }
+        )
+
+
+# --- staff: sync and import -------------------------------------------------------------
+
+
+class SyncApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        tags=["markets"],
+        summary="Enqueue a quote sync now (staff); runs after this request commits",
+        request=SyncRequestSerializer,
+        responses={202: TaskEnqueuedSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        s = SyncRequestSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        task_id = services.sync_enqueue(**s.validated_data)
+        return Response(
+            {"task_id": task_id, "task": "markets.sync_quotes", "status": "queued"},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class ImportApi(APIView):
+    permission_classes = [IsAdminUser]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        tags=["markets"],
+        summary="Upload an OHLCV CSV (staff): validated whole, written whole or not at all",
+        request={"multipart/form-data": ImportRequestSerializer},
+        responses={
+            201: ImportReportSerializer,
+            400: OpenApiResponse(description="Validation envelope plus `report` naming bad rows"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        s = ImportRequestSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        upload = s.validated_data["file"]
+        report = services.import_upload(
+            data=upload.read(),
+            name=upload.name or "upload.csv",
+            interval=s.validated_data["interval"],
+            symbol=s.validated_data["symbol"],
+        )
+        body = report.as_dict()
+        if report.ok:
+            return Response(body, status=status.HTTP_201_CREATED)
+        errors = [
+            {"code": "invalid_row", "detail": f"line {e['line']}: {e['message']}", "attr": "file"}
+            for f in body["files"]
+            for e in f["errors"]
+        ]
+        return Response(
+            {
+                "type": "validation_error",
+                "status": 400,
+                "errors": errors
+                or [{"code": "invalid", "detail": "file rejected", "attr": "file"}],
+                "request_id": get_guid(),
+                "report": body,
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+
+
+# --- ETL jobs (django-celery-beat rows) -------------------------------------------------
+
+
+def _periodic_tasks():  # type: ignore[no-untyped-def]
+    from django_celery_beat.models import PeriodicTask
+
+    return PeriodicTask.objects.select_related("interval", "crontab", "solar", "clocked").order_by(
+        "name"
+    )
+
+
+def _job_or_404(job_id: int):  # type: ignore[no-untyped-def]
+    job = _periodic_tasks().filter(pk=job_id).first()
+    if job is None:
+        raise NotFound("no such job")
+    return job
+
+
+class EtlJobListApi(APIView):
+    @extend_schema(
+        tags=["etl"], summary="Periodic jobs (beat schedule)", responses=EtlJobSerializer(many=True)
+    )
+    def get(self, request: Request) -> Response:
+        return Response(EtlJobSerializer(list(_periodic_tasks()[:500]), many=True).data)
+
+
+class EtlJobDetailApi(APIView):
+    @extend_schema(
+        tags=["etl"], summary="One job with its recent runs", responses=EtlJobDetailSerializer
+    )
+    def get(self, request: Request, job_id: int) -> Response:
+        job = _job_or_404(job_id)
+        runs = selectors.job_runs_for_task(task=job.task, limit=20)
+        return Response(EtlJobDetailSerializer(job, context={"runs": runs}).data)
+
+
+class EtlJobRunApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        tags=["etl"],
+        summary="Run a job now (staff); enqueued after commit",
+        request=None,
+        responses={202: TaskEnqueuedSerializer},
+    )
+    def post(self, request: Request, job_id: int) -> Response:
+        job = _job_or_404(job_id)
+        with transaction.atomic():
+            task_id = services.periodic_job_run_now(job_id=job.pk)
+        return Response(
+            {"task_id": task_id, "task": job.task, "status": "queued"},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class _EtlJobToggleApi(APIView):
+    permission_classes = [IsAdminUser]
+    enabled = True
+
+    @extend_schema(tags=["etl"], request=None, responses=EtlJobSerializer)
+    def post(self, request: Request, job_id: int) -> Response:
+        _job_or_404(job_id)
+        job = services.periodic_job_set_enabled(job_id=job_id, enabled=self.enabled)
+        return Response(EtlJobSerializer(job).data)
+
+
+class EtlJobEnableApi(_EtlJobToggleApi):
+    enabled = True
+
+
+class EtlJobDisableApi(_EtlJobToggleApi):
+    enabled = False
+
+
+class EtlStatusApi(APIView):
+    @extend_schema(
+        tags=["etl"],
+        summary="Freshness of quotes/candles and recent job runs",
+        responses=EtlStatusSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        return Response(EtlStatusSerializer(selectors.etl_status()).data)

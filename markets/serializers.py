@@ -1,0 +1,294 @@
+"""Serializers of the stored-data API (read shapes only: writes go through services)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import Interval
+from .selectors import quote_is_stale
+
+QUOTE_NUMBERS = (
+    "price",
+    "market_cap",
+    "volume_24h",
+    "change_1h",
+    "change_24h",
+    "change_7d",
+    "change_30d",
+    "high_24h",
+    "low_24h",
+)
+
+
+def _now(context: dict) -> datetime:
+    now = context.get("now")
+    if now is None:
+        now = context["now"] = timezone.now()
+    return now
+
+
+class QuoteSerializer(serializers.Serializer):
+    """One quote with its provenance (source, as_of, fetched_at, stale, fallback_reason)."""
+
+    price = serializers.FloatField()
+    market_cap = serializers.FloatField(allow_null=True)
+    volume_24h = serializers.FloatField(allow_null=True)
+    change_1h = serializers.FloatField(allow_null=True)
+    change_24h = serializers.FloatField(allow_null=True)
+    change_7d = serializers.FloatField(allow_null=True)
+    change_30d = serializers.FloatField(allow_null=True)
+    high_24h = serializers.FloatField(allow_null=True)
+    low_24h = serializers.FloatField(allow_null=True)
+    source = serializers.CharField()
+    as_of = serializers.DateTimeField()
+    fetched_at = serializers.DateTimeField()
+    stale = serializers.SerializerMethodField()
+    fallback_reason = serializers.CharField()
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_stale(self, quote) -> bool:  # type: ignore[no-untyped-def]
+        return quote_is_stale(quote, now=_now(self.context))
+
+
+class AssetSerializer(serializers.Serializer):
+    """An asset with its latest quote flattened in; quote fields are null before any sync
+    (and ``stale`` is then true)."""
+
+    id = serializers.CharField()
+    symbol = serializers.CharField()
+    name = serializers.CharField()
+    rank = serializers.IntegerField(allow_null=True)
+    categories = serializers.ListField(child=serializers.CharField())
+    image_url = serializers.CharField()
+    price = serializers.FloatField(source="latest_quote.price", allow_null=True)
+    market_cap = serializers.FloatField(source="latest_quote.market_cap", allow_null=True)
+    volume_24h = serializers.FloatField(source="latest_quote.volume_24h", allow_null=True)
+    change_1h = serializers.FloatField(source="latest_quote.change_1h", allow_null=True)
+    change_24h = serializers.FloatField(source="latest_quote.change_24h", allow_null=True)
+    change_7d = serializers.FloatField(source="latest_quote.change_7d", allow_null=True)
+    change_30d = serializers.FloatField(source="latest_quote.change_30d", allow_null=True)
+    high_24h = serializers.FloatField(source="latest_quote.high_24h", allow_null=True)
+    low_24h = serializers.FloatField(source="latest_quote.low_24h", allow_null=True)
+    source = serializers.CharField(source="latest_quote.source", allow_null=True)
+    as_of = serializers.DateTimeField(source="latest_quote.as_of", allow_null=True)
+    fetched_at = serializers.DateTimeField(source="latest_quote.fetched_at", allow_null=True)
+    stale = serializers.SerializerMethodField()
+    fallback_reason = serializers.CharField(source="latest_quote.fallback_reason", allow_null=True)
+    sparkline_7d = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_stale(self, asset) -> bool:  # type: ignore[no-untyped-def]
+        return quote_is_stale(asset.latest_quote, now=_now(self.context))
+
+    @extend_schema_field(serializers.ListField(child=serializers.FloatField(), allow_null=True))
+    def get_sparkline_7d(self, asset):  # type: ignore[no-untyped-def]
+        sparklines = self.context.get("sparklines")
+        if sparklines is None:
+            return None
+        return sparklines.get(asset.pk, [])
+
+
+class AssetDetailSerializer(AssetSerializer):
+    provider_ids = serializers.SerializerMethodField()
+    is_active = serializers.BooleanField()
+
+    @extend_schema_field(
+        serializers.DictField(child=serializers.CharField(), help_text="provider -> its id")
+    )
+    def get_provider_ids(self, asset):  # type: ignore[no-untyped-def]
+        return {
+            "coingecko": asset.coingecko_id,
+            "binance": asset.binance_symbol,
+            "coincap": asset.coincap_id,
+            "cryptocompare": asset.cryptocompare_symbol,
+        }
+
+
+class CandleSerializer(serializers.Serializer):
+    open_time = serializers.DateTimeField()
+    open = serializers.FloatField()
+    high = serializers.FloatField()
+    low = serializers.FloatField()
+    close = serializers.FloatField()
+    volume = serializers.FloatField()
+    source = serializers.CharField()
+
+
+class HistoryQuerySerializer(serializers.Serializer):
+    interval = serializers.ChoiceField(choices=Interval.choices, default=Interval.D1)
+    start = serializers.DateTimeField(required=False, default=None)
+    end = serializers.DateTimeField(required=False, default=None)
+
+    def to_internal_value(self, data):  # type: ignore[no-untyped-def]
+        # Accept plain dates (2024-01-31) as midnight UTC.
+        data = data.copy() if hasattr(data, "copy") else dict(data)
+        for key in ("start", "end"):
+            value = data.get(key)
+            if isinstance(value, str) and len(value) == 10 and value[4] == "-":
+                data[key] = f"{value}T00:00:00Z"
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):  # type: ignore[no-untyped-def]
+        if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
+            raise serializers.ValidationError({"end": "end must not be before start."})
+        return attrs
+
+
+class IntervalQuerySerializer(serializers.Serializer):
+    interval = serializers.ChoiceField(choices=Interval.choices, default=Interval.D1)
+
+
+class GapSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    missing = serializers.IntegerField()
+
+
+class CoverageSerializer(serializers.Serializer):
+    asset_id = serializers.CharField()
+    interval = serializers.CharField()
+    first = serializers.DateTimeField(allow_null=True)
+    last = serializers.DateTimeField(allow_null=True)
+    expected = serializers.IntegerField()
+    present = serializers.IntegerField()
+    missing = serializers.IntegerField()
+    coverage_pct = serializers.FloatField()
+    gaps = GapSerializer(many=True)
+    gaps_truncated = serializers.BooleanField()
+
+
+class TopQuerySerializer(serializers.Serializer):
+    window = serializers.ChoiceField(choices=["1h", "24h", "7d"], default="24h")
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+
+
+class ProvenanceSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    as_of = serializers.DateTimeField(allow_null=True)
+    fetched_at = serializers.DateTimeField(allow_null=True)
+    stale = serializers.BooleanField()
+    fallback_reason = serializers.CharField(allow_blank=True)
+
+
+class GlobalMarketSerializer(ProvenanceSerializer):
+    total_market_cap = serializers.FloatField()
+    total_volume_24h = serializers.FloatField()
+    market_cap_change_24h = serializers.FloatField(allow_null=True)
+    dominance = serializers.DictField(child=serializers.FloatField())
+    active_cryptocurrencies = serializers.IntegerField(allow_null=True)
+
+
+class TrendingCoinSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    symbol = serializers.CharField()
+    name = serializers.CharField()
+    score = serializers.IntegerField()
+    rank = serializers.IntegerField(allow_null=True)
+    price = serializers.FloatField(allow_null=True)
+
+
+class TrendingSerializer(ProvenanceSerializer):
+    coins = TrendingCoinSerializer(many=True)
+
+
+class MarketDataQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=200, default=20)
+
+
+class MarketDataSerializer(serializers.Serializer):
+    market = GlobalMarketSerializer()
+    assets = AssetSerializer(many=True)
+
+
+class SyncRequestSerializer(serializers.Serializer):
+    top = serializers.IntegerField(min_value=1, max_value=1000, default=50)
+    provider = serializers.CharField(required=False, allow_null=True, default=None, max_length=32)
+
+
+class TaskEnqueuedSerializer(serializers.Serializer):
+    task_id = serializers.CharField()
+    task = serializers.CharField()
+    status = serializers.CharField()
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    interval = serializers.ChoiceField(choices=Interval.choices, default=Interval.D1)
+    symbol = serializers.RegexField(r"^[A-Za-z0-9]{1,32}$", required=False, default=None)
+
+
+class RowErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    message = serializers.CharField()
+    field = serializers.CharField(allow_null=True)
+
+
+class FileReportSerializer(serializers.Serializer):
+    file = serializers.CharField()
+    symbol = serializers.CharField()
+    interval = serializers.CharField()
+    asset_id = serializers.CharField(allow_null=True)
+    rows = serializers.IntegerField()
+    written = serializers.IntegerField()
+    accepted = serializers.BooleanField()
+    error_count = serializers.IntegerField()
+    errors = RowErrorSerializer(many=True)
+    errors_truncated = serializers.BooleanField()
+    first = serializers.CharField(allow_null=True)
+    last = serializers.CharField(allow_null=True)
+
+
+class ImportReportSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    written = serializers.IntegerField()
+    files = FileReportSerializer(many=True)
+
+
+class JobRunSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    job = serializers.CharField()
+    task_id = serializers.CharField()
+    status = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    detail = serializers.JSONField()
+
+
+class EtlJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    task = serializers.CharField()
+    enabled = serializers.BooleanField()
+    schedule = serializers.SerializerMethodField()
+    kwargs = serializers.JSONField()
+    description = serializers.CharField()
+    last_run_at = serializers.DateTimeField(allow_null=True)
+    total_run_count = serializers.IntegerField()
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_schedule(self, task) -> str:  # type: ignore[no-untyped-def]
+        return str(task.interval or task.crontab or task.solar or task.clocked or "")
+
+
+class EtlJobDetailSerializer(EtlJobSerializer):
+    recent_runs = serializers.SerializerMethodField()
+
+    @extend_schema_field(JobRunSerializer(many=True))
+    def get_recent_runs(self, task):  # type: ignore[no-untyped-def]
+        return JobRunSerializer(self.context.get("runs", []), many=True).data
+
+
+class EtlStatusSerializer(serializers.Serializer):
+    jobs_total = serializers.IntegerField()
+    jobs_enabled = serializers.IntegerField()
+    runs_24h = serializers.DictField(child=serializers.IntegerField())
+    last_runs = JobRunSerializer(many=True)
+    newest_quote_as_of = serializers.DateTimeField(allow_null=True)
+    quotes_stale = serializers.BooleanField()
+    latest_candles = serializers.DictField(child=serializers.DateTimeField(allow_null=True))
+    assets = serializers.IntegerField()
