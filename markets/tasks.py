@@ -38,6 +38,17 @@ def sync_quotes(self, top: int = 50, provider: str | None = None) -> dict[str, A
     )
 
 
+@shared_task(name="markets.sync_assets", time_limit=120, soft_time_limit=100, **COMMON)
+def sync_assets(self, asset_ids: list[str]) -> dict[str, Any]:
+    """Re-fetch the quotes of a few assets (the admin's "resync" action)."""
+    return services.job_run(
+        job="markets.sync_assets:" + ",".join(sorted(asset_ids))[:150],
+        fn=lambda: services.markets_sync(ids=asset_ids),
+        lock_ttl=150,
+        task_id=self.request.id or "",
+    )
+
+
 @shared_task(name="markets.sync_candles", time_limit=1800, soft_time_limit=1700, **COMMON)
 def sync_candles(self, interval: str = "1d", lookback: int = 3, top: int = 50) -> dict[str, Any]:
     """Refresh the last ``lookback`` candles of every active asset with a Binance pair."""

@@ -114,14 +114,19 @@ def _advance_latest(objs: list[Quote]) -> None:
         Asset.objects.bulk_update(changed, ["latest_quote"], batch_size=500)
 
 
-def markets_sync(*, top: int = 50, provider: str | None = None) -> QuotesStoreResult:
-    """Fetch the top-N quotes through the provider failover and store them.
+def markets_sync(
+    *, top: int = 50, provider: str | None = None, ids: list[str] | None = None
+) -> QuotesStoreResult:
+    """Fetch the top-N quotes (or those of ``ids``) through the provider failover and store them.
 
     The network call happens OUTSIDE any transaction; only the write is atomic.
     """
     from markets import providers
 
-    batch = providers.fetch_quotes(top=top, provider=provider)
+    if ids:
+        batch = providers.fetch_quotes(top=len(ids), ids=list(ids), provider=provider)
+    else:
+        batch = providers.fetch_quotes(top=top, provider=provider)
     return quotes_store(batch=batch)
 
 
