@@ -1,3 +1,13 @@
 """API routes of `forecasts`, mounted under `/api/v1/` by `config.urls`."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from forecasts import apis
+
+urlpatterns = [
+    path("forecasts", apis.ForecastListApi.as_view(), name="forecasts-list"),
+    path("forecasts/models", apis.ForecastModelsApi.as_view(), name="forecasts-models"),
+    path(
+        "forecasts/performance", apis.ForecastPerformanceApi.as_view(), name="forecasts-performance"
+    ),
+]

@@ -151,7 +151,11 @@ def skill_summary(
         naive_err = np.abs(p_act - 1.0) * origin_close
         mae = float(abs_err.mean())
         naive_mae = float(naive_err.mean()) or float("nan")
-        direction = np.sign(g["predicted"].to_numpy()) == np.sign(g["actual"].to_numpy())
+        # directional accuracy only where the model calls a direction (naive never does)
+        called = g["predicted"].to_numpy() != 0
+        direction = np.sign(g["predicted"].to_numpy()[called]) == np.sign(
+            g["actual"].to_numpy()[called]
+        )
         half = len(g) // 2
         coverage: dict[str, float | None] = {}
         width: dict[str, float | None] = {}
@@ -175,7 +179,7 @@ def skill_summary(
                 round(mae / naive_mae, 4) if math.isfinite(naive_mae) and naive_mae else None
             ),
             "mase": round(mae / scale, 4),
-            "directional_accuracy": round(float(direction.mean()), 4),
+            "directional_accuracy": round(float(direction.mean()), 4) if called.any() else None,
             "coverage": coverage,
             "interval_width_logret": width,
         }

@@ -1,0 +1,275 @@
+"""Forecast API: precomputed forecasts, the model catalogue and the report card.
+
+Requests read stored rows and the manifest only (never train, never load a model). Responses
+are cached in two tiers: a short in-process L1 over the shared cache (L2). The cache key
+holds a generation counter (bumped on commit by every forecasts write) and the manifest's
+stat signature, so a new issue, a promotion or a rebuilt manifest is served at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from forecasts import selectors
+from forecasts.services.common import (
+    CACHE_GENERATION_KEY,
+    LEVELS,
+    MAX_API_DAYS,
+    MODEL_TYPES,
+    REQUESTABLE_MODELS,
+)
+from mlserving import manifest as mf
+
+MAX_IDS = 20
+
+
+# --- query parameters ---------------------------------------------------------------------------
+
+
+class CsvIdsField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> list[str]:
+        text = super().to_internal_value(data)
+        ids = [i.strip().lower() for i in text.split(",") if i.strip()]
+        if not ids:
+            raise serializers.ValidationError("Give at least one coin id, e.g. bitcoin,ethereum.")
+        if len(ids) > MAX_IDS:
+            raise serializers.ValidationError(f"At most {MAX_IDS} ids per request.")
+        return list(dict.fromkeys(ids))
+
+
+class ForecastQuerySerializer(serializers.Serializer):
+    ids = CsvIdsField(
+        required=False, help_text="Comma-separated coin ids or symbols (bitcoin,ethereum)."
+    )
+    days = serializers.IntegerField(
+        required=False, default=7, min_value=1, max_value=MAX_API_DAYS, help_text="1..30"
+    )
+    model = serializers.ChoiceField(
+        choices=list(REQUESTABLE_MODELS), required=False, default="auto"
+    )
+
+
+class PerformanceQuerySerializer(serializers.Serializer):
+    ids = CsvIdsField(help_text="Comma-separated coin ids or symbols.")
+    models = serializers.CharField(required=False, help_text="Comma-separated model types.")
+
+    def validate_models(self, value: str) -> list[str]:
+        names = [m.strip().lower() for m in value.split(",") if m.strip()]
+        unknown = [m for m in names if m not in MODEL_TYPES]
+        if unknown:
+            raise serializers.ValidationError(f"Unknown model(s): {', '.join(unknown)}.")
+        return names
+
+
+def _unknown_ids(exc: selectors.UnknownAssets) -> serializers.ValidationError:
+    return serializers.ValidationError({"ids": [f"Unknown coin id(s): {', '.join(exc.missing)}."]})
+
+
+# --- response shapes (documentation; payloads are built as plain dicts for speed) --------------
+
+
+#: one float per interval level ("80", "90", "95"); names are not identifiers, hence type()
+LevelsSerializer = type(
+    "LevelsSerializer",
+    (serializers.Serializer,),
+    {str(lv): serializers.FloatField(allow_null=True) for lv in LEVELS},
+)
+
+
+class PointSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    horizon = serializers.IntegerField()
+    point = serializers.FloatField()
+    lower = LevelsSerializer()
+    upper = LevelsSerializer()
+    model = serializers.CharField(required=False, help_text="Only when it differs (auto).")
+    version = serializers.CharField(required=False)
+
+
+class SkillSerializer(serializers.Serializer):
+    rel_mae = serializers.FloatField(allow_null=True, help_text="MAE / naive MAE (<1 beats naive)")
+    mase = serializers.FloatField(allow_null=True)
+    directional_accuracy = serializers.FloatField(allow_null=True)
+    coverage = LevelsSerializer()
+    horizons = serializers.IntegerField()
+
+
+class NaiveSkillSerializer(SkillSerializer):
+    model = serializers.CharField()
+    version = serializers.CharField(allow_null=True)
+
+
+class CoinForecastSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    symbol = serializers.CharField()
+    requested_model = serializers.CharField()
+    model = serializers.CharField()
+    models_used = serializers.ListField(child=serializers.CharField())
+    version = serializers.JSONField(help_text="One version id, or a list for auto.")
+    trained_at = serializers.DateTimeField(allow_null=True)
+    data_until = serializers.DateField(allow_null=True)
+    issued_at = serializers.DateTimeField(allow_null=True)
+    last_close = serializers.FloatField(allow_null=True)
+    fallback = serializers.CharField(
+        allow_null=True, help_text="Why the requested model was not served."
+    )
+    skill = SkillSerializer()
+    naive_skill = NaiveSkillSerializer()
+    levels = serializers.ListField(child=serializers.IntegerField())
+    points = PointSerializer(many=True)
+
+
+class ForecastResponseSerializer(serializers.Serializer):
+    model = serializers.CharField()
+    days = serializers.IntegerField()
+    data = CoinForecastSerializer(many=True)
+
+
+class ModelsResponseSerializer(serializers.Serializer):
+    model_types = serializers.ListField(child=serializers.CharField())
+    requestable = serializers.ListField(child=serializers.CharField())
+    max_age_days = serializers.FloatField(allow_null=True)
+    manifest_updated_at = serializers.CharField(allow_null=True)
+    coins = serializers.JSONField()
+
+
+class PerformanceResponseSerializer(serializers.Serializer):
+    data = serializers.JSONField(help_text="Per coin: entries per model x horizon, beside naive.")
+
+
+# --- two-tier cache -----------------------------------------------------------------------------
+
+_l1: dict[str, tuple[float, Any]] = {}
+_l1_lock = threading.Lock()
+
+
+def _generation() -> int:
+    try:
+        return int(cache.get(CACHE_GENERATION_KEY) or 0)
+    except Exception:  # dead cache: serve from L1/DB, freshness bounded by the L1 TTL
+        return -1
+
+
+def _manifest_signature() -> str:
+    try:
+        st = mf.manifest_path().stat()
+    except FileNotFoundError:
+        return "none"
+    return f"{st.st_ino}-{st.st_size}-{st.st_mtime_ns}"
+
+
+def cached(name: str, parts: tuple[Any, ...], build: Any) -> Any:
+    key = f"forecasts:api:{name}:{_manifest_signature()}:" + ":".join(map(str, parts))
+    now = time.monotonic()
+    hit = _l1.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    full_key = f"{key}:g{_generation()}"
+    value = None
+    try:
+        value = cache.get(full_key)
+    except Exception:
+        value = None
+    if value is None:
+        value = build()
+        # the database answered; a dead cache only costs speed
+        with contextlib.suppress(Exception):
+            cache.set(full_key, value, timeout=settings.FORECAST_API_CACHE_SECONDS)
+    with _l1_lock:
+        if len(_l1) > 512:
+            _l1.clear()
+        _l1[key] = (now + float(settings.FORECAST_API_L1_SECONDS), value)
+    return value
+
+
+def clear_l1() -> None:
+    with _l1_lock:
+        _l1.clear()
+
+
+# --- views ----------------------------------------------------------------------------------------
+
+
+class ForecastListApi(APIView):
+    """Precomputed forecasts per coin with intervals and walk-forward skill beside naive."""
+
+    @extend_schema(
+        operation_id="forecasts_list",
+        parameters=[ForecastQuerySerializer],
+        responses={200: ForecastResponseSerializer},
+        summary="Forecasts per coin (points, 80/90/95% intervals, skill vs naive)",
+    )
+    def get(self, request: Request) -> Response:
+        query = ForecastQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        ids = query.validated_data.get("ids")
+        days = query.validated_data["days"]
+        model = query.validated_data["model"]
+
+        def build() -> dict[str, Any]:
+            try:
+                assets = (
+                    selectors.resolve_assets(ids)
+                    if ids
+                    else selectors.assets_with_forecasts(model=model)
+                )
+            except selectors.UnknownAssets as exc:
+                return {"__error__": exc.missing}
+            return {
+                "model": model,
+                "days": days,
+                "data": [selectors.coin_forecast(asset=a, model=model, days=days) for a in assets],
+            }
+
+        payload = cached("list", (",".join(ids or []), days, model), build)
+        if "__error__" in payload:
+            raise _unknown_ids(selectors.UnknownAssets(payload["__error__"]))
+        return Response(payload)
+
+
+class ForecastModelsApi(APIView):
+    """Model types, versions, aliases and freshness, from the manifest."""
+
+    @extend_schema(
+        operation_id="forecasts_models",
+        responses={200: ModelsResponseSerializer},
+        summary="Available model types, versions, aliases and freshness",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(cached("models", (), selectors.model_catalogue))
+
+
+class ForecastPerformanceApi(APIView):
+    """The report card: backtest metrics and live accuracy per model and horizon, beside naive."""
+
+    @extend_schema(
+        operation_id="forecasts_performance",
+        parameters=[PerformanceQuerySerializer],
+        responses={200: PerformanceResponseSerializer},
+        summary="Backtest and live accuracy per model and horizon, always beside naive",
+    )
+    def get(self, request: Request) -> Response:
+        query = PerformanceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        ids = query.validated_data["ids"]
+        models = query.validated_data.get("models")
+        try:
+            assets = selectors.resolve_assets(ids)
+        except selectors.UnknownAssets as exc:
+            raise _unknown_ids(exc) from exc
+
+        def build() -> dict[str, Any]:
+            return {"data": selectors.performance(assets=assets, models=models)}
+
+        return Response(cached("performance", (",".join(ids), ",".join(models or [])), build))

@@ -1,0 +1,318 @@
+"""Reads of `forecasts`: the API's payloads, built from stored rows and the manifest only.
+
+Nothing here trains or loads a model. The one "model call" of a request is the mlserving
+lookup that checks the stored rows' model version is still in the manifest and not expired
+(a dict lookup after a ``stat`` of ``manifest.json``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from statistics import fmean
+from typing import Any
+
+from django.db.models import Max
+from django.utils import timezone
+
+from forecasts.models import Forecast
+from forecasts.services.common import (
+    BASELINE,
+    BUILTIN_VERSION,
+    LEVELS,
+    MODEL_TYPES,
+    REQUESTABLE_MODELS,
+)
+from markets import selectors as market_selectors
+from mlserving import loading
+from mlserving import manifest as mf
+
+#: time spent in mlserving lookups by the current process (read by the benchmark)
+MODEL_CALL_SECONDS = [0.0]
+
+
+class UnknownAssets(LookupError):
+    def __init__(self, missing: Sequence[str]) -> None:
+        super().__init__(", ".join(missing))
+        self.missing = list(missing)
+
+
+def resolve_assets(ids: Sequence[str]) -> list[Any]:
+    """Assets for canonical ids or symbols, in request order; unknown ones raise together."""
+    found, missing = [], []
+    for raw in ids:
+        try:
+            found.append(market_selectors.asset_get(raw))
+        except market_selectors.AssetNotFound:
+            missing.append(raw)
+    if missing:
+        raise UnknownAssets(missing)
+    return found
+
+
+def assets_with_forecasts(*, model: str, limit: int = 20) -> list[Any]:
+    ids = list(
+        Forecast.objects.filter(requested_model=model)
+        .values_list("asset_id", flat=True)
+        .distinct()
+        .order_by("asset_id")[:limit]
+    )
+    return resolve_assets(ids) if ids else []
+
+
+def latest_issue(*, asset_id: str, requested_model: str, days: int) -> list[Forecast]:
+    """Rows of the newest issue of ``requested_model`` for the asset (horizons 1..days)."""
+    latest = Forecast.objects.filter(asset_id=asset_id, requested_model=requested_model).aggregate(
+        m=Max("data_until")
+    )["m"]
+    if latest is None:
+        return []
+    return list(
+        Forecast.objects.filter(
+            asset_id=asset_id,
+            requested_model=requested_model,
+            data_until=latest,
+            horizon__lte=days,
+        ).order_by("horizon")
+    )
+
+
+def _servable(key: str, rows: Iterable[Forecast], *, now: datetime) -> str:
+    """'' when every stored version may still be served; else why not (for the label)."""
+    started = time.perf_counter()
+    try:
+        for model, version in sorted({(r.model, r.model_version) for r in rows}):
+            if version == BUILTIN_VERSION or not version:
+                continue
+            try:
+                artifact = loading.resolve(f"{model}@{version}", key=key)
+                loading.check_age(artifact, now=now)
+            except loading.ArtifactError as exc:
+                return f"{model}@{version} refused ({exc.reason})"
+        return ""
+    finally:
+        MODEL_CALL_SECONDS[0] += time.perf_counter() - started
+
+
+def _mean(values: Iterable[Any]) -> float | None:
+    vals = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    return round(fmean(vals), 4) if vals else None
+
+
+def summarise_skill(skills: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Mean walk-forward skill over the served horizons."""
+    return {
+        "rel_mae": _mean(s.get("rel_mae") for s in skills),
+        "mase": _mean(s.get("mase") for s in skills),
+        "directional_accuracy": _mean(s.get("directional_accuracy") for s in skills),
+        "coverage": {
+            str(lv): _mean((s.get("coverage") or {}).get(str(lv)) for s in skills) for lv in LEVELS
+        },
+        "horizons": len(skills),
+    }
+
+
+def naive_skill(*, key: str, horizons: Sequence[int], data: dict[str, Any]) -> dict[str, Any]:
+    """The random walk's own walk-forward numbers on the same horizons (from its champion)."""
+    node = (data.get("keys", {}).get(key) or {}).get("models", {}).get(BASELINE) or {}
+    version = (node.get("aliases") or {}).get("champion")
+    per_h = ((node.get("versions", {}).get(version) or {}).get("metrics") or {}).get(
+        "per_horizon"
+    ) or {}
+    skills = [per_h[str(h)] for h in horizons if str(h) in per_h]
+    out = summarise_skill(skills) if skills else summarise_skill([])
+    out["rel_mae"] = 1.0  # by definition
+    out["model"] = BASELINE
+    out["version"] = version
+    return out
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def coin_forecast(*, asset: Any, model: str, days: int, now: datetime | None = None) -> dict:
+    """One coin's forecast payload, falling back to naive (labelled) when needed."""
+    now = now or timezone.now()
+    key = str(asset.symbol).upper()
+    data = mf.read_manifest()
+    rows = latest_issue(asset_id=asset.pk, requested_model=model, days=days)
+    fallback = ""
+    if not rows:
+        fallback = f"no {model} forecasts issued for {asset.pk}"
+    else:
+        refused = _servable(key, rows, now=now)
+        if refused:
+            fallback = refused
+            rows = []
+    served_model = model
+    if not rows and model != BASELINE:
+        rows = latest_issue(asset_id=asset.pk, requested_model=BASELINE, days=days)
+        served_model = BASELINE
+        fallback = f"{fallback}; served naive" if rows else f"{fallback}; nothing to serve"
+    stored_labels = sorted({r.fallback_reason for r in rows if r.fallback_reason})
+    if rows and not fallback and stored_labels:
+        fallback = " | ".join(stored_labels)
+    first = rows[0] if rows else None
+    horizons = [r.horizon for r in rows]
+    points = []
+    for r in rows:
+        point = {
+            "date": r.target_time.date().isoformat(),
+            "horizon": r.horizon,
+            "point": r.point,
+            "lower": {lv: pair[0] for lv, pair in r.intervals.items()},
+            "upper": {lv: pair[1] for lv, pair in r.intervals.items()},
+        }
+        if model == "auto":
+            point["model"] = r.model
+            point["version"] = r.model_version
+        points.append(point)
+    versions = sorted({r.model_version for r in rows})
+    used = sorted({r.model for r in rows})
+    trained = [r.trained_at for r in rows if r.trained_at]
+    return {
+        "id": asset.pk,
+        "symbol": asset.symbol,
+        "requested_model": model,
+        "model": used[0] if len(used) == 1 else served_model,
+        "models_used": used,
+        "version": versions[0] if len(versions) == 1 else (versions or None),
+        "trained_at": _iso(min(trained)) if trained else None,
+        "data_until": first.data_until.date().isoformat() if first else None,
+        "issued_at": _iso(first.issued_at) if first else None,
+        "last_close": first.last_close if first else None,
+        "fallback": fallback or None,
+        "skill": summarise_skill([r.skill for r in rows]),
+        "naive_skill": naive_skill(key=key, horizons=horizons, data=data),
+        "levels": list(LEVELS),
+        "points": points,
+    }
+
+
+# --- /forecasts/models ---------------------------------------------------------------------------
+
+
+def model_catalogue(*, now: datetime | None = None) -> dict[str, Any]:
+    now = now or timezone.now()
+    data = mf.read_manifest()
+    limit = loading.max_age_days()
+    coins = []
+    for key, key_node in sorted(data.get("keys", {}).items()):
+        models = []
+        for name, node in sorted(key_node.get("models", {}).items()):
+            aliases = node.get("aliases", {})
+            versions = []
+            for version, entry in sorted(node.get("versions", {}).items(), reverse=True):
+                created = entry.get("created_at")
+                age = None
+                if created:
+                    created_dt = datetime.fromisoformat(str(created))
+                    age = round((now - created_dt).total_seconds() / 86400, 2)
+                versions.append(
+                    {
+                        "version": version,
+                        "aliases": mf.aliases_of(node, version),
+                        "format": entry.get("format"),
+                        "created_at": created,
+                        "age_days": age,
+                        "expired": bool(limit > 0 and age is not None and age > limit),
+                        "skill_score": (entry.get("metrics") or {}).get("skill_score"),
+                        "training_window": entry.get("training_window") or {},
+                        "size": entry.get("size"),
+                        "sha256": entry.get("sha256"),
+                    }
+                )
+            models.append({"model": name, "aliases": aliases, "versions": versions})
+        coins.append({"key": key, "models": models})
+    return {
+        "model_types": list(MODEL_TYPES),
+        "requestable": list(REQUESTABLE_MODELS),
+        "max_age_days": limit or None,
+        "manifest_updated_at": data.get("updated_at"),
+        "coins": coins,
+    }
+
+
+# --- /forecasts/performance ----------------------------------------------------------------------
+
+
+def _backtest_metrics(data: dict[str, Any], key: str) -> dict[str, dict[int, dict[str, Any]]]:
+    out: dict[str, dict[int, dict[str, Any]]] = {}
+    for name, node in (data.get("keys", {}).get(key) or {}).get("models", {}).items():
+        version = (node.get("aliases") or {}).get("champion")
+        entry = node.get("versions", {}).get(version) or {}
+        per_h = (entry.get("metrics") or {}).get("per_horizon") or {}
+        out[name] = {int(h): dict(v, version=version) for h, v in per_h.items()}
+    return out
+
+
+def _live_accuracy(asset_id: str, *, since: datetime) -> dict[str, dict[int, dict[str, Any]]]:
+    """Scored archive rows per model and horizon, each beside naive on the same targets."""
+    rows = (
+        Forecast.objects.filter(asset_id=asset_id, actual__isnull=False, target_time__gte=since)
+        .exclude(requested_model="auto")
+        .values_list(
+            "model", "requested_model", "data_until", "horizon", "point", "actual", "intervals"
+        )
+    )
+    naive_err: dict[tuple[datetime, int], float] = {}
+    by: dict[tuple[str, int], list[tuple[datetime, float, float, dict]]] = defaultdict(list)
+    for model, requested, origin, h, point, actual, intervals in rows:
+        if requested == BASELINE:
+            naive_err[(origin, h)] = abs(actual - point)
+        if model == requested:  # fallbacks are the fallback model's numbers, not the request's
+            by[(model, h)].append((origin, point, actual, intervals))
+    out: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+    for (model, h), items in sorted(by.items()):
+        errs = [abs(a - p) for _, p, a, _ in items]
+        paired = [(abs(a - p), naive_err[(o, h)]) for o, p, a, _ in items if (o, h) in naive_err]
+        naive_sum = sum(n for _, n in paired)
+        coverage = {}
+        for lv in LEVELS:
+            inside = [
+                iv[str(lv)][0] <= a <= iv[str(lv)][1] for _, _, a, iv in items if str(lv) in iv
+            ]
+            coverage[str(lv)] = round(sum(inside) / len(inside), 4) if inside else None
+        out[model][h] = {
+            "n": len(items),
+            "mae": round(fmean(errs), 6),
+            "mape": round(fmean(abs(a - p) / a for _, p, a, _ in items) * 100, 4),
+            "rel_mae_vs_naive": (
+                round(sum(e for e, _ in paired) / naive_sum, 4) if paired and naive_sum else None
+            ),
+            "paired_with_naive": len(paired),
+            "coverage": coverage,
+        }
+    return out
+
+
+def performance(*, assets: Sequence[Any], models: Sequence[str] | None = None) -> list[dict]:
+    """Per coin, per model and horizon: backtest metrics and live accuracy, beside naive."""
+    data = mf.read_manifest()
+    since = timezone.now() - timedelta(days=365)
+    wanted = set(models or MODEL_TYPES) | {BASELINE}
+    result = []
+    for asset in assets:
+        key = str(asset.symbol).upper()
+        backtest = _backtest_metrics(data, key)
+        live = _live_accuracy(asset.pk, since=since)
+        entries = []
+        for model in [m for m in MODEL_TYPES if m in wanted]:
+            horizons = sorted(set(backtest.get(model, {})) | set(live.get(model, {})))
+            for h in horizons:
+                entries.append(
+                    {
+                        "model": model,
+                        "horizon": h,
+                        "backtest": backtest.get(model, {}).get(h),
+                        "live": live.get(model, {}).get(h),
+                        "naive_backtest": backtest.get(BASELINE, {}).get(h),
+                        "naive_live": live.get(BASELINE, {}).get(h),
+                    }
+                )
+        result.append({"id": asset.pk, "symbol": asset.symbol, "entries": entries})
+    return result
