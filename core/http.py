@@ -487,6 +487,14 @@ def decode_json(content: bytes) -> Any:
 
 
 def _short(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):  # pydantic: where and what, not the model's repr
+        try:
+            first = errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+            return f"{where}: {first.get('msg', '')}"[:120]
+        except Exception:  # noqa: S110 (fall through to the plain text)
+            pass
     text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
     return text[:120]
 
