@@ -23,7 +23,9 @@ def test_signup_signin_me_flow(api_client):
     assert "password" not in body
 
     signin = api_client.post(
-        "/api/v1/auth/signin", {"email": "new.user@example.com", "password": PASSWORD}, format="json"
+        "/api/v1/auth/signin",
+        {"email": "new.user@example.com", "password": PASSWORD},
+        format="json",
     )
     assert signin.status_code == 200
     tokens = signin.json()
