@@ -4,3 +4,33 @@ from django.apps import AppConfig
 class ForecastsConfig(AppConfig):
     name = "forecasts"
     verbose_name = "Forecasts"
+
+    def ready(self) -> None:
+        from core.schedules import PeriodicJob, register
+
+        for job in (
+            PeriodicJob(
+                name="forecasts: daily forecasts",
+                task="forecasts.generate",
+                crontab="30 0 * * *",  # after the daily candles job (00:05)
+                expire_seconds=6 * 3600,
+                description="Issue forecasts of every default coin x model (+auto) from the "
+                "latest daily candle; never trains.",
+            ),
+            PeriodicJob(
+                name="forecasts: weekly retraining",
+                task="forecasts.retrain",
+                crontab="0 2 * * 0",
+                expire_seconds=12 * 3600,
+                description="Retrain every default coin x model; promote only on better "
+                "walk-forward skill.",
+            ),
+            PeriodicJob(
+                name="forecasts: daily actuals",
+                task="forecasts.fill_actuals",
+                crontab="15 0 * * *",
+                expire_seconds=6 * 3600,
+                description="Fill actual/error of archived forecasts whose target has closed.",
+            ),
+        ):
+            register(job)

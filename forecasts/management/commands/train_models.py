@@ -1,0 +1,68 @@
+"""``manage.py train_models --symbols BTC,ETH --models naive,lightgbm,lstm``"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from forecasts import services
+from forecasts.management.commands._progress import bar
+
+
+class Command(BaseCommand):
+    help = (
+        "Train models per coin: walk-forward skill vs naive, conformal calibration, a new "
+        "artifact version registered as challenger and promoted only if it beats the champion."
+    )
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("--symbols", required=True, help="Comma-separated coins (BTC,ETH).")
+        parser.add_argument(
+            "--models",
+            default="",
+            help=f"Comma-separated model types ({','.join(services.MODEL_TYPES)}); "
+            "default FORECAST_DEFAULT_MODELS. naive is always trained (it is the bar).",
+        )
+        parser.add_argument("--horizons", type=int, default=None, help="Train horizons 1..N.")
+        parser.add_argument("--eval-days", type=int, default=None, help="Walk-forward origins.")
+        parser.add_argument("--refit-every", type=int, default=None, help="Refit every N days.")
+        parser.add_argument("--epochs", type=int, default=None, help="Epochs for neural nets.")
+        parser.add_argument("--progress", action="store_true", help="Force the progress bar.")
+
+    def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
+        horizons = None
+        if opts["horizons"] is not None:
+            if not 1 <= opts["horizons"] <= 365:
+                raise CommandError("--horizons must be between 1 and 365")
+            horizons = list(range(1, opts["horizons"] + 1))
+        for name in ("eval_days", "refit_every", "epochs"):
+            if opts[name] is not None and opts[name] < 1:
+                raise CommandError(f"--{name.replace('_', '-')} must be a positive integer")
+        params = None
+        if opts["epochs"]:
+            params = {
+                m: {"epochs": opts["epochs"]} for m in ("lstm", "tcn", "transformer", "dlinear")
+            }
+        try:
+            report = services.train_models(
+                symbols=opts["symbols"],
+                models=opts["models"] or None,
+                horizons=horizons,
+                eval_days=opts["eval_days"],
+                refit_every=opts["refit_every"],
+                params=params,
+                progress=bar(desc="train", force=opts["progress"]),
+            )
+        except services.ForecastInputError as exc:
+            raise CommandError(str(exc)) from exc
+        for r in report.results:
+            skill = "n/a" if r.skill_score is None else f"{r.skill_score:.4f}"
+            flag = "champion" if r.promoted else "challenger"
+            self.stdout.write(
+                f"{r.symbol:<6} {r.model:<12} {r.version}  relMAE vs naive {skill}  -> {flag} "
+                f"({r.reason}; {r.seconds}s)"
+            )
+        for failure in report.failures:
+            self.stderr.write(self.style.ERROR(f"FAILED {failure}"))
+        if report.failures:
+            raise CommandError(f"{len(report.failures)} model(s) failed to train")
+        self.stdout.write(self.style.SUCCESS(f"{len(report.results)} version(s) registered."))
