@@ -50,3 +50,14 @@ class MarketsConfig(AppConfig):
             ),
         ):
             register(job)
+
+        from core.health import register_probe
+
+        register_probe("market_providers", _providers_probe)
+
+
+def _providers_probe() -> dict:
+    """Breaker states of the market-data providers (no network: /health/detailed stays cheap)."""
+    from markets.providers import breaker_summary
+
+    return breaker_summary()

@@ -1,0 +1,281 @@
+"""DRF views of live prices (cache-first) and provider operations.
+
+The price reads are public, cache-first and skip authentication and DRF throttling: a hit is a
+dict lookup returning pre-rendered bytes, and a per-request Redis throttle would halve their
+throughput (rate-limit these at the reverse proxy). Everything else uses the defaults.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import DatabaseError
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import ServiceUnavailable
+
+from . import live, providers, selectors
+from .serializers_live import (
+    DataSourcesHealthSerializer,
+    HistoryQuerySerializer,
+    MarketQuerySerializer,
+    MarketSerializer,
+    PriceHistorySerializer,
+    PricesQuerySerializer,
+    PricesSerializer,
+    ProviderQuerySerializer,
+    ProviderStatusSerializer,
+    RateLimitStatusSerializer,
+    RecommendationsSerializer,
+    ResetStatsSerializer,
+)
+
+_503 = OpenApiResponse(description="No data at all: error envelope with Retry-After")
+PROVIDER_PARAM = OpenApiParameter(
+    "provider",
+    str,
+    OpenApiParameter.PATH,
+    enum=list(providers.ALL_PROVIDERS),
+    description="Provider name",
+)
+
+
+def _query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    s = serializer_class(data=request.query_params)
+    s.is_valid(raise_exception=True)
+    return s.validated_data
+
+
+def _bytes_response(result: live.LiveBody) -> HttpResponse:
+    response = HttpResponse(result.body, content_type="application/json")
+    response["X-Cache"] = result.tier
+    response["Cache-Control"] = "public, max-age=1"
+    return response
+
+
+def _unavailable(exc: live.NoPriceData) -> ServiceUnavailable:
+    return ServiceUnavailable(str(exc), retry_after=exc.retry_after)
+
+
+class _CachedReadView(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes: list = []
+
+
+class PricesApi(_CachedReadView):
+    @extend_schema(
+        tags=["prices"],
+        summary="Price snapshot of assets (cache-first), with provenance on every datum",
+        parameters=[PricesQuerySerializer],
+        responses={200: PricesSerializer, 503: _503},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        q = _query(PricesQuerySerializer, request)
+        try:
+            return _bytes_response(
+                live.prices_snapshot(ids=q.get("ids"), vs=q["vs"], limit=q["limit"])
+            )
+        except live.NoPriceData as exc:
+            raise _unavailable(exc) from exc
+        except DatabaseError as exc:
+            raise ServiceUnavailable("Prices are unavailable right now.", retry_after=10) from exc
+
+
+class PricesMarketApi(_CachedReadView):
+    @extend_schema(
+        tags=["prices"],
+        summary="Top assets by rank with their latest quote (cache-first)",
+        parameters=[MarketQuerySerializer],
+        responses={200: MarketSerializer, 503: _503},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        q = _query(MarketQuerySerializer, request)
+        try:
+            return _bytes_response(live.market_snapshot(limit=q["limit"], vs=q["vs"]))
+        except live.NoPriceData as exc:
+            raise _unavailable(exc) from exc
+        except DatabaseError as exc:
+            raise ServiceUnavailable("Prices are unavailable right now.", retry_after=10) from exc
+
+
+class PricesHistoryApi(_CachedReadView):
+    @extend_schema(
+        tags=["prices"],
+        summary="OHLCV history of one asset over the last N days (cache-first)",
+        parameters=[
+            OpenApiParameter("id", str, OpenApiParameter.PATH, description="Asset id or symbol"),
+            HistoryQuerySerializer,
+        ],
+        responses={
+            200: PriceHistorySerializer,
+            404: OpenApiResponse(description="Unknown asset"),
+            503: _503,
+        },
+    )
+    def get(self, request: Request, id: str) -> HttpResponse:
+        q = _query(HistoryQuerySerializer, request)
+        try:
+            asset = selectors.asset_get(id)
+        except selectors.AssetNotFound as exc:
+            raise NotFound(str(exc)) from exc
+        try:
+            return _bytes_response(
+                live.price_history(asset=asset, interval=q["interval"], days=q["days"])
+            )
+        except live.NoPriceData as exc:
+            raise _unavailable(exc) from exc
+
+
+class QuickPricesApi(_CachedReadView):
+    @extend_schema(
+        tags=["prices"],
+        summary="Emergency price read from the cache only (never the database or a provider)",
+        parameters=[PricesQuerySerializer],
+        responses={200: PricesSerializer, 503: _503},
+    )
+    def get(self, request: Request) -> Response:
+        q = _query(PricesQuerySerializer, request)
+        try:
+            return Response(live.quick_prices(ids=q.get("ids"), limit=q["limit"]))
+        except live.NoPriceData as exc:
+            raise _unavailable(exc) from exc
+
+
+class QuickMarketApi(_CachedReadView):
+    @extend_schema(
+        tags=["prices"],
+        summary="Emergency market read from the cache only",
+        parameters=[MarketQuerySerializer],
+        responses={200: MarketSerializer, 503: _503},
+    )
+    def get(self, request: Request) -> Response:
+        q = _query(MarketQuerySerializer, request)
+        try:
+            return Response(live.quick_market(limit=q["limit"]))
+        except live.NoPriceData as exc:
+            raise _unavailable(exc) from exc
+
+
+# --- provider operations -------------------------------------------------------------------
+class RateLimitStatusApi(APIView):
+    @extend_schema(
+        tags=["ops"],
+        summary="Per-provider calls, 429s, failures, budget left, breaker state, last success",
+        responses=RateLimitStatusSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "providers": providers.rate_limit_status_all(),
+                "order": providers.quote_provider_order(),
+            }
+        )
+
+
+class RateLimitProviderStatusApi(APIView):
+    @extend_schema(
+        tags=["ops"],
+        summary="Figures of one provider",
+        parameters=[PROVIDER_PARAM],
+        responses={
+            200: ProviderStatusSerializer,
+            404: OpenApiResponse(description="Unknown provider"),
+        },
+    )
+    def get(self, request: Request, provider: str) -> Response:
+        try:
+            return Response(providers.rate_limit_status(provider))
+        except KeyError as exc:
+            raise NotFound(f"Unknown provider {provider!r}.") from exc
+
+
+class RateLimitRecommendationsApi(APIView):
+    @extend_schema(
+        tags=["ops"],
+        summary="Advice derived from the provider figures",
+        responses=RecommendationsSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"recommendations": providers.rate_limit_recommendations()})
+
+
+class RateLimitResetApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        tags=["ops"],
+        summary="Zero the figures, close breakers, refill budgets (staff; all or ?provider=)",
+        parameters=[ProviderQuerySerializer],
+        request=None,
+        responses={200: ResetStatsSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        name = _query(ProviderQuerySerializer, request).get("provider")
+        if name is not None and name not in providers.HTTP_PROVIDERS:
+            raise serializers.ValidationError(
+                {"provider": [f"Choose from {', '.join(providers.HTTP_PROVIDERS)}."]}
+            )
+        return Response({"reset": providers.reset_stats(name)})
+
+
+def _probe_cached(name: str) -> dict[str, Any]:
+    """Probes cost outbound budget: one real probe per provider per 30 s, shared."""
+    cache = live.price_cache()
+    key = f"probe:{name}"
+    read = cache.get(key)
+    if read.hit and not read.stale:
+        return read.value
+    result = providers.probe(name)
+    cache.set(key, result, ttl=30, l1_ttl=5)
+    return result
+
+
+class DataSourcesHealthApi(APIView):
+    @extend_schema(
+        tags=["ops"],
+        summary="Live probe of every provider; 503 when no quote provider answers",
+        responses={200: DataSourcesHealthSerializer, 503: DataSourcesHealthSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        results = [_probe_cached(name) for name in providers.ALL_PROVIDERS]
+        order = set(providers.quote_provider_order())
+        usable = [r for r in results if r["ok"] and r["provider"] in order]
+        dead = [r for r in results if r["configured"] and not r["ok"]]
+        status = "down" if not usable else ("degraded" if dead else "ok")
+        body = {"status": status, "providers": results, "checked_at": timezone.now()}
+        return Response(body, status=200 if usable else 503)
+
+
+class DataSourceHealthApi(APIView):
+    @extend_schema(
+        tags=["ops"],
+        summary="Live probe of one provider; 503 when it is dead or not configured",
+        parameters=[PROVIDER_PARAM],
+        responses={
+            200: DataSourcesHealthSerializer,
+            503: DataSourcesHealthSerializer,
+            404: OpenApiResponse(description="Unknown provider"),
+        },
+    )
+    def get(self, request: Request, provider: str) -> Response:
+        if provider not in providers.ALL_PROVIDERS:
+            raise NotFound(f"Unknown provider {provider!r}.")
+        result = _probe_cached(provider)
+        body = {
+            "status": "ok" if result["ok"] else "down",
+            "providers": [result],
+            "checked_at": timezone.now(),
+        }
+        response = Response(body, status=200 if result["ok"] else 503)
+        if not result["ok"] and result.get("retry_after"):
+            response["Retry-After"] = str(max(int(result["retry_after"]), 1))
+        return response

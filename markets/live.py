@@ -1,0 +1,294 @@
+"""Cache-first reads of live prices (the ``/api/v1/prices*`` and ``/quick/*`` endpoints).
+
+Order of answers: L1 (in-process, ~2 s) -> L2 (Django cache = Redis in services mode) ->
+the database's latest quotes (A1's selectors). Bodies are cached as rendered JSON bytes, so a
+hit costs a dict lookup. When L2 is failing, answers built from the database are marked
+``stale: true`` (the refresh pipeline runs through the same Redis) and, if even the database
+fails, an expired L1 copy is served, also marked stale. Nothing at all -> ``NoPriceData``
+(the view answers 503 with ``Retry-After``).
+
+Every datum carries ``source``, ``as_of``, ``fetched_at``, ``stale`` and ``fallback_reason``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from core.cache import CacheRead, TwoTierCache
+
+from . import selectors
+
+logger = logging.getLogger("cryptocast.markets.live")
+
+BOARD_SIZE = 250  # assets kept in the shared "board" that the cache-only reads use
+_cache_lock = threading.Lock()
+_cache: TwoTierCache | None = None
+
+
+class NoPriceData(LookupError):
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class LiveBody:
+    body: bytes
+    tier: str  # l1, l2, db, l1-stale
+
+
+def price_cache() -> TwoTierCache:
+    """The process-wide two-tier cache of live price bodies (settings read on first use)."""
+    global _cache
+    with _cache_lock:
+        if _cache is None:
+            _cache = TwoTierCache(
+                prefix="live",
+                l1_ttl=settings.PRICES_L1_TTL_SECONDS,
+                l2_backoff=settings.PRICES_L2_BACKOFF_SECONDS,
+            )
+        return _cache
+
+
+def reset_price_cache() -> None:
+    global _cache
+    with _cache_lock:
+        _cache = None
+
+
+def _iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    return dt.astimezone(timezone.UTC).isoformat().replace("+00:00", "Z")
+
+
+def quote_datum(quote: Any, *, now: datetime, force_stale: bool = False) -> dict[str, Any]:
+    asset = quote.asset
+    return {
+        "id": asset.pk,
+        "symbol": asset.symbol,
+        "name": asset.name,
+        "rank": asset.rank,
+        "price": quote.price,
+        "market_cap": quote.market_cap,
+        "volume_24h": quote.volume_24h,
+        "change_1h": quote.change_1h,
+        "change_24h": quote.change_24h,
+        "change_7d": quote.change_7d,
+        "change_30d": quote.change_30d,
+        "high_24h": quote.high_24h,
+        "low_24h": quote.low_24h,
+        "source": quote.source,
+        "as_of": _iso(quote.as_of),
+        "fetched_at": _iso(quote.fetched_at),
+        "stale": bool(force_stale or selectors.quote_is_stale(quote, now=now)),
+        "fallback_reason": quote.fallback_reason or "",
+    }
+
+
+def _dumps(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _mark_stale(body: bytes) -> bytes:
+    payload = json.loads(body)
+    for datum in _iter_data(payload):
+        datum["stale"] = True
+    payload["stale"] = True
+    return _dumps(payload)
+
+
+def _iter_data(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    data = payload.get("data")
+    if isinstance(data, dict):
+        return list(data.values())
+    if isinstance(data, list):
+        return data
+    return []
+
+
+def _retry_after() -> int:
+    return int(settings.PRICES_RETRY_AFTER_SECONDS)
+
+
+def _cached_or_build(key: str, build: Any, *, ttl: int | None = None) -> LiveBody:
+    cache = price_cache()
+    read: CacheRead = cache.get(key)
+    if read.tier in ("l1", "l2"):
+        return LiveBody(read.value, read.tier)
+    try:
+        body = build(force_stale=not read.l2_ok)
+    except NoPriceData:
+        raise
+    except Exception:
+        if read.stale:
+            logger.warning("live prices: database failed, serving an expired copy of %s", key)
+            return LiveBody(_mark_stale(read.value), "l1-stale")
+        raise
+    cache.set(key, body, ttl=ttl or settings.PRICES_L2_TTL_SECONDS)
+    return LiveBody(body, "db")
+
+
+# --- /prices -------------------------------------------------------------------------------
+def prices_snapshot(*, ids: Sequence[str] | None, vs: str = "usd", limit: int = 10) -> LiveBody:
+    """``{"vs", "data": {id: datum}, "missing": [...]}`` for ``ids`` (or the top ``limit``)."""
+    key = f"prices:{vs}:{','.join(sorted(set(ids)))}" if ids else f"prices:{vs}:top{limit}"
+
+    def build(*, force_stale: bool) -> bytes:
+        now = timezone.now()
+        quotes = (
+            selectors.latest_quotes(ids=list(ids)) if ids else selectors.latest_quotes(top=limit)
+        )
+        if not quotes:
+            raise NoPriceData("No price is known yet for these assets.", retry_after=_retry_after())
+        data = {q.asset.pk: quote_datum(q, now=now, force_stale=force_stale) for q in quotes}
+        missing = [i for i in ids if i not in data] if ids else []
+        return _dumps(
+            {
+                "vs": vs,
+                "data": data,
+                "missing": missing,
+                "stale": any(d["stale"] for d in data.values()),
+            }
+        )
+
+    return _cached_or_build(key, build)
+
+
+# --- /prices/market -----------------------------------------------------------------------
+def market_snapshot(*, limit: int = 50, vs: str = "usd") -> LiveBody:
+    """Top ``limit`` assets by rank with their latest quote (a list)."""
+    key = f"market:{vs}:{limit}"
+
+    def build(*, force_stale: bool) -> bytes:
+        now = timezone.now()
+        quotes = selectors.latest_quotes(top=limit)
+        if not quotes:
+            raise NoPriceData("No market data yet.", retry_after=_retry_after())
+        data = [quote_datum(q, now=now, force_stale=force_stale) for q in quotes]
+        board_put(data)
+        return _dumps(
+            {"vs": vs, "count": len(data), "data": data, "stale": any(d["stale"] for d in data)}
+        )
+
+    return _cached_or_build(key, build)
+
+
+# --- board for cache-only reads -----------------------------------------------------------
+def board_put(data: list[dict[str, Any]]) -> None:
+    """Refresh the shared board (used by the cache-only ``/quick/*`` reads)."""
+    price_cache().set("board:usd", data, ttl=max(settings.PRICES_L2_TTL_SECONDS * 20, 600))
+
+
+def board_refresh() -> int:
+    """Rebuild the board from the database (e.g. after a sync); returns how many assets."""
+    now = timezone.now()
+    data = [quote_datum(q, now=now) for q in selectors.latest_quotes(top=BOARD_SIZE)]
+    if data:
+        board_put(data)
+    return len(data)
+
+
+def quick_board() -> tuple[list[dict[str, Any]], str]:
+    """Cache only, never the database: the last board, or ``NoPriceData``."""
+    read = price_cache().get("board:usd")
+    if not read.hit:
+        raise NoPriceData("No cached prices right now.", retry_after=_retry_after())
+    data: list[dict[str, Any]] = read.value
+    now = timezone.now()
+    limit = timedelta(seconds=settings.MARKETS_QUOTE_STALE_SECONDS)
+    out = []
+    for datum in data:
+        as_of = datetime.fromisoformat(datum["as_of"].replace("Z", "+00:00"))
+        out.append({**datum, "stale": bool(datum["stale"] or read.stale or now - as_of > limit)})
+    return out, read.tier
+
+
+def quick_prices(*, ids: Sequence[str] | None, limit: int = 10) -> dict[str, Any]:
+    board, tier = quick_board()
+    if ids:
+        wanted = set(ids)
+        data = {d["id"]: d for d in board if d["id"] in wanted}
+        missing = [i for i in ids if i not in data]
+    else:
+        data = {d["id"]: d for d in board[:limit]}
+        missing = []
+    if not data:
+        raise NoPriceData("No cached price for these assets.", retry_after=_retry_after())
+    return {
+        "vs": "usd",
+        "data": data,
+        "missing": missing,
+        "stale": any(d["stale"] for d in data.values()),
+        "cache": tier,
+    }
+
+
+def quick_market(*, limit: int = 50) -> dict[str, Any]:
+    board, tier = quick_board()
+    data = board[:limit]
+    return {
+        "vs": "usd",
+        "count": len(data),
+        "data": data,
+        "stale": any(d["stale"] for d in data),
+        "cache": tier,
+    }
+
+
+# --- /prices/history/{id} ----------------------------------------------------------------
+def price_history(*, asset: Any, interval: str, days: int) -> LiveBody:
+    """Candles of the last ``days`` from the database, with provenance, cached briefly."""
+    key = f"history:{asset.pk}:{interval}:{days}"
+
+    def build(*, force_stale: bool) -> bytes:
+        now = timezone.now()
+        start = now - timedelta(days=days)
+        rows = list(selectors.candles(asset=asset, interval=interval, start=start, end=now))
+        if not rows:
+            raise NoPriceData(
+                f"No {interval} candles for {asset.pk} in the last {days} days.",
+                retry_after=_retry_after(),
+            )
+        last = rows[-1]
+        step = timedelta(seconds=selectors.INTERVAL_SECONDS[interval])
+        stale = force_stale or (now - (last.open_time + step)) > max(
+            step * 2, timedelta(seconds=settings.MARKETS_QUOTE_STALE_SECONDS)
+        )
+        points = [
+            {
+                "time": _iso(c.open_time),
+                "open": c.open,
+                "high": c.high,
+                "low": c.low,
+                "close": c.close,
+                "volume": c.volume,
+                "source": c.source,
+            }
+            for c in rows
+        ]
+        sources = sorted({c.source for c in rows})
+        return _dumps(
+            {
+                "id": asset.pk,
+                "interval": interval,
+                "count": len(points),
+                "source": ",".join(sources),
+                "as_of": _iso(last.open_time),
+                "fetched_at": _iso(now),
+                "stale": bool(stale),
+                "fallback_reason": "",
+                "data": points,
+            }
+        )
+
+    return _cached_or_build(key, build, ttl=60)

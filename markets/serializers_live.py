@@ -1,0 +1,178 @@
+"""Query validation and (documentation) shapes of the live price and provider-ops endpoints."""
+
+from __future__ import annotations
+
+import re
+
+from rest_framework import serializers
+
+from .models import Interval
+from .selectors import INTERVAL_SECONDS
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+MAX_IDS = 50
+MAX_HISTORY_POINTS = 5000
+
+
+class IdsField(serializers.CharField):
+    """Comma-separated canonical ids (``bitcoin,ethereum``), at most ``MAX_IDS``."""
+
+    def to_internal_value(self, data: object) -> list[str]:  # type: ignore[override]
+        text = super().to_internal_value(data)
+        ids = [p.strip().lower() for p in text.split(",") if p.strip()]
+        if not ids:
+            raise serializers.ValidationError("Give at least one asset id.")
+        if len(ids) > MAX_IDS:
+            raise serializers.ValidationError(f"At most {MAX_IDS} ids.")
+        bad = [i for i in ids if not SLUG.match(i)]
+        if bad:
+            raise serializers.ValidationError(f"Not an asset id: {', '.join(bad[:5])}.")
+        return list(dict.fromkeys(ids))
+
+
+class PricesQuerySerializer(serializers.Serializer):
+    ids = IdsField(required=False, help_text="Comma-separated asset ids, e.g. bitcoin,ethereum")
+    vs = serializers.ChoiceField(choices=["usd"], default="usd", help_text="Quote currency")
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+
+
+class MarketQuerySerializer(serializers.Serializer):
+    vs = serializers.ChoiceField(choices=["usd"], default="usd")
+    limit = serializers.IntegerField(min_value=1, max_value=250, default=50)
+
+
+class HistoryQuerySerializer(serializers.Serializer):
+    interval = serializers.ChoiceField(choices=Interval.choices, default=Interval.D1)
+    days = serializers.IntegerField(min_value=1, max_value=3650, default=30)
+
+    def validate(self, attrs: dict) -> dict:
+        points = attrs["days"] * 86_400 // INTERVAL_SECONDS[attrs["interval"]]
+        if points > MAX_HISTORY_POINTS:
+            raise serializers.ValidationError(
+                {
+                    "days": (
+                        f"Too many {attrs['interval']} candles ({points}); "
+                        f"at most {MAX_HISTORY_POINTS}."
+                    )
+                }
+            )
+        return attrs
+
+
+class ProviderQuerySerializer(serializers.Serializer):
+    provider = serializers.CharField(required=False, max_length=32)
+
+
+# --- response shapes (documentation) --------------------------------------------------------
+class PriceDatumSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    symbol = serializers.CharField()
+    name = serializers.CharField()
+    rank = serializers.IntegerField(allow_null=True)
+    price = serializers.FloatField()
+    market_cap = serializers.FloatField(allow_null=True)
+    volume_24h = serializers.FloatField(allow_null=True)
+    change_1h = serializers.FloatField(allow_null=True)
+    change_24h = serializers.FloatField(allow_null=True)
+    change_7d = serializers.FloatField(allow_null=True)
+    change_30d = serializers.FloatField(allow_null=True)
+    high_24h = serializers.FloatField(allow_null=True)
+    low_24h = serializers.FloatField(allow_null=True)
+    source = serializers.CharField()
+    as_of = serializers.DateTimeField()
+    fetched_at = serializers.DateTimeField()
+    stale = serializers.BooleanField()
+    fallback_reason = serializers.CharField(allow_blank=True)
+
+
+class PricesSerializer(serializers.Serializer):
+    vs = serializers.CharField()
+    data = serializers.DictField(child=PriceDatumSerializer())
+    missing = serializers.ListField(child=serializers.CharField())
+    stale = serializers.BooleanField()
+    cache = serializers.CharField(required=False, help_text="quick reads only: l1, l2 or l1-stale")
+
+
+class MarketSerializer(serializers.Serializer):
+    vs = serializers.CharField()
+    count = serializers.IntegerField()
+    data = PriceDatumSerializer(many=True)
+    stale = serializers.BooleanField()
+    cache = serializers.CharField(required=False)
+
+
+class HistoryPointSerializer(serializers.Serializer):
+    time = serializers.DateTimeField()
+    open = serializers.FloatField()
+    high = serializers.FloatField()
+    low = serializers.FloatField()
+    close = serializers.FloatField()
+    volume = serializers.FloatField()
+    source = serializers.CharField()
+
+
+class PriceHistorySerializer(serializers.Serializer):
+    id = serializers.CharField()
+    interval = serializers.CharField()
+    count = serializers.IntegerField()
+    source = serializers.CharField()
+    as_of = serializers.DateTimeField()
+    fetched_at = serializers.DateTimeField()
+    stale = serializers.BooleanField()
+    fallback_reason = serializers.CharField(allow_blank=True)
+    data = HistoryPointSerializer(many=True)
+
+
+class ProviderStatusSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    configured = serializers.BooleanField()
+    note = serializers.CharField(allow_blank=True)
+    calls = serializers.IntegerField(required=False)
+    ok = serializers.IntegerField(required=False)
+    failures = serializers.IntegerField(required=False)
+    rate_limited = serializers.IntegerField(required=False)
+    budget_exhausted = serializers.IntegerField(required=False)
+    circuit_open = serializers.IntegerField(required=False)
+    last_success = serializers.DateTimeField(required=False, allow_null=True)
+    last_failure = serializers.DateTimeField(required=False, allow_null=True)
+    last_error = serializers.CharField(required=False, allow_null=True)
+    last_retry_after = serializers.FloatField(required=False, allow_null=True)
+    breaker_state = serializers.CharField()
+    budget_limit = serializers.IntegerField(allow_null=True)
+    budget_left = serializers.IntegerField(allow_null=True)
+    budget_window_seconds = serializers.IntegerField(required=False)
+    stats_available = serializers.BooleanField(required=False)
+
+
+class RateLimitStatusSerializer(serializers.Serializer):
+    providers = ProviderStatusSerializer(many=True)
+    order = serializers.ListField(child=serializers.CharField())
+
+
+class RecommendationSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    severity = serializers.ChoiceField(choices=["ok", "info", "warning", "critical"])
+    advice = serializers.CharField()
+
+
+class RecommendationsSerializer(serializers.Serializer):
+    recommendations = RecommendationSerializer(many=True)
+
+
+class ResetStatsSerializer(serializers.Serializer):
+    reset = serializers.ListField(child=serializers.CharField())
+
+
+class ProviderProbeSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    ok = serializers.BooleanField()
+    configured = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True)
+    retry_after = serializers.FloatField(required=False, allow_null=True)
+    latency_ms = serializers.FloatField(required=False)
+
+
+class DataSourcesHealthSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "degraded", "down"])
+    providers = ProviderProbeSerializer(many=True)
+    checked_at = serializers.DateTimeField()
