@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -53,3 +56,16 @@ def axes_lockout_response(
     )
     response["Retry-After"] = retry_after
     return response
+
+
+class AccountAxesHandler(AxesDatabaseHandler):
+    """axes' database handler, except that a successful login clears only that account's
+    failures. Stock axes also deletes every failure from the client's IP, which would let an
+    attacker launder a password spray by signing into their own account between attempts."""
+
+    def reset_user_attempts(self, request: HttpRequest, credentials: dict | None = None) -> int:
+        username = get_client_username(request, credentials)
+        if not username:
+            return 0
+        count, _ = AccessAttempt.objects.filter(username=username).delete()
+        return count

@@ -9,7 +9,7 @@ import structlog
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
-from django.contrib.auth.models import update_last_login
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
@@ -93,7 +93,9 @@ def user_authenticate(*, request: HttpRequest, email: str, password: str) -> Use
 def user_signin(*, request: HttpRequest, email: str, password: str) -> TokenPair:
     # ModelBackend upgrades a legacy (e.g. PBKDF2) hash to Argon2id on a successful check.
     user = user_authenticate(request=request, email=email, password=password)
-    update_last_login(None, user)
+    # What django.contrib.auth.login() would announce, minus the session: django-axes resets
+    # the account's failure count and Django updates last_login.
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
     return token_pair_issue(user=user, method="password")
 
 

@@ -230,7 +230,8 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
 # django-axes: lockouts live in the database, never in a cache that could fall back to memory.
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# (a subclass of axes.handlers.database.AxesDatabaseHandler, see accounts.lockout)
+AXES_HANDLER = "accounts.lockout.AccountAxesHandler"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]

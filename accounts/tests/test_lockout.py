@@ -1,0 +1,127 @@
+"""django-axes lockout (database handler) on every login path: JWT sign-in, allauth, admin."""
+
+from __future__ import annotations
+
+import pytest
+from axes.models import AccessAttempt
+
+from .conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def limit(settings) -> int:
+    return settings.AXES_FAILURE_LIMIT
+
+
+def _assert_locked(response, settings) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == 429, response.content
+    assert int(response["Retry-After"]) == int(settings.AXES_COOLOFF_TIME.total_seconds())
+
+
+def test_signin_locks_the_account_across_ips_even_with_the_right_password(
+    signin, user, limit, settings
+):
+    for i in range(limit - 1):
+        assert (
+            signin(user.email, password="wrong-password-xx", ip=f"10.0.0.{i + 1}").status_code
+            == 401
+        )
+    locking = signin(user.email, password="wrong-password-xx", ip="10.0.1.1")
+    _assert_locked(locking, settings)
+    locked = signin(user.email, password=PASSWORD, ip="10.0.2.2")
+    _assert_locked(locked, settings)
+    body = locked.json()
+    assert body["type"] == "client_error"
+    assert body["errors"][0]["code"] == "account_locked"
+    assert "request_id" in body
+    # it is a database lockout, not a cache counter
+    assert AccessAttempt.objects.filter(username=user.email).exists()
+
+
+def test_signin_locks_an_ip_that_sprays_many_accounts(signin, make_user, limit, settings):
+    victim = make_user(email="victim@example.com")
+    for i in range(limit):
+        signin(f"spray{i}@example.com", password="wrong-password-xx", ip="203.0.113.9")
+    _assert_locked(signin(victim.email, ip="203.0.113.9"), settings)
+    # the same account from another address still works
+    assert signin(victim.email, ip="198.51.100.7").status_code == 200
+
+
+def test_lockout_expires_after_the_cooloff(signin, user, limit, settings):
+    import time_machine
+
+    for i in range(limit):
+        signin(user.email, password="wrong-password-xx", ip=f"10.0.0.{i + 1}")
+    _assert_locked(signin(user.email), settings)
+    with time_machine.travel(settings.AXES_COOLOFF_TIME * 1.1):
+        assert signin(user.email).status_code == 200
+
+
+def test_successful_signin_resets_the_account_count_but_not_the_ip_count(
+    signin, user, make_user, limit, settings
+):
+    for i in range(limit - 1):
+        signin(user.email, password="wrong-password-xx", ip=f"10.3.0.{i + 1}")
+    assert signin(user.email, ip="10.3.1.1").status_code == 200
+    for i in range(limit - 1):
+        signin(user.email, password="wrong-password-xx", ip=f"10.4.0.{i + 1}")
+    assert signin(user.email, ip="10.4.1.1").status_code == 200
+    # an attacker cannot launder an IP's failures with a successful sign-in of their own
+    other = make_user(email="mallory@example.com")
+    for i in range(limit - 1):
+        signin(f"target{i}@example.com", password="wrong-password-xx", ip="10.5.5.5")
+    assert signin(other.email, ip="10.5.5.5").status_code == 200
+    signin("target9@example.com", password="wrong-password-xx", ip="10.5.5.5")
+    _assert_locked(signin(other.email, ip="10.5.5.5"), settings)
+
+
+def test_unknown_accounts_lock_the_same_way_as_known_ones(signin, limit, settings):
+    for i in range(limit):
+        signin("ghost@example.com", password="wrong-password-xx", ip=f"10.9.0.{i + 1}")
+    _assert_locked(signin("ghost@example.com", ip="10.9.9.9"), settings)
+
+
+def test_admin_login_is_locked_too(client, staff_user, limit, settings):
+    for i in range(limit):
+        client.post(
+            "/admin/login/?next=/admin/",
+            {"username": staff_user.email, "password": "wrong-password-xx"},
+            REMOTE_ADDR=f"10.1.0.{i + 1}",
+        )
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": staff_user.email, "password": "correct-horse-battery-9"},
+        REMOTE_ADDR="10.1.9.9",
+    )
+    _assert_locked(response, settings)
+    assert "_auth_user_id" not in client.session
+    assert AccessAttempt.objects.filter(username=staff_user.email).exists()
+
+
+def test_admin_login_works_when_not_locked(client, staff_user):
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": staff_user.email, "password": "correct-horse-battery-9"},
+    )
+    assert response.status_code == 302
+    assert client.session.get("_auth_user_id") == str(staff_user.pk)
+
+
+def test_allauth_login_view_is_locked_too(client, user, limit, settings):
+    # allauth's own cache-based rate limit would refuse first; switch it off to see axes.
+    settings.ACCOUNT_RATE_LIMITS = False
+    for i in range(limit):
+        client.post(
+            "/accounts/login/",
+            {"login": user.email, "password": "wrong-password-xx"},
+            REMOTE_ADDR=f"10.2.0.{i + 1}",
+        )
+    assert AccessAttempt.objects.filter(username=user.email).exists()
+    response = client.post(
+        "/accounts/login/", {"login": user.email, "password": PASSWORD}, REMOTE_ADDR="10.2.9.9"
+    )
+    _assert_locked(response, settings)
+    assert b"Too many failed sign-in attempts" in response.content
+    assert "_auth_user_id" not in client.session
