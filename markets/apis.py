@@ -70,7 +70,7 @@ class AssetListApi(generics.ListAPIView):
     filterset_class = AssetFilter
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return selectors.asset_list().order_by("rank", "id")
+        return selectors.asset_list()
 
     def get_serializer_context(self):  # type: ignore[no-untyped-def]
         context = super().get_serializer_context()
@@ -189,7 +189,7 @@ class MarketDataApi(APIView):
     )
     def get(self, request: Request) -> Response:
         q = _query(MarketDataQuerySerializer, request)
-        assets = list(selectors.asset_list().order_by("rank", "id")[: q["limit"]])
+        assets = list(selectors.asset_list()[: q["limit"]])
         context = {"now": timezone.now()}
         return Response(
             {

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from .models import Asset, Candle, Interval, JobRun, Quote
@@ -71,7 +71,7 @@ def asset_list(*, active_only: bool = True) -> QuerySet[Asset]:
     qs = Asset.objects.select_related("latest_quote")
     if active_only:
         qs = qs.filter(is_active=True)
-    return qs
+    return qs.order_by(F("rank").asc(nulls_last=True), "id")
 
 
 # --- quotes -----------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def top_movers(*, category: str, window: str = "24h", limit: int = 10) -> list[A
     return list(
         asset_list()
         .filter(**{f"{value_field}__isnull": False})
-        .order_by(ordering, "rank", "id")[:limit]
+        .order_by(ordering, F("rank").asc(nulls_last=True), "id")[:limit]
     )
 
 
