@@ -39,7 +39,7 @@ migrate: deps
 # Everything both `run` and `test` need: dependencies, schema, schedule, demo data.
 setup: deps migrate
 	$(MANAGE) setup_schedule
-	$(MANAGE) load_sample_data --if-empty
+	$(MANAGE) load_sample_data
 
 run: setup
 	@echo ""
