@@ -10,6 +10,12 @@ Public interface::
     )
 """
 
+import os
+
+# LightGBM/OpenMP threads busy-wait by default; on a shared 2-core machine that turns a 1 s fit
+# into 10+ s as soon as other processes compete. Passive waiting costs nothing when idle.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from .base import (
     ArtifactSpec,
     EngineError,
