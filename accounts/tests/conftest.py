@@ -149,7 +149,9 @@ def google(rsa_key, settings) -> Iterator[GoogleStub]:  # type: ignore[no-untype
             )
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     stub.base_url = f"http://127.0.0.1:{server.server_address[1]}"
 
@@ -172,3 +174,15 @@ def google(rsa_key, settings) -> Iterator[GoogleStub]:  # type: ignore[no-untype
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def api_client_factory():  # type: ignore[no-untyped-def]
+    from rest_framework.test import APIClient
+
+    def make(**headers: str) -> APIClient:
+        client = APIClient()
+        client.credentials(**headers)
+        return client
+
+    return make
