@@ -38,6 +38,7 @@ migrate: deps
 
 # Everything both `run` and `test` need: dependencies, schema, schedule, demo data.
 setup: deps migrate
+	$(MANAGE) init_broker
 	$(MANAGE) setup_schedule
 	$(MANAGE) load_sample_data
 
