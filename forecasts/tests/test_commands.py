@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("command", "kwargs", "message"),
+    [
+        ("train_models", {"symbols": "NOPE"}, "unknown coin 'NOPE'"),
+        ("train_models", {"symbols": "BTC", "models": "gpt"}, "unknown model 'gpt'"),
+        ("train_models", {"symbols": "BTC", "models": "auto"}, "unknown model 'auto'"),
+        ("train_models", {"symbols": "BTC", "horizons": 0}, "--horizons"),
+        ("train_models", {"symbols": "BTC", "eval_days": 0}, "--eval-days"),
+        ("generate_forecasts", {"symbols": "BTC", "days": 31}, "days must be between 1 and 30"),
+        ("generate_forecasts", {"symbols": "BTC", "models": "x"}, "unknown model 'x'"),
+        ("generate_forecasts", {"symbols": ""}, "no coins given"),
+    ],
+)
+def test_bad_input_exits_with_a_readable_error(coins, artifacts, command, kwargs, message):
+    with pytest.raises(CommandError, match=message):
+        call_command(command, **kwargs)
+
+
+def test_training_needs_enough_history(coins, artifacts):
+    with pytest.raises(CommandError, match="training needs at least"):
+        call_command("train_models", symbols="BTC", models="naive", eval_days=1000)
+
+
+def test_cli_exit_code_is_non_zero_on_bad_input(coins, artifacts):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "manage.py", "generate_forecasts", "--symbols", "BTC", "--days", "99"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "days must be between 1 and 30" in done.stderr
