@@ -10,6 +10,7 @@ from allauth.socialaccount.providers.base.constants import AuthProcess
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -496,6 +497,11 @@ class GoogleMobileApi(_PublicAuthView):
 class ApiKeyListCreateApi(_UserView):
     serializer_class = ApiKeyOut
 
+    def get_queryset(self) -> QuerySet[ApiKey]:
+        if getattr(self, "swagger_fake_view", False):
+            return ApiKey.objects.none()
+        return selectors.api_key_list(user=self.request.user)
+
     def get_permissions(self) -> list[BasePermission]:
         if self.request.method == "POST":
             return [IsAuthenticated(), NotApiKey()]
@@ -503,7 +509,7 @@ class ApiKeyListCreateApi(_UserView):
 
     @extend_schema(tags=TAGS, responses={200: ApiKeyOut(many=True)}, summary="My API keys")
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.api_key_list(user=request.user))
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ApiKeyOut(page, many=True).data)
 
     @extend_schema(
