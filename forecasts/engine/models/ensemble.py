@@ -1,5 +1,7 @@
 """``ensemble``: Ridge stacking over out-of-fold (walk-forward) predictions of base models.
 
+Defaults: 3 folds of 60 days, bases drift/ets/arima/lightgbm.
+
 ``fit`` runs the base models walk-forward over the last ``n_folds x fold_days`` origins of the
 history (each fold fitted only on data before it), fits one non-negative Ridge per horizon on
 those out-of-fold predictions (no intercept: all-zero weights = the naive forecast, so the
@@ -27,7 +29,7 @@ class EnsembleForecaster(Forecaster):
     def __init__(
         self,
         base_models: Sequence[str] = DEFAULT_BASES,
-        n_folds: int = 4,
+        n_folds: int = 3,
         fold_days: int = 60,
         alpha: float = 1.0,
         base_params: dict[str, dict[str, Any]] | None = None,

@@ -1,0 +1,197 @@
+"""Markdown summary and PNG plots of a backtest report (matplotlib, Agg backend)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def _f(value: Any, fmt: str = "{:.3f}") -> str:
+    return (
+        "–" if value is None or (isinstance(value, float) and value != value) else fmt.format(value)
+    )
+
+
+def markdown_summary(report: Mapping[str, Any]) -> str:
+    """The summary table (per model x horizon across coins) plus per-coin relMAE."""
+    cfg = report["config"]
+    metrics = pd.DataFrame(report["metrics"])
+    levels = [int(x) for x in cfg["levels"]]
+    lines = [
+        "# Backtest summary",
+        "",
+        f"Walk-forward, expanding window, refit every {cfg['refit_every']} days"
+        + (f" (overrides: {cfg['refit_overrides']})" if cfg.get("refit_overrides") else "")
+        + f"; first origin {cfg['test_start']}; symbols: {', '.join(cfg['symbols'])}; "
+        f"horizons: {', '.join(str(h) for h in cfg['horizons'])} days.",
+        "relMAE = MAE / MAE(naive) on the same origins (geometric mean over coins, min–max in "
+        "brackets; < 1 is better than the random walk). DA = directional accuracy (95% Wilson "
+        "CI) vs the majority-class baseline of the training period. Coverage = share of actuals "
+        "inside the conformal interval; 'volatile' = the most volatile third of origin days. "
+        "Skill = coins where relMAE < 1 and the Diebold-Mariano test (HLN) vs naive has p < 0.05.",
+        "",
+    ]
+    if metrics.empty:
+        return "\n".join([*lines, "No forecasts were scored."])
+    allrows = metrics[metrics["symbol"] == "ALL"]
+    head = (
+        "| model | h | n | relMAE [min–max] | MASE | DA [95% CI] | DA baseline | "
+        + " | ".join(f"cov {lv}" for lv in levels)
+        + " | cov 90 volatile | width 90 (% of price) | coins with skill | Sharpe (buy&hold) |"
+    )
+    lines += [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in allrows.to_dict("records"):
+        cov = " | ".join(_f(r.get(f"coverage_{lv}"), "{:.2f}") for lv in levels)
+        g = r.get
+        cells = [
+            str(r["model"]),
+            str(r["horizon"]),
+            str(r["n"]),
+            f"{_f(g('rel_mae'))} [{_f(g('rel_mae_min'))}–{_f(g('rel_mae_max'))}]",
+            _f(g("mase"), "{:.2f}"),
+            f"{_f(g('directional_accuracy'))} [{_f(g('da_ci_low'))}–{_f(g('da_ci_high'))}]",
+            _f(g("da_baseline")),
+            cov,
+            _f(g("coverage_90_volatile"), "{:.2f}"),
+            _f(g("width_90_pct"), "{:.1f}"),
+            f"{int(g('symbols_with_skill') or 0)}/{int(g('symbols') or 0)}",
+            f"{_f(g('strategy_sharpe'), '{:.2f}')} ({_f(g('strategy_buy_hold_sharpe'), '{:.2f}')})",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    per = metrics[metrics["symbol"] != "ALL"]
+    if not per.empty:
+        pivot = per.pivot_table(index=["model", "horizon"], columns="symbol", values="rel_mae")
+        lines += ["", "## relMAE vs naive per coin", ""]
+        cols = list(pivot.columns)
+        lines.append("| model | h | " + " | ".join(cols) + " |")
+        lines.append("|" + "---|" * (len(cols) + 2))
+        for (model, h), row in pivot.iterrows():
+            cells = " | ".join(_f(row[c]) for c in cols)
+            lines.append(f"| {model} | {h} | {cells} |")
+    autos = per[per["model"] == "auto"] if "model" in per else per.iloc[0:0]
+    if not autos.empty and "auto_choices" in autos:
+        lines += ["", "## What `auto` chose (origins per model)", ""]
+        for r in autos.to_dict("records"):
+            choices = r.get("auto_choices") or {}
+            text = ", ".join(f"{k} {v}" for k, v in sorted(choices.items(), key=lambda kv: -kv[1]))
+            lines.append(f"- {r['symbol']} h={r['horizon']}: {text}")
+    warnings = report.get("warnings") or []
+    lines += ["", "## Leakage warnings", ""]
+    lines += [f"- {w}" for w in warnings] or ["None: no model has relMAE < 0.95 on any coin."]
+    return "\n".join(lines) + "\n"
+
+
+def write_plots(report: Mapping[str, Any], out_dir: Path, stem: str) -> list[Path]:
+    """Forecast-vs-actual with bands (per coin and horizon) and a skill-vs-naive chart."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir = Path(out_dir)
+    paths: list[Path] = []
+    fc = pd.DataFrame(report["forecasts"])
+    metrics = pd.DataFrame(report["metrics"])
+    if fc.empty:
+        return paths
+    models = list(dict.fromkeys(fc["model"]))
+    shown = next((m for m in ("auto", *models) if m in models and m != "naive"), models[0])
+    for (symbol, h), g in fc[fc["model"] == shown].groupby(["symbol", "horizon"]):
+        g = g.sort_values("target")
+        x = pd.to_datetime(g["target"])
+        fig, ax = plt.subplots(figsize=(10, 4))
+        for lv, alpha in (("95", 0.15), ("80", 0.3)):
+            lo = g["lower"].map(lambda d, lv=lv: d.get(lv))
+            hi = g["upper"].map(lambda d, lv=lv: d.get(lv))
+            if lo.notna().all():
+                ax.fill_between(x, lo, hi, alpha=alpha, color="tab:blue", label=f"{lv}% interval")
+        ax.plot(x, g["point"], color="tab:blue", lw=1, label=f"{shown} forecast")
+        ax.plot(x, g["actual"], color="black", lw=1, label="actual close")
+        ax.set_title(f"{symbol}: {shown}, horizon {h} d (plotted at target date)")
+        ax.legend(loc="upper left", fontsize=8)
+        fig.tight_layout()
+        path = out_dir / f"{stem}_{symbol}_{shown}_h{h}.png"
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        paths.append(path)
+    per = (
+        metrics[(metrics["symbol"] != "ALL") & metrics["rel_mae"].notna()]
+        if not metrics.empty
+        else metrics
+    )
+    if not per.empty:
+        horizons = sorted(per["horizon"].unique())
+        fig, axes = plt.subplots(1, len(horizons), figsize=(5 * len(horizons), 4), squeeze=False)
+        for ax, h in zip(axes[0], horizons, strict=True):
+            sub = per[per["horizon"] == h]
+            order = [m for m in models if m in set(sub["model"])]
+            for i, m in enumerate(order):
+                vals = sub[sub["model"] == m]["rel_mae"]
+                ax.scatter([i] * len(vals), vals, s=12, alpha=0.6)
+                ax.hlines(vals.median(), i - 0.3, i + 0.3, color="black")
+            ax.axhline(1.0, color="red", lw=1, ls="--", label="naive")
+            ax.axhline(0.95, color="orange", lw=1, ls=":", label="leakage warning")
+            ax.set_xticks(range(len(order)), order, rotation=45, ha="right")
+            ax.set_title(f"relMAE vs naive, h={h} (dots = coins, bar = median)")
+            ax.legend(fontsize=8)
+        fig.tight_layout()
+        path = out_dir / f"{stem}_skill.png"
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def parse_int_list(text: str, name: str) -> list[int]:
+    from .base import EngineError
+
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise EngineError(f"--{name}: expected comma-separated integers, got {text!r}") from None
+    if not values or any(v <= 0 for v in values):
+        raise EngineError(f"--{name}: expected positive integers, got {text!r}")
+    return values
+
+
+def parse_refit(text: str) -> tuple[int, dict[str, int]]:
+    """``"30"`` or ``"30,lstm=90,tcn=90"`` -> (30, {"lstm": 90, "tcn": 90})."""
+    from .base import EngineError
+
+    default, overrides = 30, {}
+    try:
+        for part in (p.strip() for p in text.split(",") if p.strip()):
+            if "=" in part:
+                k, v = part.split("=", 1)
+                overrides[k.strip()] = int(v)
+            else:
+                default = int(part)
+    except ValueError:
+        raise EngineError(f"--refit-every: cannot parse {text!r} (e.g. 30 or 30,lstm=90)") from None
+    if default <= 0 or any(v <= 0 for v in overrides.values()):
+        raise EngineError("--refit-every: values must be positive")
+    return default, overrides
+
+
+def model_params_from(items: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``["lstm.epochs=5", "lightgbm.num_boost_round=100"]`` -> nested dict (JSON-ish values)."""
+    import json
+
+    from .base import EngineError
+
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        try:
+            key, raw = item.split("=", 1)
+            model, param = key.split(".", 1)
+        except ValueError:
+            raise EngineError(f"--param: expected model.name=value, got {item!r}") from None
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out.setdefault(model.strip(), {})[param.strip()] = value
+    return out
