@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from .models import User
+from . import services
+from .models import ApiKey, TokenFamily, User
 
 
 @admin.register(User)
@@ -28,3 +31,45 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(TokenFamily)
+class TokenFamilyAdmin(admin.ModelAdmin):
+    """Sign-ins; staff can revoke one (the user is signed out on the next request)."""
+
+    list_display = ["id", "user", "method", "created_at", "revoked_at", "revoke_reason"]
+    list_filter = ["method", "revoke_reason"]
+    search_fields = ["user__email", "id"]
+    list_select_related = ["user"]
+    readonly_fields = ["id", "user", "method", "created_at", "revoked_at", "revoke_reason"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected sign-ins")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[TokenFamily]) -> None:
+        users = {family.user for family in queryset.select_related("user")}
+        for user in users:
+            services.tokens_revoke_all(user=user, reason=TokenFamily.Reason.LOGOUT)
+        self.message_user(request, f"Revoked every sign-in of {len(users)} user(s).")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "prefix",
+        "user",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    search_fields = ["user__email", "name", "prefix"]
+    list_select_related = ["user"]
+    exclude = ["digest"]
+    readonly_fields = ["id", "user", "name", "prefix", "created_at", "expires_at", "last_used_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -6,4 +6,17 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from core.schedules import PeriodicJob, register
+
         from . import checks, schema  # noqa: F401  (registers system checks, schema extensions)
+
+        register(
+            PeriodicJob(
+                name="accounts: purge expired credentials",
+                task="accounts.purge_expired",
+                crontab="17 * * * *",
+                expire_seconds=3000,
+                description="Expired tickets/codes and refresh-token records; anonymise "
+                "accounts deleted more than ACCOUNT_DELETION_GRACE_DAYS ago.",
+            )
+        )

@@ -15,6 +15,7 @@ from .tokens import (
     TokenRejected,
     token_family_revoke,
     token_pair_issue,
+    token_records_purge_expired,
     token_refresh,
     tokens_revoke_all,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "password_reset_request",
     "token_family_revoke",
     "token_pair_issue",
+    "token_records_purge_expired",
     "token_refresh",
     "tokens_revoke_all",
     "user_authenticate",

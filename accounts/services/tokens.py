@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -153,3 +154,14 @@ def tokens_revoke_all(*, user: User, reason: str) -> int:
 
 def token_family_is_revoked(*, family_id: str) -> bool:
     return TokenFamily.objects.filter(pk=family_id, revoked_at__isnull=False).exists()
+
+
+@transaction.atomic
+def token_records_purge_expired(*, now: datetime | None = None) -> int:
+    """Expired refresh tokens are dead anyway: drop their records, the families left empty,
+    and simplejwt's outstanding/blacklisted rows (what its ``flushexpiredtokens`` does)."""
+    now = now or timezone.now()
+    deleted, _ = RefreshTokenRecord.objects.filter(expires_at__lte=now).delete()
+    TokenFamily.objects.filter(tokens__isnull=True, created_at__lte=now).delete()
+    OutstandingToken.objects.filter(expires_at__lte=now).delete()
+    return deleted

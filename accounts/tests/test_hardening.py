@@ -115,3 +115,28 @@ def test_anonymous_and_inactive_users_have_no_role(make_user):
 def test_unknown_role_is_refused(user):
     with pytest.raises(ValueError):
         user_role_set(user=user, role="god")
+
+
+def test_admin_revoke_action_signs_the_user_out(admin_client, user, pair, api_client):
+    from accounts.models import TokenFamily
+
+    family = TokenFamily.objects.get(user=user)
+    response = admin_client.post(
+        "/admin/accounts/tokenfamily/",
+        {"action": "revoke", "_selected_action": [str(family.pk)]},
+    )
+    assert response.status_code == 302
+    assert (
+        api_client.post(
+            "/api/v1/auth/refresh", {"refresh": pair["refresh"]}, format="json"
+        ).status_code
+        == 401
+    )
+
+
+def test_admin_pages_render(admin_client, user, pair):
+    from accounts import services
+
+    services.api_key_create(user=user, name="k")
+    for url in ("/admin/accounts/tokenfamily/", "/admin/accounts/apikey/", "/admin/accounts/user/"):
+        assert admin_client.get(url).status_code == 200, url

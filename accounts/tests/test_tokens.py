@@ -215,3 +215,17 @@ def test_concurrent_refreshes_with_the_same_token_exactly_one_wins(make_user):
     losers = [r for r in results if isinstance(r, services.TokenRejected)]
     assert len(winners) == 1 and len(losers) == 1, results
     assert RefreshTokenRecord.objects.filter(used_at__isnull=False).count() == 1
+
+
+def test_purge_task_drops_expired_records_and_is_idempotent(user, settings):
+    from accounts.tasks import purge_expired
+
+    services.token_pair_issue(user=user)
+    services.ws_ticket_issue(user=user)
+    assert purge_expired() == {"codes": 0, "refresh_tokens": 0, "accounts_anonymised": 0}
+    later = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"] + timedelta(minutes=1)
+    with time_machine.travel(later):
+        first = purge_expired()
+        assert first["codes"] == 1 and first["refresh_tokens"] == 1
+        assert purge_expired() == {"codes": 0, "refresh_tokens": 0, "accounts_anonymised": 0}
+    assert not TokenFamily.objects.exists()

@@ -1,0 +1,17 @@
+"""Celery entry points of ``accounts``: housekeeping, idempotent (re-running changes nothing)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from accounts import services
+
+
+@shared_task(name="accounts.purge_expired", acks_late=True, time_limit=300, soft_time_limit=240)
+def purge_expired() -> dict[str, int]:
+    """Expired one-time codes and refresh-token records; accounts past the deletion grace."""
+    return {
+        "codes": services.codes_purge_expired(),
+        "refresh_tokens": services.token_records_purge_expired(),
+        "accounts_anonymised": services.accounts_purge_deactivated(),
+    }
