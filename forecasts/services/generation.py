@@ -163,7 +163,8 @@ def _builtin_naive(history: pd.DataFrame, *, days: int, reason: str) -> ServedMo
 def auto_choice(
     *, key: str, horizons: Sequence[int], now: datetime | None = None
 ) -> dict[int, str]:
-    """Per horizon, the champion with the best walk-forward relMAE below 1 (else ``naive``).
+    """Per horizon, the champion with the best walk-forward relMAE among those with skill
+    (relMAE < 1 and, when the engine measured it, a Diebold-Mariano win at 5%), else naive.
 
     Expired champions are not candidates. Skill was measured walk-forward at training time,
     on data before anything this forecast is about.
@@ -186,6 +187,8 @@ def auto_choice(
         for h, skill in _skill_of(entry).items():
             rel = skill.get("rel_mae")
             if rel is None or not math.isfinite(float(rel)) or float(rel) >= 1.0:
+                continue
+            if skill.get("skill") is False:  # relMAE < 1 but not significant (DM test)
                 continue
             if h not in best or float(rel) < best[h][0]:
                 best[h] = (float(rel), name)

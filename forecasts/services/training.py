@@ -11,7 +11,6 @@ registered as ``challenger``; it becomes ``champion`` only when it beats the cha
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +42,7 @@ class TrainConfig:
     horizons: tuple[int, ...]
     eval_days: int = 120
     refit_every: int = 60
+    warmup_days: int = 60
     max_history_days: int = 0  # 0 = all
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -54,6 +54,7 @@ class TrainConfig:
         base = {
             "eval_days": int(getattr(settings, "FORECAST_TRAIN_EVAL_DAYS", 120)),
             "refit_every": int(getattr(settings, "FORECAST_TRAIN_REFIT_DAYS", 60)),
+            "warmup_days": int(getattr(settings, "FORECAST_TRAIN_WARMUP_DAYS", 60)),
             "max_history_days": int(getattr(settings, "FORECAST_TRAIN_MAX_DAYS", 0)),
             "params": dict(getattr(settings, "FORECAST_MODEL_PARAMS", {}) or {}),
         }
@@ -82,117 +83,53 @@ class TrainReport:
         return not self.failures
 
 
-# --- walk-forward evaluation ---------------------------------------------------------------------
+# --- walk-forward evaluation (the engine's) -------------------------------------------------------
 
 
-def walk_forward_errors(*, model: str, history: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
-    """Out-of-sample forecasts over the last ``eval_days`` origins, no look-ahead.
+def _coverage_view(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The engine's flat metrics plus ``coverage``/``coverage_volatile`` as {level: share}."""
+    out = dict(metrics)
+    out["coverage"] = {str(lv): metrics.get(f"coverage_{lv}") for lv in LEVELS}
+    out["coverage_volatile"] = {str(lv): metrics.get(f"coverage_{lv}_volatile") for lv in LEVELS}
+    return out
 
-    Columns: ``origin, horizon, predicted, actual, sigma`` (log-returns from the origin
-    close; ``sigma`` = recent daily volatility known at the origin).
+
+def evaluate(
+    *, model: str, history: pd.DataFrame, config: TrainConfig
+) -> tuple[dict[str, Any], cal.Calibration, dict[str, str]]:
+    """Walk-forward skill vs naive on the last ``eval_days`` origins, and the calibration.
+
+    Uses the engine's ``evaluate_model`` (expanding window, refit every ``refit_every`` days,
+    no look-ahead; MASE, relMAE, directional accuracy with CI, DM test, coverage per level).
+    ``skill_score`` = mean relMAE over horizons (what the promotion rule compares).
     """
-    from forecasts.engine import get_forecaster
+    from forecasts.engine.backtest import evaluate_model
 
-    hs = list(config.horizons)
-    close = history["close"].astype(float)
-    lc = np.log(close.to_numpy())
-    sigma = cal.volatility_series(close).to_numpy()
-    n = len(history)
-    first = max(n - config.eval_days - 1, 0)
-    origins_idx = list(range(first, n - 1))  # an origin needs at least its h=1 target
-    if not origins_idx:
-        raise ForecastInputError(f"{model}: not enough history to evaluate")
-    rows: list[tuple[Any, int, float, float, float]] = []
-    step = max(1, config.refit_every)
-    for block_start in range(0, len(origins_idx), step):
-        block = origins_idx[block_start : block_start + step]
-        fit_end = block[0] + 1  # data up to and including the first origin of the block
-        forecaster = get_forecaster(model, **config.params.get(model, {}))
-        forecaster.fit(history.iloc[:fit_end], hs)
-        origins = [history.index[i] for i in block]
-        path_fn = getattr(forecaster, "predict_path", None)
-        if path_fn is not None:
-            preds = path_fn(history.iloc[: block[-1] + 1], origins)
-        else:
-            preds = {history.index[i]: forecaster.predict(history.iloc[: i + 1]) for i in block}
-        for i in block:
-            o = history.index[i]
-            for h in hs:
-                if i + h >= n:
-                    continue
-                p = preds.get(o, {}).get(h)
-                if p is None or not math.isfinite(p):
-                    continue
-                rows.append((o, h, float(p), float(lc[i + h] - lc[i]), float(sigma[i])))
-    frame = pd.DataFrame(rows, columns=["origin", "horizon", "predicted", "actual", "sigma"])
-    frame["sigma"] = frame["sigma"].fillna(frame["sigma"].median()).clip(lower=cal.MIN_SIGMA)
-    frame["error"] = frame["actual"] - frame["predicted"]
-    return frame
-
-
-def skill_summary(
-    errors: pd.DataFrame, *, history: pd.DataFrame, levels: Iterable[int] = LEVELS
-) -> tuple[dict[str, Any], cal.Calibration]:
-    """Metrics per horizon vs the random walk on the same origins, plus the calibration.
-
-    Coverage is honest: quantiles fitted on the first half of the origins, coverage counted
-    on the second half. The returned calibration uses every origin.
-    """
-    close = history["close"].astype(float).to_numpy()
-    scale = float(np.mean(np.abs(np.diff(close)))) or 1.0  # in-sample one-step naive MAE
-    per_h: dict[str, dict[str, Any]] = {}
-    for h, g in errors.groupby("horizon"):
-        g = g.sort_values("origin")
-        # prices relative to the origin close, then scaled back to price units
-        p_hat = np.exp(g["predicted"].to_numpy())
-        p_act = np.exp(g["actual"].to_numpy())
-        origin_close = history["close"].reindex(g["origin"]).to_numpy(dtype=float)
-        abs_err = np.abs(p_act - p_hat) * origin_close
-        naive_err = np.abs(p_act - 1.0) * origin_close
-        mae = float(abs_err.mean())
-        naive_mae = float(naive_err.mean()) or float("nan")
-        # directional accuracy only where the model calls a direction (naive never does)
-        called = g["predicted"].to_numpy() != 0
-        direction = np.sign(g["predicted"].to_numpy()[called]) == np.sign(
-            g["actual"].to_numpy()[called]
-        )
-        half = len(g) // 2
-        coverage: dict[str, float | None] = {}
-        width: dict[str, float | None] = {}
-        if half >= 5:
-            calib = cal.Calibration.from_errors(g.iloc[:half], levels=levels)
-            test = g.iloc[half:]
-            q = calib.quantiles[int(h)]
-            scaled = (test["error"].abs() / (test["sigma"] * math.sqrt(int(h)))).to_numpy()
-            for lv in levels:
-                coverage[str(lv)] = round(float(np.mean(scaled <= q[str(lv)])), 4)
-                half_width = q[str(lv)] * test["sigma"] * math.sqrt(int(h))
-                width[str(lv)] = round(float(np.mean(2 * half_width)), 6)
-        else:
-            coverage = {str(lv): None for lv in levels}
-            width = {str(lv): None for lv in levels}
-        per_h[str(int(h))] = {
-            "n": len(g),
-            "mae": round(mae, 6),
-            "naive_mae": round(naive_mae, 6) if math.isfinite(naive_mae) else None,
-            "rel_mae": (
-                round(mae / naive_mae, 4) if math.isfinite(naive_mae) and naive_mae else None
-            ),
-            "mase": round(mae / scale, 4),
-            "directional_accuracy": round(float(direction.mean()), 4) if called.any() else None,
-            "coverage": coverage,
-            "interval_width_logret": width,
-        }
-    rels = [v["rel_mae"] for v in per_h.values() if v["rel_mae"] is not None]
+    ev = evaluate_model(
+        history,
+        model,
+        list(config.horizons),
+        test_days=config.eval_days,
+        refit_every=config.refit_every,
+        warmup_days=config.warmup_days,
+        levels=LEVELS,
+        params=config.params.get(model, {}),
+    )
+    per_h = {str(h): _coverage_view(m) for h, m in sorted(ev.skill.items())}
+    rels = [m["rel_mae"] for m in per_h.values() if m.get("rel_mae") is not None]
     summary = {
         "per_horizon": per_h,
         "skill_score": round(float(np.mean(rels)), 4) if rels else None,
         "rel_mae_mean": round(float(np.mean(rels)), 4) if rels else None,
-        "evaluated_origins": int(errors["origin"].nunique()) if len(errors) else 0,
-        "method": "walk-forward, expanding window",
-        "leakage_warning": bool(rels and min(rels) < 0.95),
+        "horizons_with_skill": [int(h) for h, m in per_h.items() if m.get("skill")],
+        "leakage_warning": any(m.get("leakage_warning") for m in per_h.values()),
+        "method": (
+            f"walk-forward, expanding window, refit every {config.refit_every} days, "
+            f"{config.eval_days} test origins"
+        ),
     }
-    return summary, cal.Calibration.from_errors(errors, levels=levels)
+    window = {"start": ev.test_start, "end": ev.test_end}
+    return summary, cal.Calibration(calibrators=dict(ev.calibrators)), window
 
 
 # --- training -------------------------------------------------------------------------------------
@@ -230,8 +167,8 @@ def train_one(*, asset: Any, model: str, history: pd.DataFrame, config: TrainCon
 
     started = time.perf_counter()
     key = key_of(asset)
-    errors = walk_forward_errors(model=model, history=history, config=config)
-    metrics, calibration = skill_summary(errors, history=history)
+    metrics, calibration, test_window = evaluate(model=model, history=history, config=config)
+    metrics["test_window"] = test_window
     if model == BASELINE:
         metrics["skill_score"] = 1.0  # the bar itself, by definition
     forecaster = get_forecaster(model, **config.params.get(model, {}))
@@ -311,10 +248,11 @@ def train_models(
     histories: dict[str, pd.DataFrame] = {}
     for asset in assets:
         history = _load_history(asset, config)
-        if len(history) < config.eval_days + 60:
+        need = config.eval_days + config.warmup_days + 60
+        if len(history) < need:
             raise ForecastInputError(
-                f"{asset.pk}: {len(history)} daily candles; training needs at least "
-                f"{config.eval_days + 60} (eval_days + 60). Load data first (load_sample_data)."
+                f"{asset.pk}: {len(history)} daily candles; training needs at least {need} "
+                "(eval + warm-up days + 60). Load data first (load_sample_data)."
             )
         histories[asset.pk] = history
         _write_preprocessing(key=key_of(asset), history=history)

@@ -86,8 +86,13 @@ def test_auto_picks_per_horizon_the_model_with_skill_else_naive(coins, artifacts
         for name, rels in (("drift", (0.97, 1.02)), ("lightgbm", (0.99, 1.01))):
             node = models[name]
             entry = node["versions"][node["aliases"]["champion"]]
-            entry["metrics"]["per_horizon"]["1"]["rel_mae"] = rels[0]
-            entry["metrics"]["per_horizon"]["2"]["rel_mae"] = rels[1]
+            for h, rel in zip(("1", "2"), rels, strict=True):
+                entry["metrics"]["per_horizon"][h].update(rel_mae=rel, skill=rel < 1)
+        # relMAE below 1 without a significant DM win is not skill
+        node = models["lightgbm"]
+        node["versions"][node["aliases"]["champion"]]["metrics"]["per_horizon"]["1"].update(
+            rel_mae=0.9, skill=False
+        )
 
     mf.update_manifest(set_skill)
     assert auto_choice(key="BTC", horizons=[1, 2]) == {1: "drift", 2: "naive"}
