@@ -211,6 +211,9 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:
     _validate_password(new_password, user=user, field="new_password")
     with transaction.atomic():
         user.set_password(new_password)
-        user.save(update_fields=["password"])
+        # The mailed token proves the user reads this mailbox: the address is verified.
+        user.email_verified = True
+        user.save(update_fields=["password", "email_verified"])
+        EmailAddress.objects.filter(user=user, email__iexact=user.email).update(verified=True)
         tokens_revoke_all(user=user, reason=TokenFamily.Reason.PASSWORD_RESET)
     security_log.info("password_reset", user_id=user.pk)

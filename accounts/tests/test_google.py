@@ -227,3 +227,19 @@ def test_redirect_flow_start_is_503_when_not_configured(settings):
     settings.SOCIALACCOUNT_PROVIDERS = {"google": {"APPS": []}}
     response = Client(raise_request_exception=False).get("/api/v1/auth/oauth/google")
     assert response.status_code == 503
+
+
+def test_allauth_browser_login_with_google_gets_a_session_not_a_code(client, google):
+    """The dashboard's allauth page goes through the same callback and linking policy, and
+    ends with a Django session (no hand-off code)."""
+    response = client.post("/accounts/google/login/?process=login")
+    assert response.status_code == 302, response.content
+    query = parse_qs(urlparse(response["Location"]).query)
+    assert query["redirect_uri"] == ["http://testserver/api/v1/auth/oauth/google/callback"]
+    callback = client.get(
+        "/api/v1/auth/oauth/google/callback", {"code": "good-code", "state": query["state"][0]}
+    )
+    assert callback.status_code == 302, callback.content
+    assert "code=" not in callback["Location"]
+    account = SocialAccount.objects.get(provider="google")
+    assert client.session.get("_auth_user_id") == str(account.user_id)

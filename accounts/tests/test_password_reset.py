@@ -44,6 +44,8 @@ def test_reset_flow_sets_the_password_and_revokes_tokens(
     )
     assert confirm.status_code == 200, confirm.content
     assert signin(user.email, password=NEW).status_code == 200
+    user.refresh_from_db()
+    assert user.email_verified  # the mailed token proved the mailbox
     refreshed = api_client.post("/api/v1/auth/refresh", {"refresh": pair["refresh"]}, format="json")
     assert refreshed.status_code == 401
     # the token is single use: the password hash changed
