@@ -215,6 +215,8 @@ def test_concurrent_refreshes_with_the_same_token_exactly_one_wins(make_user):
     losers = [r for r in results if isinstance(r, services.TokenRejected)]
     assert len(winners) == 1 and len(losers) == 1, results
     assert RefreshTokenRecord.objects.filter(used_at__isnull=False).count() == 1
+    # the loser presented a rotated token: treated as reuse, the family is revoked
+    assert TokenFamily.objects.get().revoke_reason == TokenFamily.Reason.REUSE
 
 
 def test_purge_task_drops_expired_records_and_is_idempotent(user, settings):
