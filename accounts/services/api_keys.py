@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -40,7 +41,7 @@ def api_key_create(
 
 
 @transaction.atomic
-def api_key_revoke(*, user: User, key_id: object) -> None:
+def api_key_revoke(*, user: User, key_id: uuid.UUID | str) -> None:
     """Another user's key is indistinguishable from a missing one (404)."""
     updated = ApiKey.objects.filter(pk=key_id, user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now()

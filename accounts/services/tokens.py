@@ -88,7 +88,7 @@ def _decode_refresh(raw: str) -> dict[str, Any]:
     """Signature, expiry and type; deliberately not simplejwt's blacklist check, which would
     hide a reused (rotated, hence blacklisted) token from reuse detection."""
     try:
-        token = UntypedToken(raw)
+        token = UntypedToken(raw)  # type: ignore[arg-type]
     except TokenError as exc:
         raise TokenRejected("token_not_valid", "Token is invalid or expired.") from exc
     payload = token.payload

@@ -7,6 +7,7 @@ from functools import partial
 
 import structlog
 from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.signals import user_logged_in
@@ -145,7 +146,7 @@ def user_deactivate(*, user: User) -> None:
     tokens_revoke_all(user=user, reason=TokenFamily.Reason.DEACTIVATED)
     ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
     OneTimeCode.objects.filter(user=user).delete()
-    user.socialaccount_set.all().delete()
+    SocialAccount.objects.filter(user=user).delete()
     security_log.info("account_deactivated", user_id=user.pk)
 
 
