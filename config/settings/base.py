@@ -427,6 +427,9 @@ MARKETS_QUOTE_STALE_SECONDS = env.int("MARKETS_QUOTE_STALE_SECONDS", default=300
 MARKETS_QUOTE_HISTORY_DAYS = env.int("MARKETS_QUOTE_HISTORY_DAYS", default=30)
 # Rows per INSERT ... ON CONFLICT statement in the candle upsert (all in one transaction).
 MARKETS_UPSERT_BATCH_SIZE = env.int("MARKETS_UPSERT_BATCH_SIZE", default=2000)
+# PostgreSQL: loads of at least this many candles go through COPY + INSERT ... ON CONFLICT
+# (0 = always bulk_create).
+MARKETS_UPSERT_COPY_MIN_ROWS = env.int("MARKETS_UPSERT_COPY_MIN_ROWS", default=1000)
 # Longest CSV accepted by import_ohlcv / the upload endpoint (rows per file).
 MARKETS_IMPORT_MAX_ROWS = env.int("MARKETS_IMPORT_MAX_ROWS", default=500_000)
 # core.locks: "auto" = Redis SET NX PX when REDIS_URL is set, else a database row.

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from markets.contracts import CandleData
 from markets.models import Asset, Candle, Interval
@@ -69,47 +69,122 @@ def candles_upsert_many(
     items: Iterable[tuple[Asset, str, Iterable[CandleData]]],
     batch_size: int | None = None,
 ) -> int:
-    """Like ``candles_upsert`` for several (asset, interval, candles) groups in ONE transaction."""
+    """Like ``candles_upsert`` for several (asset, interval, candles) groups in ONE transaction.
+
+    Two engines, same result: ``bulk_create(update_conflicts=True)`` in batches (portable, used
+    on SQLite and for small loads), and on PostgreSQL for loads of at least
+    ``MARKETS_UPSERT_COPY_MIN_ROWS`` rows, ``COPY`` into a temporary staging table followed by
+    one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` (3-5x faster: no per-row ORM objects or
+    client-side parameter quoting; see bench/candle_upsert.py).
+    """
     items = list(items)
     for _, interval, _ in items:
         if interval not in Interval.values:
             raise InvalidCandle(f"unknown interval {interval!r}")
-    batch_size = batch_size or settings.MARKETS_UPSERT_BATCH_SIZE
-    rows: list[Candle] = []
+    rows: dict[tuple[str, str, datetime], tuple] = {}
     for asset, interval, group in items:
-        seen: dict[datetime, int] = {}
+        step = INTERVAL_SECONDS[interval]
+        asset_id = asset.pk
         for c in group:
-            problems = candle_problems(c)
-            if problems:
+            o, h, lo, cl, v = c.open, c.high, c.low, c.close, c.volume
+            # Fast path for the common valid candle; NaN fails every comparison and lands in
+            # the detailed check below.
+            if not (
+                0 <= lo <= o <= h and lo <= cl <= h and v >= 0 and h < math.inf and v < math.inf
+            ):
+                problems = candle_problems(c) or ["invalid candle"]
                 raise InvalidCandle(
                     f"{asset.pk} {interval} {c.open_time.isoformat()}: {'; '.join(problems)}"
                 )
-            if not _aligned(c.open_time, interval):
+            if int(c.open_time.timestamp()) % step:
                 raise InvalidCandle(f"{asset.pk} {interval} {c.open_time.isoformat()}: not aligned")
-            row = Candle(
-                asset=asset,
-                interval=interval,
-                open_time=c.open_time,
-                open=float(c.open),
-                high=float(c.high),
-                low=float(c.low),
-                close=float(c.close),
-                volume=float(c.volume),
-                source=c.source[:32],
+            # One statement may not touch a row twice: the last candle for a time wins.
+            rows[(asset_id, interval, c.open_time)] = (
+                asset_id,
+                interval,
+                c.open_time,
+                float(o),
+                float(h),
+                float(lo),
+                float(cl),
+                float(v),
+                c.source[:32],
             )
-            if c.open_time in seen:  # one statement may not touch a row twice: last one wins
-                rows[seen[c.open_time]] = row
-            else:
-                seen[c.open_time] = len(rows)
-                rows.append(row)
-    for start in range(0, len(rows), batch_size):
+    values = list(rows.values())
+    copy_min = settings.MARKETS_UPSERT_COPY_MIN_ROWS
+    if connection.vendor == "postgresql" and copy_min and len(values) >= copy_min:
+        _upsert_by_copy(values)
+    else:
+        _upsert_by_bulk_create(values, batch_size or settings.MARKETS_UPSERT_BATCH_SIZE)
+    return len(values)
+
+
+_COLUMNS = ("asset_id", "interval", "open_time", "open", "high", "low", "close", "volume", "source")
+
+
+def _upsert_by_bulk_create(values: list[tuple], batch_size: int) -> None:
+    if connection.vendor == "postgresql":  # same per-series lock as the COPY path
+        with connection.cursor() as cursor:
+            for key in sorted({(r[0], r[1]) for r in values}):
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"candles:{key[0]}:{key[1]}"]
+                )
+    objs = [Candle(**dict(zip(_COLUMNS, row, strict=True))) for row in values]
+    for start in range(0, len(objs), batch_size):
         Candle.objects.bulk_create(
-            rows[start : start + batch_size],
+            objs[start : start + batch_size],
             update_conflicts=True,
             unique_fields=UNIQUE_FIELDS,
             update_fields=UPDATE_FIELDS,
         )
-    return len(rows)
+
+
+def _upsert_by_copy(values: list[tuple]) -> None:
+    """PostgreSQL bulk path. Each (asset, interval) series is serialised by a transaction-scoped
+    advisory lock; a series whose time range holds no stored candle yet is COPYed straight into
+    the table (nothing can conflict), the others go through a staging table and
+    ``INSERT ... ON CONFLICT DO UPDATE``."""
+    table = Candle._meta.db_table
+    cols = ", ".join(_COLUMNS)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in UPDATE_FIELDS)
+    series: dict[tuple[str, str], list[tuple]] = {}
+    for row in values:
+        series.setdefault((row[0], row[1]), []).append(row)
+    direct: list[tuple] = []
+    staged: list[tuple] = []
+    with connection.cursor() as cursor:
+        for asset_id, interval in sorted(series):  # fixed order: no lock-order deadlocks
+            rows = series[(asset_id, interval)]
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"candles:{asset_id}:{interval}"]
+            )
+            cursor.execute(
+                f"SELECT EXISTS (SELECT 1 FROM {table} WHERE asset_id = %s AND interval = %s "  # noqa: S608
+                "AND open_time BETWEEN %s AND %s)",
+                [asset_id, interval, min(r[2] for r in rows), max(r[2] for r in rows)],
+            )
+            (direct if not cursor.fetchone()[0] else staged).extend(rows)
+        if direct:
+            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in direct:
+                    copy.write_row(row)
+        if staged:
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS markets_candle_stage ("
+                " asset_id varchar(100), interval varchar(3), open_time timestamptz,"
+                " open double precision, high double precision, low double precision,"
+                " close double precision, volume double precision, source varchar(32)"
+                ") ON COMMIT DROP"
+            )
+            cursor.execute("TRUNCATE markets_candle_stage")
+            with cursor.cursor.copy(f"COPY markets_candle_stage ({cols}) FROM STDIN") as copy:
+                for row in staged:
+                    copy.write_row(row)
+            cursor.execute(
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM markets_candle_stage "  # noqa: S608
+                f"ON CONFLICT (asset_id, interval, open_time) DO UPDATE SET {updates}"
+            )
+            cursor.execute("TRUNCATE markets_candle_stage")
 
 
 # --- deep backfill ----------------------------------------------------------------------

@@ -138,7 +138,9 @@ def test_upsert_refuses_an_impossible_candle_before_writing_anything():
     assert Candle.objects.count() == 0
 
 
-def test_upsert_is_idempotent_and_updates_values():
+@pytest.mark.parametrize("copy_min", [0, 1], ids=["bulk_create", "copy-path-on-postgres"])
+def test_upsert_is_idempotent_and_updates_values(settings, copy_min):  # type: ignore[no-untyped-def]
+    settings.MARKETS_UPSERT_COPY_MIN_ROWS = copy_min
     asset = make_asset()
     assert make_candles(asset, range(5)) == 5
     assert make_candles(asset, range(5)) == 5
