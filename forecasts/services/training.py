@@ -223,6 +223,7 @@ def train_models(
     horizons: Sequence[int] | None = None,
     eval_days: int | None = None,
     refit_every: int | None = None,
+    warmup_days: int | None = None,
     params: dict[str, dict[str, Any]] | None = None,
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
 ) -> TrainReport:
@@ -240,7 +241,8 @@ def train_models(
         horizons=horizons,
         eval_days=eval_days,
         refit_every=refit_every,
-        params=params if params is not None else None,
+        warmup_days=warmup_days,
+        params=params,
     )
     if not config.horizons or min(config.horizons) < 1:
         raise ForecastInputError("horizons must be positive days")

@@ -103,7 +103,8 @@ def train_fast(symbols: str, models: str, *, horizons: int = 3):
         symbols=symbols,
         models=models,
         horizons=list(range(1, horizons + 1)),
-        eval_days=30,
+        eval_days=20,
         refit_every=30,
+        warmup_days=10,
         params=FAST_PARAMS,
     )

@@ -25,6 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--horizons", type=int, default=None, help="Train horizons 1..N.")
         parser.add_argument("--eval-days", type=int, default=None, help="Walk-forward origins.")
         parser.add_argument("--refit-every", type=int, default=None, help="Refit every N days.")
+        parser.add_argument(
+            "--warmup-days", type=int, default=None, help="Calibration-only origins before eval."
+        )
         parser.add_argument("--epochs", type=int, default=None, help="Epochs for neural nets.")
         parser.add_argument("--progress", action="store_true", help="Force the progress bar.")
 
@@ -34,7 +37,7 @@ class Command(BaseCommand):
             if not 1 <= opts["horizons"] <= 365:
                 raise CommandError("--horizons must be between 1 and 365")
             horizons = list(range(1, opts["horizons"] + 1))
-        for name in ("eval_days", "refit_every", "epochs"):
+        for name in ("eval_days", "refit_every", "warmup_days", "epochs"):
             if opts[name] is not None and opts[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be a positive integer")
         params = None
@@ -49,6 +52,7 @@ class Command(BaseCommand):
                 horizons=horizons,
                 eval_days=opts["eval_days"],
                 refit_every=opts["refit_every"],
+                warmup_days=opts["warmup_days"],
                 params=params,
                 progress=bar(desc="train", force=opts["progress"]),
             )
