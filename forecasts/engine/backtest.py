@@ -398,7 +398,7 @@ def aggregate_metrics(rows: Sequence[Mapping[str, Any]], levels: Sequence[int]) 
             "n": int(w.sum()),
         }
         rel = g["rel_mae"].dropna()
-        row["rel_mae"] = float(np.exp(np.log(rel).mean())) if len(rel) else None
+        row["rel_mae"] = float(np.exp(np.log(rel.clip(lower=1e-12)).mean())) if len(rel) else None
         row["rel_mae_min"] = float(rel.min()) if len(rel) else None
         row["rel_mae_max"] = float(rel.max()) if len(rel) else None
         for col in (

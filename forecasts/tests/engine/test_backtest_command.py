@@ -1,0 +1,92 @@
+"""``manage.py backtest`` on a tiny CSV directory, and its bad-input exits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from .conftest import make_ohlcv
+
+
+@pytest.fixture
+def csv_dir(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for i, sym in enumerate(("AAA", "BBB")):
+        make_ohlcv(300, seed=10 + i).to_csv(
+            data / f"{sym}.csv", index_label="date", date_format="%Y-%m-%d"
+        )
+    return data
+
+
+def _run(csv_dir, out, **extra):
+    args = {
+        "data": str(csv_dir),
+        "symbols": "AAA,BBB",
+        "models": "naive,drift,auto",
+        "horizons": "1,7",
+        "test_start": "2022-09-20",
+        "levels": "80,90,95",
+        "out": str(out),
+        "refit_every": "15",
+        "warmup_days": 60,
+        "auto_candidates": "naive,drift",
+    }
+    args.update(extra)
+    call_command("backtest", **args)
+
+
+def test_command_writes_report_markdown_and_plots(csv_dir, tmp_path):
+    out = tmp_path / "out" / "report.json"
+    _run(csv_dir, out)
+    report = json.loads(out.read_text())
+    assert set(report) >= {"forecasts", "metrics", "config"}
+    rec = report["forecasts"][0]
+    assert set(rec) >= {
+        "symbol",
+        "model",
+        "horizon",
+        "origin",
+        "target",
+        "point",
+        "lower",
+        "upper",
+        "actual",
+    }
+    assert set(rec["lower"]) == {"80", "90", "95"}
+    assert {f["symbol"] for f in report["forecasts"]} == {"AAA", "BBB"}
+    assert report["config"]["models"] == ["naive", "drift", "auto"]
+    md = out.with_suffix(".md").read_text()
+    assert "| model | h |" in md and "| drift | 7 |" in md
+    pngs = sorted(p.name for p in out.parent.glob("*.png"))
+    assert "report_skill.png" in pngs
+    assert "report_AAA_auto_h7.png" in pngs
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"symbols": "AAA,ZZZ"}, "ZZZ.csv: file not found"),
+        ({"models": "naive,oracle"}, "unknown model"),
+        ({"test_start": "2031-01-01"}, "outside the data"),
+        ({"horizons": "1,x"}, "--horizons"),
+        ({"refit_every": "often"}, "--refit-every"),
+    ],
+)
+def test_bad_input_exits_non_zero_with_a_readable_message(csv_dir, tmp_path, extra, message):
+    with pytest.raises(CommandError, match=message):
+        _run(csv_dir, tmp_path / "r.json", **extra)
+
+
+def test_malformed_csv_is_reported_with_its_line(csv_dir, tmp_path):
+    (csv_dir / "AAA.csv").write_text("date,open,high,low,close,volume\n2022-01-01,1,2,0.5,oops,3\n")
+    with pytest.raises(CommandError, match=r"AAA.csv: non-numeric .* line\(s\) 2"):
+        _run(csv_dir, tmp_path / "r.json")
+
+
+def test_missing_column_is_reported(csv_dir, tmp_path):
+    (csv_dir / "AAA.csv").write_text("date,open,high,low,volume\n2022-01-01,1,2,0.5,3\n")
+    with pytest.raises(CommandError, match="missing columns: close"):
+        _run(csv_dir, tmp_path / "r.json")
