@@ -50,7 +50,7 @@ run: setup
 	WEB_HOST=$(HOST) WEB_PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
 
 web: setup
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) --access-log /dev/null config.asgi:application
 
 worker: deps
 	$(VENV)/bin/celery -A config worker -l info --pool threads --concurrency 2
