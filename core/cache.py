@@ -117,6 +117,13 @@ class TwoTierCache:
         self._l1_put(k, value, self.l1_ttl)
         return CacheRead(value, "l2", True)
 
+    def peek_l1(self, key: str) -> Any | None:
+        """The fresh L1 value or None, nothing else (the hot path of cache-first views)."""
+        entry = self._l1.get(self._key(key))
+        if entry is not None and time.monotonic() < entry[0]:
+            return entry[1]
+        return None
+
     def set(self, key: str, value: Any, *, ttl: float, l1_ttl: float | None = None) -> bool:
         """Store in both tiers; returns whether L2 took it (L1 always does)."""
         k = self._key(key)

@@ -139,9 +139,13 @@ def _cached_or_build(key: str, build: Any, *, ttl: int | None = None) -> LiveBod
 
 
 # --- /prices -------------------------------------------------------------------------------
+def prices_key(*, ids: Sequence[str] | None, vs: str, limit: int) -> str:
+    return f"prices:{vs}:{','.join(sorted(set(ids)))}" if ids else f"prices:{vs}:top{limit}"
+
+
 def prices_snapshot(*, ids: Sequence[str] | None, vs: str = "usd", limit: int = 10) -> LiveBody:
     """``{"vs", "data": {id: datum}, "missing": [...]}`` for ``ids`` (or the top ``limit``)."""
-    key = f"prices:{vs}:{','.join(sorted(set(ids)))}" if ids else f"prices:{vs}:top{limit}"
+    key = prices_key(ids=ids, vs=vs, limit=limit)
 
     def build(*, force_stale: bool) -> bytes:
         now = timezone.now()

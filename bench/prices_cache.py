@@ -1,0 +1,165 @@
+"""Cached ``GET /api/v1/prices`` throughput vs a bare Django view returning the same bytes.
+
+One gunicorn (1 sync worker) serves both, behind the project's full middleware stack; a
+sequential client alternates between the two in rounds and prints requests/s and the ratio
+(goal >= 0.9x). Embedded mode by default (temp SQLite, locmem); with DATABASE_URL/REDIS_URL set
+it runs against them. Run: ``.venv/bin/python bench/prices_cache.py [--seconds 2 --rounds 5]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+IDS = "bitcoin,ethereum,solana,cardano,dogecoin"
+PRICES = f"/api/v1/prices?ids={IDS}&vs=usd"
+BARE = "/bench/bare"
+
+SEED = """
+import django; django.setup()
+from datetime import UTC, datetime
+from markets import services
+from markets.clients.base import KNOWN_ASSETS
+from markets.contracts import QuoteBatch, QuoteData
+now = datetime.now(UTC)
+quotes = tuple(
+    QuoteData(asset=a, price=100.0 + i, source="replay", as_of=now, fetched_at=now,
+              market_cap=1e9, volume_24h=1e8, change_24h=1.0)
+    for i, a in enumerate(KNOWN_ASSETS.values())
+)
+result = services.quotes_store(batch=QuoteBatch(quotes=quotes, source="replay"))
+print(result.stored, "quotes seeded")
+"""
+
+
+def _free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _get(port: int, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", path)
+    r = conn.getresponse()
+    body = r.read()
+    conn.close()
+    return r.status, body
+
+
+def _rate(port: int, path: str, seconds: float) -> float:
+    n = 0
+    end = time.perf_counter() + seconds
+    started = time.perf_counter()
+    while time.perf_counter() < end:
+        status, _ = _get(port, path)
+        if status != 200:
+            raise SystemExit(f"{path} answered {status}")
+        n += 1
+    return n / (time.perf_counter() - started)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--seconds", type=float, default=2.0, help="per endpoint per round")
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-prices-"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench._prices_cache_settings",
+        "CRYPTOCAST_VAR_DIR": str(tmp),
+        "SQLITE_PATH": str(tmp / "bench.sqlite3"),
+        "PROVIDER_BUDGET_SQLITE_PATH": "",
+        "BENCH_BODY_FILE": str(tmp / "body.json"),
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+    mode = "services (PostgreSQL/Redis)" if env.get("DATABASE_URL") else "embedded (SQLite, locmem)"
+    print(f"mode: {mode}")
+    subprocess.run(
+        [PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    subprocess.run([PY, "-c", SEED], cwd=ROOT, env=env, check=True)
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            GUNICORN,
+            "config.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                status, body = _get(port, PRICES)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("server did not start")
+        if status != 200:
+            raise SystemExit(f"/api/v1/prices answered {status}: {body[:200]!r}")
+        Path(env["BENCH_BODY_FILE"]).write_bytes(body)
+        status, bare_body = _get(port, BARE)
+        assert status == 200 and bare_body == body, "bare view must return the same bytes"
+        print(f"body: {len(body)} bytes, {IDS.count(',') + 1} assets")
+        for _ in range(50):  # warm both paths
+            _get(port, PRICES)
+            _get(port, BARE)
+        # Interleaved request by request, so load from other processes hits both alike.
+        lat: dict[str, list[float]] = {PRICES: [], BARE: []}
+        pairs = 0
+        end = time.perf_counter() + args.seconds * args.rounds * 2
+        while time.perf_counter() < end:
+            order = (PRICES, BARE) if pairs % 2 == 0 else (BARE, PRICES)
+            for p in order:
+                t0 = time.perf_counter()
+                status, _ = _get(port, p)
+                lat[p].append(time.perf_counter() - t0)
+                if status != 200:
+                    raise SystemExit(f"{p} answered {status}")
+            pairs += 1
+
+        def summary(xs: list[float]) -> tuple[float, float]:
+            xs = sorted(xs)
+            return len(xs) / sum(xs), 1 / xs[len(xs) // 2]
+
+        c_mean, c_med = summary(lat[PRICES])
+        b_mean, b_med = summary(lat[BARE])
+        print(f"requests: {pairs} of each, interleaved, 1 gunicorn sync worker, 1 client")
+        print(f"bare Django view     : {b_mean:7.1f} req/s (mean)  {b_med:7.1f} req/s (median)")
+        print(f"cached /api/v1/prices: {c_mean:7.1f} req/s (mean)  {c_med:7.1f} req/s (median)")
+        print(
+            f"ratio cached/bare    : {c_mean / b_mean:.3f}x (mean)  {c_med / b_med:.3f}x (median)"
+        )
+        print("goal >= 0.9x")
+    finally:
+        server.terminate()
+        server.wait(10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
