@@ -13,10 +13,14 @@ from . import services
 from .models import Asset, Candle, Interval, JobRun, Quote
 
 
-class AssetActionForm(ActionForm):
+class BackfillParamsForm(forms.Form):
     interval = forms.ChoiceField(choices=Interval.choices, initial=Interval.D1, required=False)
     since = forms.DateField(required=False, help_text="Backfill from (YYYY-MM-DD)")
     until = forms.DateField(required=False, help_text="Backfill until (default: now)")
+
+
+class AssetActionForm(ActionForm, BackfillParamsForm):
+    """The action bar with the backfill range fields next to the action selector."""
 
 
 @admin.register(Asset)
@@ -61,7 +65,7 @@ class AssetAdmin(admin.ModelAdmin):
 
     @admin.action(description="Backfill candles (interval/since/until above; queued)")
     def backfill_candles(self, request, queryset):  # type: ignore[no-untyped-def]
-        form = AssetActionForm(request.POST)
+        form = BackfillParamsForm(request.POST)
         if not form.is_valid() or not form.cleaned_data.get("since"):
             self.message_user(request, "Give a 'since' date for the backfill.", messages.ERROR)
             return

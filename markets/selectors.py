@@ -94,7 +94,7 @@ def latest_quotes(*, ids: Sequence[str] | None = None, top: int | None = None) -
     qs = Quote.objects.select_related("asset").filter(latest_for__isnull=False)
     if ids is not None:
         qs = qs.filter(asset_id__in=list(ids))
-    qs = qs.order_by("asset__rank", "asset_id")
+    qs = qs.order_by(F("asset__rank").asc(nulls_last=True), "asset_id")
     if top is not None:
         qs = qs[:top]
     return list(qs)

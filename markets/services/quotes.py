@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,6 +15,8 @@ from markets.contracts import QuoteBatch, QuoteData
 from markets.models import Asset, Quote
 
 from .assets import assets_upsert
+
+logger = logging.getLogger("cryptocast.markets")
 
 QUOTE_FIELDS = (
     "price",
@@ -76,6 +79,9 @@ def quotes_store(*, batch: QuoteBatch) -> QuotesStoreResult:
             update_fields=[*QUOTE_FIELDS, "fetched_at", "fallback_reason"],
         )
     _advance_latest(objs)
+    if objs:
+        ids = [o.pk for o in objs if o.pk is not None]
+        transaction.on_commit(lambda: publish_quotes(quote_ids=ids))
     return QuotesStoreResult(
         source=batch.source,
         stored=len(objs),
@@ -150,3 +156,44 @@ def quotes_cleanup(*, older_than_days: int | None = None, chunk: int = 5000) -> 
             n, _ = Quote.objects.filter(pk__in=ids).delete()
             deleted += n
     return deleted
+
+
+def quote_event(quotes: list[Quote]) -> dict:
+    """The payload streamed to WS/SSE subscribers: the same fields and provenance as REST."""
+    from markets.selectors import quote_is_stale
+
+    return {
+        "type": "quotes",
+        "data": [
+            {
+                "id": q.asset_id,
+                "symbol": q.asset.symbol,
+                **{f: getattr(q, f) for f in QUOTE_FIELDS},
+                "source": q.source,
+                "as_of": q.as_of.isoformat(),
+                "fetched_at": q.fetched_at.isoformat(),
+                "stale": quote_is_stale(q),
+                "fallback_reason": q.fallback_reason,
+            }
+            for q in quotes
+        ],
+    }
+
+
+def publish_quotes(*, quote_ids: list[int]) -> None:
+    """After commit: hand the new quotes to ``streaming.services.publish`` (group ``quotes``).
+
+    A missing or failing stream never breaks ingestion: it is logged and skipped.
+    """
+    try:
+        from streaming import services as streaming_services
+    except ImportError:
+        return
+    publish = getattr(streaming_services, "publish", None)
+    if publish is None or not quote_ids:
+        return
+    try:
+        quotes = list(Quote.objects.select_related("asset").filter(pk__in=quote_ids))
+        publish(group="quotes", event=quote_event(quotes))
+    except Exception:
+        logger.exception("publishing quotes to the stream failed")

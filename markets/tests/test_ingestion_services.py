@@ -302,3 +302,58 @@ def test_asset_get_never_guesses():
     with pytest.raises(selectors.AssetNotFound):
         selectors.asset_get("ETH")
     assert selectors.asset_get(" btc ").pk == "bitcoin"
+
+
+def test_stored_quotes_are_published_after_commit(monkeypatch, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    import sys
+    import types
+
+    published: list[tuple[str, dict]] = []
+    fake = types.ModuleType("streaming.services")
+    fake.publish = lambda *, group, event: published.append((group, event))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "streaming.services", fake)
+    monkeypatch.setattr("streaming.services", fake, raising=False)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        store(
+            quote(asset_data("bitcoin", "BTC", 1), 5.0, source="binance"),
+            fallback_reason="coingecko: timeout",
+        )
+    assert published == []  # nothing leaves before the commit
+    for callback in callbacks:
+        callback()
+    group, event = published[0]
+    assert group == "quotes" and event["type"] == "quotes"
+    datum = event["data"][0]
+    assert datum["id"] == "bitcoin" and datum["price"] == 5.0
+    assert datum["source"] == "binance" and datum["fallback_reason"] == "coingecko: timeout"
+    assert {"as_of", "fetched_at", "stale"} <= set(datum)
+
+
+def test_admin_actions_enqueue_resync_and_backfill(
+    admin_client, monkeypatch, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
+    from celery import current_app
+
+    sent: list[tuple[str, dict]] = []
+    monkeypatch.setattr(
+        current_app, "send_task", lambda name, kwargs=None, **o: sent.append((name, kwargs))
+    )
+    make_asset("bitcoin", "BTC", 1, binance_symbol="BTCUSDT")
+    url = "/admin/markets/asset/"
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(url, {"action": "resync_quotes", "_selected_action": ["bitcoin"]})
+        admin_client.post(
+            url,
+            {
+                "action": "backfill_candles",
+                "_selected_action": ["bitcoin"],
+                "interval": "1h",
+                "since": "2024-01-01",
+            },
+        )
+    assert sent[0] == ("markets.sync_assets", {"asset_ids": ["bitcoin"]})
+    assert sent[1][0] == "markets.backfill_candles"
+    assert sent[1][1]["interval"] == "1h" and sent[1][1]["since"].startswith("2024-01-01")
+    assert admin_client.get(url, {"q": "BTC"}).status_code == 200
+    assert admin_client.get("/admin/markets/candle/", {"interval": "1d"}).status_code == 200
+    assert admin_client.get("/admin/markets/quote/").status_code == 200
