@@ -151,7 +151,8 @@ REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.25)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
+            # Django's own Redis backend, counted by django-prometheus (hits, misses, failures).
+            "BACKEND": "django_prometheus.cache.backends.redis.NativeRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "cc",
             "TIMEOUT": 300,
@@ -483,10 +484,6 @@ PRICES_L2_TTL_SECONDS = env.int("PRICES_L2_TTL_SECONDS", default=30)
 PRICES_L2_BACKOFF_SECONDS = env.float("PRICES_L2_BACKOFF_SECONDS", default=5.0)
 # Seconds a client is told to wait (Retry-After) when no price is available at all.
 PRICES_RETRY_AFTER_SECONDS = env.int("PRICES_RETRY_AFTER_SECONDS", default=30)
-# django_prometheus' Redis backends import django-redis (not installed): every cache call
-# failed under REDIS_URL. Django's own Redis backend takes the same LOCATION and OPTIONS.
-if REDIS_URL and CACHES["default"]["BACKEND"].startswith("django_prometheus.cache.backends.redis"):
-    CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
 
 # --- mlserving / forecasts serving (D: manifest, loading, forecast archive and API) -------
 # Models older than this (days since training) are not served; 0 disables the check.
