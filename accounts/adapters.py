@@ -23,6 +23,7 @@ from core.errors import envelope
 from .models import User
 from .services.codes import oauth_handoff_issue
 from .services.google import GoogleSignInRefused, google_id_token_verify, google_sign_in
+from .services.roles import user_role_set
 
 # Marks a redirect flow started by GET /api/v1/auth/oauth/google (kept in allauth's state).
 HANDOFF_STATE_KEY = "cc_handoff"
@@ -57,6 +58,12 @@ def spa_redirect(**params: str) -> HttpResponseRedirect:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
+        user = super().save_user(request, user, form, commit=commit)
+        if commit:
+            user_role_set(user=user, role="user")
+        return user
+
     def confirm_email(self, request: HttpRequest, email_address: Any) -> bool:
         confirmed = super().confirm_email(request, email_address)
         if confirmed:

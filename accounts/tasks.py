@@ -15,3 +15,18 @@ def purge_expired() -> dict[str, int]:
         "refresh_tokens": services.token_records_purge_expired(),
         "accounts_anonymised": services.accounts_purge_deactivated(),
     }
+
+
+@shared_task(
+    name="accounts.send_password_reset_mail",
+    acks_late=True,
+    time_limit=60,
+    soft_time_limit=50,
+    autoretry_for=(OSError,),
+    retry_backoff=10,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=5,
+)
+def send_password_reset_mail(user_id: int) -> bool:
+    return services.password_reset_mail_send(user_id=user_id)

@@ -22,7 +22,7 @@ from allauth.socialaccount.internal import jwtkit
 from allauth.socialaccount.models import SocialAccount
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.models import User
 
@@ -125,13 +125,19 @@ def google_sign_in(*, claims: dict[str, Any]) -> User:
         security_log.info("google_linked", user_id=existing.pk)
         return existing
 
-    user = User.objects.create_user(
-        email=email,
-        password=None,
-        display_name=str(claims.get("name") or "")[:150],
-        email_verified=True,
-    )
-    EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
-    user_role_set(user=user, role="user")
-    SocialAccount.objects.create(user=user, provider=PROVIDER, uid=sub, extra_data=extra)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email,
+                password=None,
+                display_name=str(claims.get("name") or "")[:150],
+                email_verified=True,
+            )
+            EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+            user_role_set(user=user, role="user")
+            SocialAccount.objects.create(user=user, provider=PROVIDER, uid=sub, extra_data=extra)
+    except IntegrityError as exc:  # a concurrent first sign-in of the same account won
+        raise GoogleSignInRefused(
+            "conflict", "A concurrent sign-in created this account; try again.", status=409
+        ) from exc
     return user

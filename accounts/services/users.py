@@ -14,7 +14,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
@@ -72,9 +72,16 @@ def user_signup(*, email: str, password: str, display_name: str = "") -> User:
     email = normalize_email(email)
     candidate = User(email=email, display_name=display_name)
     _validate_password(password, user=candidate, field="password")
+    taken = exceptions.ValidationError({"email": ["An account with this e-mail already exists."]})
     if User.objects.filter(email__iexact=email).exists():
-        raise exceptions.ValidationError({"email": ["An account with this e-mail already exists."]})
-    user = User.objects.create_user(email=email, password=password, display_name=display_name)
+        raise taken
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email, password=password, display_name=display_name
+            )
+    except IntegrityError as exc:  # a concurrent sign-up with the same address won
+        raise taken from exc
     EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
     user_role_set(user=user, role="user")
     return user
@@ -174,12 +181,31 @@ def accounts_purge_deactivated(*, now: datetime | None = None) -> int:
     return len(users)
 
 
+def _reset_eligible(user: User | None) -> bool:
+    # A Google-only account (no usable password) may set one once its mailbox is proven.
+    return (
+        user is not None and user.is_active and (user.has_usable_password() or user.email_verified)
+    )
+
+
 def password_reset_request(*, email: str) -> None:
-    """Same outcome whether or not the account exists; the mail goes out after commit."""
+    """Same answer whether or not the account exists. The mail is built and sent by a Celery
+    task enqueued on commit, so an SMTP round trip cannot reveal that the account exists."""
     email = normalize_email(email)
     user = User.objects.filter(email__iexact=email, is_active=True).first()
-    if user is None or (not user.has_usable_password() and not user.email_verified):
+    if not _reset_eligible(user):
         return
+    from accounts import tasks  # tasks import services: keep the edge one-way at import time
+
+    user_id = user.pk  # type: ignore[union-attr]
+    transaction.on_commit(partial(tasks.send_password_reset_mail.delay, user_id=user_id))
+
+
+def password_reset_mail_send(*, user_id: int) -> bool:
+    """Builds a fresh token in the worker (no token ever sits in the broker) and mails it."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or not _reset_eligible(user):
+        return False
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     link = settings.PASSWORD_RESET_URL_TEMPLATE.format(uid=uid, token=token)
@@ -189,16 +215,13 @@ def password_reset_request(*, email: str) -> None:
         f"Or open: {link}\n\n"
         "If it was not you, ignore this message; your password is unchanged."
     )
-    transaction.on_commit(
-        partial(
-            send_mail,
-            subject="cryptocast password reset",
-            message=body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[user.email],
-            fail_silently=True,
-        )
+    send_mail(
+        subject="cryptocast password reset",
+        message=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
     )
+    return True
 
 
 def password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:

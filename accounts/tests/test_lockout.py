@@ -125,3 +125,20 @@ def test_allauth_login_view_is_locked_too(client, user, limit, settings):
     _assert_locked(response, settings)
     assert b"Too many failed sign-in attempts" in response.content
     assert "_auth_user_id" not in client.session
+
+
+def test_allauth_signup_gets_the_user_role_and_the_password_policy(client, django_user_model):
+    weak = client.post(
+        "/accounts/signup/",
+        {"email": "web@example.com", "password1": "short", "password2": "short"},
+    )
+    assert weak.status_code == 200  # the form again, with errors
+    assert not django_user_model.objects.filter(email="web@example.com").exists()
+    ok = client.post(
+        "/accounts/signup/",
+        {"email": "web@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert ok.status_code == 302
+    user = django_user_model.objects.get(email="web@example.com")
+    assert list(user.groups.values_list("name", flat=True)) == ["user"]
+    assert user.password.startswith("argon2$argon2id$")

@@ -14,19 +14,49 @@ pytestmark = pytest.mark.django_db
 NEW = "a-brand-new-passphrase-7"
 
 
+@pytest.fixture(autouse=True)
+def enqueued(monkeypatch) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Records each on-commit enqueue and runs the task body directly (no eager mode)."""
+    from accounts import tasks
+
+    calls: list[dict] = []
+
+    def delay(**kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs)
+        return tasks.send_password_reset_mail(**kwargs)
+
+    monkeypatch.setattr(tasks.send_password_reset_mail, "delay", delay)
+    return calls
+
+
 def request_reset(api_client, email):  # type: ignore[no-untyped-def]
     return api_client.post("/api/v1/auth/password-reset", {"email": email}, format="json")
 
 
 def test_reset_answers_the_same_whether_or_not_the_account_exists(
-    api_client, user, django_capture_on_commit_callbacks
+    api_client, user, enqueued, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         known = request_reset(api_client, user.email)
         unknown = request_reset(api_client, "nobody@example.com")
     assert known.status_code == unknown.status_code == 200
     assert strip_request_id(known.json()) == strip_request_id(unknown.json())
+    # nothing is sent inside the request: one enqueue, after commit, for the real account
+    assert enqueued == [] and mail.outbox == []
+    for callback in callbacks:
+        callback()
+    assert enqueued == [{"user_id": user.pk}]
     assert [m.to for m in mail.outbox] == [[user.email]]
+
+
+def test_reset_mail_task_skips_accounts_that_went_away(user):
+    from accounts.tasks import send_password_reset_mail
+
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert send_password_reset_mail(user_id=user.pk) is False
+    assert send_password_reset_mail(user_id=987654) is False
+    assert mail.outbox == []
 
 
 def test_reset_flow_sets_the_password_and_revokes_tokens(
