@@ -316,19 +316,13 @@ class ProviderHttp:
         The parser runs inside the breaker: garbage counts as a provider failure.
         """
         parse = parse or (lambda data: data)
+        if self.breaker_state() == "open" and self.breaker_retry_after() > 0:
+            raise self._circuit_open()  # before spending budget on a call that cannot happen
         self._acquire_budget()
         try:
             result = self.breaker.call(self._with_retries, path, params, parse)
         except pybreaker.CircuitBreakerError as exc:
-            _stat_incr(self.name, "circuit_open")
-            PROVIDER_REQUESTS.labels(self.name, "circuit_open").inc()
-            self.breaker_state()
-            raise ProviderError(
-                self.name,
-                "circuit open",
-                retry_after=round(self.breaker_retry_after(), 3),
-                counts=False,
-            ) from exc
+            raise self._circuit_open() from exc
         except ProviderError as exc:
             if exc.counts:
                 _stat_incr(self.name, "failures")
@@ -344,6 +338,17 @@ class ProviderHttp:
         PROVIDER_LAST_SUCCESS.labels(self.name).set(now.timestamp())
         self.breaker_state()
         return result
+
+    def _circuit_open(self) -> ProviderError:
+        _stat_incr(self.name, "circuit_open")
+        PROVIDER_REQUESTS.labels(self.name, "circuit_open").inc()
+        self.breaker_state()
+        return ProviderError(
+            self.name,
+            "circuit open",
+            retry_after=round(self.breaker_retry_after(), 3),
+            counts=False,
+        )
 
     def _retry_hook(self, exc: Exception) -> bool | float:
         if not isinstance(exc, ProviderError) or not exc.retryable:

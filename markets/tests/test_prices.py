@@ -282,3 +282,11 @@ def test_health_detailed_includes_provider_breakers(api_client):
     provider_http("binance").breaker.open()
     body = api_client.get("/health/detailed").json()
     assert body["components"]["market_providers"]["open"] == ["binance"]
+
+
+def test_provider_figures_are_prometheus_metrics(api_client):
+    provider_http("coingecko").breaker.open()
+    provider_http("coingecko").breaker_state()
+    text = api_client.get("/metrics").content.decode()
+    assert 'cryptocast_provider_breaker_state{provider="coingecko"} 2.0' in text
+    assert "cryptocast_provider_requests_total" in text
