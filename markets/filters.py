@@ -12,7 +12,7 @@ from .models import Asset
 
 MAX_LIST_ITEMS = 100
 _SYMBOL = re.compile(r"^[A-Za-z0-9]{1,32}$")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 BIG = 1e16  # above any real market cap / volume in USD
 
 ORDERING_FIELDS = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -217,9 +218,17 @@ class TaskEnqueuedSerializer(serializers.Serializer):
 
 
 class ImportRequestSerializer(serializers.Serializer):
-    file = serializers.FileField()
+    file = serializers.FileField(
+        help_text="CSV or CSV.gz: date|timestamp,open,high,low,close,volume"
+    )
     interval = serializers.ChoiceField(choices=Interval.choices, default=Interval.D1)
     symbol = serializers.RegexField(r"^[A-Za-z0-9]{1,32}$", required=False, default=None)
+
+    def validate_file(self, value):  # type: ignore[no-untyped-def]
+        limit = settings.MARKETS_IMPORT_MAX_UPLOAD_BYTES
+        if value.size > limit:
+            raise serializers.ValidationError(f"file is larger than {limit} bytes")
+        return value
 
 
 class RowErrorSerializer(serializers.Serializer):

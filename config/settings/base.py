@@ -433,6 +433,7 @@ MARKETS_UPSERT_BATCH_SIZE = env.int("MARKETS_UPSERT_BATCH_SIZE", default=2000)
 MARKETS_UPSERT_COPY_MIN_ROWS = env.int("MARKETS_UPSERT_COPY_MIN_ROWS", default=1000)
 # Longest CSV accepted by import_ohlcv / the upload endpoint (rows per file).
 MARKETS_IMPORT_MAX_ROWS = env.int("MARKETS_IMPORT_MAX_ROWS", default=500_000)
+MARKETS_IMPORT_MAX_UPLOAD_BYTES = env.int("MARKETS_IMPORT_MAX_UPLOAD_BYTES", default=20_000_000)
 # core.locks: "auto" = Redis SET NX PX when REDIS_URL is set, else a database row.
 CORE_LOCK_BACKEND = env.str("CORE_LOCK_BACKEND", default="auto")
 # /api/v1/market/global and /market/trending: seconds a provider answer is reused.

@@ -229,3 +229,10 @@ def test_upload_endpoint_refuses_anonymous_with_401(api_client):  # type: ignore
 
 def test_upload_endpoint_refuses_non_staff_with_403(auth_client):  # type: ignore[no-untyped-def]
     assert _upload(auth_client, HEADER).status_code == 403
+
+
+def test_upload_endpoint_refuses_an_oversized_file(staff_client, settings):  # type: ignore[no-untyped-def]
+    settings.MARKETS_IMPORT_MAX_UPLOAD_BYTES = 10
+    response = _upload(staff_client, HEADER + "2024-01-01,1,2,0.5,1.5,10\n")
+    assert response.status_code == 400 and response.json()["errors"][0]["attr"] == "file"
+    assert Candle.objects.count() == 0
