@@ -57,10 +57,19 @@ def sync_candles(self, interval: str = "1d", lookback: int = 3, top: int = 50) -
         step = timedelta(seconds=selectors.INTERVAL_SECONDS[interval])
         since = datetime.now(UTC) - step * lookback
         written: dict[str, int] = {}
+        failed: dict[str, str] = {}
+        last_error: ProviderError | None = None
         for asset in selectors.asset_list().exclude(binance_symbol="")[:top]:
-            result = services.candles_backfill(asset=asset, interval=interval, since=since)
+            try:
+                result = services.candles_backfill(asset=asset, interval=interval, since=since)
+            except ProviderError as exc:  # one bad pair must not starve the others
+                failed[asset.pk] = exc.reason
+                last_error = exc
+                continue
             written[asset.pk] = result.written
-        return {"interval": interval, "written": written}
+        if last_error is not None and not written:
+            raise last_error  # nothing worked: let the retry policy apply
+        return {"interval": interval, "written": written, "failed": failed}
 
     return services.job_run(
         job=f"markets.sync_candles:{interval}", fn=run, lock_ttl=1900, task_id=self.request.id or ""
@@ -92,7 +101,10 @@ def backfill_candles(
 def cleanup_quotes(self, older_than_days: int | None = None) -> dict[str, Any]:
     return services.job_run(
         job="markets.cleanup_quotes",
-        fn=lambda: {"deleted": services.quotes_cleanup(older_than_days=older_than_days)},
+        fn=lambda: {
+            "deleted": services.quotes_cleanup(older_than_days=older_than_days),
+            "job_runs_deleted": services.job_runs_cleanup(),
+        },
         lock_ttl=1000,
         task_id=self.request.id or "",
     )

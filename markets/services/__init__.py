@@ -24,6 +24,7 @@ from .imports import (
 )
 from .jobs import (
     job_run,
+    job_runs_cleanup,
     periodic_job_run_now,
     periodic_job_set_enabled,
     sync_enqueue,
@@ -50,6 +51,7 @@ __all__ = [
     "import_ohlcv_path",
     "import_upload",
     "job_run",
+    "job_runs_cleanup",
     "known_asset_register",
     "load_sample_data",
     "markets_sync",

@@ -7,7 +7,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -63,6 +63,13 @@ def job_run(
     detail = {"result": _jsonable(result), "seconds": round(time.perf_counter() - started, 3)}
     _finish(run, JobRun.Status.SUCCESS, detail)
     return {"job": job, "status": "success", **detail}
+
+
+def job_runs_cleanup(*, older_than_days: int = 14) -> int:
+    """JobRun rows are an operations log: keep two weeks."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = JobRun.objects.filter(started_at__lt=cutoff).delete()
+    return deleted
 
 
 def _finish(run: JobRun, status: str, detail: dict[str, Any]) -> None:

@@ -182,3 +182,26 @@ def test_a_job_needs_exactly_one_schedule():
         PeriodicJob(name="x", task="y")
     with pytest.raises(ValueError, match="5 fields"):
         PeriodicJob(name="x", task="y", crontab="* *")
+
+
+def test_sync_candles_keeps_going_when_one_pair_fails(monkeypatch):  # type: ignore[no-untyped-def]
+    make_asset("bitcoin", "BTC", 1, binance_symbol="BTCUSDT")
+    make_asset("ethereum", "ETH", 2, binance_symbol="ETHUSDT")
+
+    def fetch_klines(*, binance_symbol, interval, start, end):  # type: ignore[no-untyped-def]
+        if binance_symbol == "BTCUSDT":
+            raise ProviderError("binance", "400 invalid symbol")
+        return []
+
+    monkeypatch.setattr(providers, "fetch_klines", fetch_klines)
+    result = tasks.sync_candles(interval="1d", lookback=2)
+    assert result["result"]["failed"] == {"bitcoin": "400 invalid symbol"}
+    assert result["result"]["written"] == {"ethereum": 0}
+
+
+def test_cleanup_also_trims_the_job_log():
+    old = datetime.now(UTC) - timedelta(days=30)
+    JobRun.objects.create(job="x", status="success", started_at=old)
+    result = tasks.cleanup_quotes()
+    assert result["result"]["job_runs_deleted"] == 1
+    assert JobRun.objects.filter(job="x").count() == 0
