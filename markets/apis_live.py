@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -90,7 +91,7 @@ def _fast_prices_key(request: HttpRequest) -> str | None:
 
 
 class PricesApi(_CachedReadView):
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         """Hot path: an L1 hit answers before DRF's request wrapping (>= 0.9x a bare view)."""
         if request.method == "GET":
             key = _fast_prices_key(request)

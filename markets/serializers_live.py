@@ -18,7 +18,7 @@ class IdsField(serializers.CharField):
     """Comma-separated canonical ids (``bitcoin,ethereum``), at most ``MAX_IDS``."""
 
     def to_internal_value(self, data: object) -> list[str]:  # type: ignore[override]
-        text = super().to_internal_value(data)
+        text = super().to_internal_value(data)  # type: ignore[arg-type]
         ids = [p.strip().lower() for p in text.split(",") if p.strip()]
         if not ids:
             raise serializers.ValidationError("Give at least one asset id.")
@@ -78,7 +78,7 @@ class PriceDatumSerializer(serializers.Serializer):
     change_30d = serializers.FloatField(allow_null=True)
     high_24h = serializers.FloatField(allow_null=True)
     low_24h = serializers.FloatField(allow_null=True)
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
     as_of = serializers.DateTimeField()
     fetched_at = serializers.DateTimeField()
     stale = serializers.BooleanField()
@@ -87,7 +87,7 @@ class PriceDatumSerializer(serializers.Serializer):
 
 class PricesSerializer(serializers.Serializer):
     vs = serializers.CharField()
-    data = serializers.DictField(child=PriceDatumSerializer())
+    data = serializers.DictField(child=PriceDatumSerializer())  # type: ignore[assignment]
     missing = serializers.ListField(child=serializers.CharField())
     stale = serializers.BooleanField()
     cache = serializers.CharField(required=False, help_text="quick reads only: l1, l2 or l1-stale")
@@ -96,7 +96,7 @@ class PricesSerializer(serializers.Serializer):
 class MarketSerializer(serializers.Serializer):
     vs = serializers.CharField()
     count = serializers.IntegerField()
-    data = PriceDatumSerializer(many=True)
+    data = PriceDatumSerializer(many=True)  # type: ignore[assignment]
     stale = serializers.BooleanField()
     cache = serializers.CharField(required=False)
 
@@ -108,19 +108,19 @@ class HistoryPointSerializer(serializers.Serializer):
     low = serializers.FloatField()
     close = serializers.FloatField()
     volume = serializers.FloatField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
 
 
 class PriceHistorySerializer(serializers.Serializer):
     id = serializers.CharField()
     interval = serializers.CharField()
     count = serializers.IntegerField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
     as_of = serializers.DateTimeField()
     fetched_at = serializers.DateTimeField()
     stale = serializers.BooleanField()
     fallback_reason = serializers.CharField(allow_blank=True)
-    data = HistoryPointSerializer(many=True)
+    data = HistoryPointSerializer(many=True)  # type: ignore[assignment]
 
 
 class ProviderStatusSerializer(serializers.Serializer):
