@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
 from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from core.errors import envelope
 
@@ -39,10 +43,38 @@ def axes_client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+def lockout_retry_after(request: HttpRequest, credentials: Any = None) -> int:
+    """Seconds until the lock lifts, replaying axes' rule: per account and per address, the
+    failures of attempt rows younger than the cool-off are summed; each row expires a cool-off
+    after its latest failure. The lock lifts when every group is back under the limit."""
+    cooloff = lockout_seconds()
+    limit = int(settings.AXES_FAILURE_LIMIT)
+    since = timezone.now() - timedelta(seconds=cooloff)
+    username = axes_username(request, credentials if isinstance(credentials, dict) else None)
+    ip = getattr(request, "axes_ip_address", None) or axes_client_ip(request)
+    groups = [q for q, value in ((Q(username=username), username), (Q(ip_address=ip), ip)) if value]
+    unlock_in = 0.0
+    for group in groups:
+        rows = list(
+            AccessAttempt.objects.filter(group, attempt_time__gte=since)
+            .order_by("attempt_time")
+            .values_list("attempt_time", "failures_since_start")
+        )
+        total = sum(failures for _, failures in rows)
+        for attempt_time, failures in rows:
+            if total < limit:
+                break
+            total -= failures
+            unlock_in = max(unlock_in, (attempt_time - since).total_seconds())
+    if unlock_in <= 0:
+        return max(cooloff, 1)
+    return max(1, min(cooloff, math.ceil(unlock_in)))
+
+
 def axes_lockout_response(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
 ) -> HttpResponse:
-    retry_after = str(max(lockout_seconds(), 1))
+    retry_after = str(lockout_retry_after(request, credentials))
     headers = {"Retry-After": retry_after}
     if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
         return envelope(

@@ -54,9 +54,44 @@ def test_lockout_expires_after_the_cooloff(signin, user, limit, settings):
 
     for i in range(limit):
         signin(user.email, password="wrong-password-xx", ip=f"10.0.0.{i + 1}")
-    _assert_locked(signin(user.email), settings)
     with time_machine.travel(settings.AXES_COOLOFF_TIME * 1.1):
         assert signin(user.email).status_code == 200
+
+
+def test_retry_after_tells_when_the_lock_lifts(signin, user, limit, settings):
+    import time_machine
+
+    for i in range(limit):
+        signin(user.email, password="wrong-password-xx", ip=f"10.0.0.{i + 1}")
+    cooloff = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    with time_machine.travel(settings.AXES_COOLOFF_TIME / 3):
+        probe = signin(user.email)
+    assert probe.status_code == 429
+    assert abs(int(probe["Retry-After"]) - cooloff * 2 // 3) <= 2
+    with time_machine.travel(settings.AXES_COOLOFF_TIME * 1.05):
+        assert signin(user.email).status_code == 200
+
+
+def test_retry_after_counts_down_from_the_latest_failure(rf, user, limit, settings):
+    import time_machine
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    from accounts.lockout import lockout_retry_after
+
+    cooloff = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    AccessAttempt.objects.create(
+        username=user.email,
+        ip_address="10.0.0.1",
+        user_agent="",
+        failures_since_start=limit,
+        attempt_time=timezone.now(),
+    )
+    request = rf.post("/api/v1/auth/signin", REMOTE_ADDR="10.0.0.1")
+    assert lockout_retry_after(request, {"email": user.email}) == cooloff
+    with time_machine.travel(settings.AXES_COOLOFF_TIME / 3):
+        remaining = lockout_retry_after(request, {"email": user.email})
+    assert abs(remaining - cooloff * 2 // 3) <= 2
 
 
 def test_successful_signin_resets_the_account_count_but_not_the_ip_count(
