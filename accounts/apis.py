@@ -28,6 +28,7 @@ from core.errors import ServiceUnavailable
 from . import selectors, services
 from .adapters import HANDOFF_STATE_KEY, GoogleRedirectAdapter
 from .authentication import JWTAuthentication
+from .lockout import axes_client_ip
 from .models import ApiKey, User
 
 TAGS = ["auth"]
@@ -90,7 +91,7 @@ class TokenInvalid(exceptions.APIException):
 
 
 def _client_ip(request: Request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    return axes_client_ip(request._request)
 
 
 def _google_error(exc: services.GoogleSignInRefused) -> exceptions.APIException:

@@ -140,3 +140,26 @@ def test_admin_pages_render(admin_client, user, pair):
     services.api_key_create(user=user, name="k")
     for url in ("/admin/accounts/tokenfamily/", "/admin/accounts/apikey/", "/admin/accounts/user/"):
         assert admin_client.get(url).status_code == 200, url
+
+
+@pytest.mark.urls("accounts.tests.urls")
+@pytest.mark.parametrize(
+    ("role", "staff_status", "admin_status"),
+    [("user", 403, 403), ("staff", 200, 403), ("admin", 200, 200)],
+)
+def test_staff_only_endpoints_return_403_to_users(
+    api_client, make_user, role, staff_status, admin_status
+):
+    from accounts.services import token_pair_issue
+
+    user = make_user(email=f"{role}@example.com")
+    user_role_set(user=user, role=role)
+    access = token_pair_issue(user=user).access
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    staff = api_client.get("/api/staff-only")
+    assert staff.status_code == staff_status
+    assert api_client.get("/api/admin-only").status_code == admin_status
+    if staff_status == 403:
+        assert staff.json()["errors"][0]["code"] == "permission_denied"
+    api_client.credentials()
+    assert api_client.get("/api/staff-only").status_code == 401
