@@ -13,6 +13,24 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+#: the only fields that may change after a forecast is issued
+OUTCOME_FIELDS = frozenset({"actual", "error", "actual_filled_at"})
+
+
+class ImmutableForecastError(Exception):
+    """Something tried to change an issued forecast."""
+
+
+class ForecastQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+        """Bulk updates may only fill in outcomes; the forecast itself never changes."""
+        refused = sorted(set(kwargs) - OUTCOME_FIELDS)
+        if refused:
+            raise ImmutableForecastError(
+                f"issued forecasts are immutable; refused fields: {refused}"
+            )
+        return super().update(**kwargs)
+
 
 class Forecast(models.Model):
     asset = models.ForeignKey(
@@ -54,6 +72,8 @@ class Forecast(models.Model):
     actual = models.FloatField(null=True, blank=True)
     error = models.FloatField(null=True, blank=True, help_text="actual - point")
     actual_filled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ForecastQuerySet.as_manager()
 
     class Meta:
         constraints = [

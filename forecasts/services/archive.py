@@ -8,15 +8,11 @@ import structlog
 from django.db import transaction
 from django.utils import timezone
 
-from forecasts.models import Forecast
+from forecasts.models import OUTCOME_FIELDS, Forecast, ImmutableForecastError
 from forecasts.services.common import bump_api_generation
 from markets import selectors as market_selectors
 
 log = structlog.get_logger(__name__)
-
-
-class ImmutableForecastError(Exception):
-    """Something tried to change an issued forecast."""
 
 
 @transaction.atomic
@@ -55,8 +51,7 @@ def fill_actuals(*, now: datetime | None = None, batch: int = 5000) -> int:
 
 def assert_mutable_fields_only(*, fields: set[str]) -> None:
     """Guard for callers that update forecasts: only the outcome fields may change."""
-    allowed = {"actual", "error", "actual_filled_at"}
-    extra = set(fields) - allowed
+    extra = set(fields) - OUTCOME_FIELDS
     if extra:
         raise ImmutableForecastError(
             f"issued forecasts are immutable; refused fields: {sorted(extra)}"

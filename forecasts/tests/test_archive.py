@@ -51,6 +51,13 @@ def test_one_issue_per_asset_model_origin_and_horizon(coins, artifacts):
         row.save()
 
 
+def test_bulk_update_of_forecast_fields_is_refused(coins, artifacts):
+    services.generate_forecasts(symbols="BTC", models="naive", days=1)
+    with pytest.raises(ImmutableForecastError, match="point"):
+        Forecast.objects.update(point=1.0)
+    assert Forecast.objects.update(actual=2.0) == 1
+
+
 def test_only_outcome_fields_may_change():
     assert_mutable_fields_only(fields={"actual", "error"})
     with pytest.raises(ImmutableForecastError, match="point"):

@@ -74,3 +74,23 @@ def test_registry_table_mirrors_the_manifest(artifacts):
     assert rows[v2].alias_list == ["champion"]
     assert rows[v1].alias_list == ["previous_champion"]
     assert rows[v2].skill_score == pytest.approx(0.9)
+
+
+def test_admin_actions_promote_only_on_skill_and_roll_back(artifacts, staff_user, monkeypatch):
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+
+    v1 = make_version(artifacts, alias="champion", skill=0.98)
+    v2 = make_version(artifacts, skill=0.99)
+    admin = site._registry[ModelVersion]
+    said: list[str] = []
+    monkeypatch.setattr(admin, "message_user", lambda request, msg, level=None: said.append(msg))
+    request = RequestFactory().post("/admin/")
+    request.user = staff_user
+    admin.promote_selected(request, ModelVersion.objects.filter(version=v2))
+    assert aliases()["champion"] == v1 and "does not beat" in said[-1]
+    admin.force_promote_selected(request, ModelVersion.objects.filter(version=v2))
+    assert aliases()["champion"] == v2 and "forced" in said[-1]
+    admin.rollback_selected(request, ModelVersion.objects.filter(version=v2))
+    assert aliases()["champion"] == v1
+    assert not admin.has_change_permission(request) and not admin.has_delete_permission(request)
