@@ -331,6 +331,7 @@ DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_FORMATTER_CLASS": "core.errors.EnvelopeFormatter",
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
 }
+_DSE = "drf_standardized_errors.openapi_serializers."
 SPECTACULAR_SETTINGS = {
     "TITLE": "cryptocast API",
     "DESCRIPTION": "Crypto prices, candles, news, honest forecasts and live streams.",
@@ -341,17 +342,17 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
-        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
-        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
-        "ErrorCode401Enum": "drf_standardized_errors.openapi_serializers.ErrorCode401Enum.choices",
-        "ErrorCode403Enum": "drf_standardized_errors.openapi_serializers.ErrorCode403Enum.choices",
-        "ErrorCode404Enum": "drf_standardized_errors.openapi_serializers.ErrorCode404Enum.choices",
-        "ErrorCode405Enum": "drf_standardized_errors.openapi_serializers.ErrorCode405Enum.choices",
-        "ErrorCode406Enum": "drf_standardized_errors.openapi_serializers.ErrorCode406Enum.choices",
-        "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
-        "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
-        "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
+        "ValidationErrorEnum": _DSE + "ValidationErrorEnum.choices",
+        "ClientErrorEnum": _DSE + "ClientErrorEnum.choices",
+        "ServerErrorEnum": _DSE + "ServerErrorEnum.choices",
+        "ErrorCode401Enum": _DSE + "ErrorCode401Enum.choices",
+        "ErrorCode403Enum": _DSE + "ErrorCode403Enum.choices",
+        "ErrorCode404Enum": _DSE + "ErrorCode404Enum.choices",
+        "ErrorCode405Enum": _DSE + "ErrorCode405Enum.choices",
+        "ErrorCode406Enum": _DSE + "ErrorCode406Enum.choices",
+        "ErrorCode415Enum": _DSE + "ErrorCode415Enum.choices",
+        "ErrorCode429Enum": _DSE + "ErrorCode429Enum.choices",
+        "ErrorCode500Enum": _DSE + "ErrorCode500Enum.choices",
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
@@ -447,7 +448,9 @@ MARKETS_PROVIDER_FAILURE_TTL_SECONDS = env.int("MARKETS_PROVIDER_FAILURE_TTL_SEC
 COINGECKO_API_URL = env.str("COINGECKO_API_URL", default="https://api.coingecko.com/api/v3")
 BINANCE_API_URL = env.str("BINANCE_API_URL", default="https://api.binance.com")
 COINCAP_API_URL = env.str("COINCAP_API_URL", default="https://rest.coincap.io/v3")
-CRYPTOCOMPARE_API_URL = env.str("CRYPTOCOMPARE_API_URL", default="https://min-api.cryptocompare.com")
+CRYPTOCOMPARE_API_URL = env.str(
+    "CRYPTOCOMPARE_API_URL", default="https://min-api.cryptocompare.com"
+)
 # Keys are optional (CoinCap v3 is skipped without one); never given a default.
 COINGECKO_API_KEY = env.str("COINGECKO_API_KEY", default="")
 COINGECKO_API_PLAN = env.str("COINGECKO_API_PLAN", default="demo")  # "demo" or "pro" key header
@@ -497,7 +500,18 @@ FORECAST_LEVELS = [80, 90, 95]
 FORECAST_DEFAULT_SYMBOLS = env.list("FORECAST_DEFAULT_SYMBOLS", default=["BTC", "ETH"])
 FORECAST_DEFAULT_MODELS = env.list(
     "FORECAST_DEFAULT_MODELS",
-    default=["naive", "drift", "arima", "ets", "lightgbm", "lstm", "tcn", "transformer", "dlinear", "ensemble"],
+    default=[
+        "naive",
+        "drift",
+        "arima",
+        "ets",
+        "lightgbm",
+        "lstm",
+        "tcn",
+        "transformer",
+        "dlinear",
+        "ensemble",
+    ],
 )
 # Seconds a computed forecast response stays in the cache (L1 in-process and L2 shared).
 FORECAST_API_CACHE_SECONDS = env.int("FORECAST_API_CACHE_SECONDS", default=60)
@@ -511,7 +525,9 @@ GOOGLE_OAUTH_MOBILE_CLIENT_IDS = env.list("GOOGLE_OAUTH_MOBILE_CLIENT_IDS", defa
 GOOGLE_OAUTH_AUTHORIZE_URL = env.str(
     "GOOGLE_OAUTH_AUTHORIZE_URL", default="https://accounts.google.com/o/oauth2/v2/auth"
 )
-GOOGLE_OAUTH_TOKEN_URL = env.str("GOOGLE_OAUTH_TOKEN_URL", default="https://oauth2.googleapis.com/token")
+GOOGLE_OAUTH_TOKEN_URL = env.str(
+    "GOOGLE_OAUTH_TOKEN_URL", default="https://oauth2.googleapis.com/token"
+)
 GOOGLE_OAUTH_JWKS_URL = env.str(
     "GOOGLE_OAUTH_JWKS_URL", default="https://www.googleapis.com/oauth2/v3/certs"
 )
@@ -528,7 +544,8 @@ API_KEY_MAX_PER_USER = env.int("API_KEY_MAX_PER_USER", default=20)
 # The link mailed by POST password-reset; {uid} and {token} go in the fragment so they never
 # reach a server log.
 PASSWORD_RESET_URL_TEMPLATE = env.str(
-    "PASSWORD_RESET_URL_TEMPLATE", default="http://localhost:8000/reset-password#uid={uid}&token={token}"
+    "PASSWORD_RESET_URL_TEMPLATE",
+    default="http://localhost:8000/reset-password#uid={uid}&token={token}",
 )
 # DELETE /me deactivates at once; the purge job anonymises the row after this many days.
 ACCOUNT_DELETION_GRACE_DAYS = env.int("ACCOUNT_DELETION_GRACE_DAYS", default=30)

@@ -35,8 +35,6 @@ X_FRAME_OPTIONS = "DENY"
 # Static files are collected at build time and served with hashed names.
 SERVESTATIC_USE_FINDERS = False
 SERVESTATIC_AUTOREFRESH = False
-STORAGES["staticfiles"] = {
-    "BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"
-}
+STORAGES["staticfiles"] = {"BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"}
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = build_logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
