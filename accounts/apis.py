@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.base.constants import AuthProcess
@@ -32,6 +33,7 @@ from .lockout import axes_client_ip
 from .models import ApiKey, User
 
 TAGS = ["auth"]
+log = structlog.get_logger("cryptocast.accounts")
 
 
 # --- plumbing -------------------------------------------------------------------------------
@@ -56,7 +58,16 @@ class BoundedJSONParser(JSONParser):
 
 
 class AuthThrottle(ScopedRateThrottle):
-    """Abuse dampening on the anonymous auth endpoints (axes holds the hard lockout)."""
+    """Abuse dampening on the anonymous auth endpoints. The hard limit is axes' lockout in the
+    database, so when the cache (Redis) is down this dampener steps aside (logged) instead of
+    turning every sign-in into a 500; it never falls back to per-process counters."""
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except Exception as exc:  # the cache backend's connection errors vary by client
+            log.warning("auth_throttle_unavailable", error=type(exc).__name__)
+            return True
 
 
 class NotApiKey(BasePermission):

@@ -163,3 +163,21 @@ def test_staff_only_endpoints_return_403_to_users(
         assert staff.json()["errors"][0]["code"] == "permission_denied"
     api_client.credentials()
     assert api_client.get("/api/staff-only").status_code == 401
+
+
+def test_auth_throttle_steps_aside_when_the_cache_is_down(api_client, user, monkeypatch):
+    from accounts.apis import AuthThrottle
+
+    class DeadCache:
+        def get(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            raise ConnectionError("redis is down")
+
+        set = get
+
+    monkeypatch.setattr(AuthThrottle, "cache", DeadCache())
+    response = api_client.post(
+        "/api/v1/auth/signin",
+        {"email": user.email, "password": "correct-horse-battery-9"},
+        format="json",
+    )
+    assert response.status_code == 200
