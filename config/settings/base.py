@@ -516,6 +516,11 @@ FORECAST_DEFAULT_MODELS = env.list(
 # Seconds a computed forecast response stays in the cache (L1 in-process and L2 shared).
 FORECAST_API_CACHE_SECONDS = env.int("FORECAST_API_CACHE_SECONDS", default=60)
 FORECAST_API_L1_SECONDS = env.float("FORECAST_API_L1_SECONDS", default=5.0)
+# Training: walk-forward test origins, refit schedule, calibration warm-up, model params.
+FORECAST_TRAIN_EVAL_DAYS = env.int("FORECAST_TRAIN_EVAL_DAYS", default=120)
+FORECAST_TRAIN_REFIT_DAYS = env.int("FORECAST_TRAIN_REFIT_DAYS", default=60)
+FORECAST_TRAIN_WARMUP_DAYS = env.int("FORECAST_TRAIN_WARMUP_DAYS", default=60)
+FORECAST_MODEL_PARAMS: dict = {"lightgbm": {"num_threads": 1}}
 
 # --- accounts ---------------------------------------------------------------------------
 # Extra Google OAuth client ids (Android, iOS, ...) accepted as ID-token audiences by

@@ -58,6 +58,11 @@ class TrainConfig:
             "max_history_days": int(getattr(settings, "FORECAST_TRAIN_MAX_DAYS", 0)),
             "params": dict(getattr(settings, "FORECAST_MODEL_PARAMS", {}) or {}),
         }
+        extra_params = overrides.pop("params", None) or {}
+        merged = {k: dict(v) for k, v in base["params"].items()}
+        for model, p in extra_params.items():
+            merged[model] = {**merged.get(model, {}), **p}
+        base["params"] = merged
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(horizons=hs, **base)
 
