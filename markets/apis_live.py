@@ -213,6 +213,7 @@ class RateLimitProviderStatusApi(APIView):
     @extend_schema(
         tags=["ops"],
         summary="Figures of one provider",
+        operation_id="rate_limit_provider_status",
         parameters=[PROVIDER_PARAM],
         responses={
             200: ProviderStatusSerializer,
@@ -287,6 +288,7 @@ class DataSourceHealthApi(APIView):
     @extend_schema(
         tags=["ops"],
         summary="Live probe of one provider; 503 when it is dead or not configured",
+        operation_id="data_source_health",
         parameters=[PROVIDER_PARAM],
         responses={
             200: DataSourcesHealthSerializer,
