@@ -73,3 +73,15 @@ def test_archive_admin_is_read_only(coins, artifacts, staff_user):
     assert not admin.has_add_permission(request)
     assert not admin.has_change_permission(request, row)
     assert not admin.has_delete_permission(request, row)
+
+
+def test_admin_pages_render_for_staff(client, coins, artifacts, django_user_model):
+    services.generate_forecasts(symbols="BTC", models="naive", days=1)
+    admin_user = django_user_model.objects.create_superuser(
+        email="root@example.com", password="correct-horse-battery-9"
+    )
+    client.force_login(admin_user)
+    row = Forecast.objects.get()
+    assert client.get("/admin/forecasts/forecast/").status_code == 200
+    assert client.get(f"/admin/forecasts/forecast/{row.pk}/change/").status_code == 200
+    assert client.get("/admin/mlserving/modelversion/").status_code == 200
