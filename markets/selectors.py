@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from .models import Asset, Candle, Interval, JobRun, Quote
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 INTERVAL_SECONDS: dict[str, int] = {"1m": 60, "5m": 300, "1h": 3600, "4h": 14400, "1d": 86400}
 OHLCV_COLUMNS = ["open", "high", "low", "close", "volume"]
@@ -192,6 +194,8 @@ def candle_frame(
 ) -> pd.DataFrame:
     """OHLCV as a DataFrame indexed by ``open_time`` (tz-aware UTC), float64 columns
     ``open, high, low, close, volume``. Empty frame (same columns) when there is nothing."""
+    import pandas as pd  # heavy: imported on first use, not at Django start-up
+
     if not isinstance(asset, Asset):
         asset = asset_get(asset)
     rows = list(

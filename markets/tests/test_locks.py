@@ -111,3 +111,58 @@ def test_concurrent_acquirers_on_separate_connections_get_exactly_one_lease(sett
     assert not errors, errors
     assert len(winners) == 1
     winners[0].release()
+
+
+_CHILD = """
+import os, sys, django
+os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
+django.setup()
+from core import locks
+lease = locks.acquire(sys.argv[1], ttl=30)
+print("acquired" if lease else "refused")
+if lease:
+    lease.release()
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("mode", ["db", "redis"])
+def test_another_process_is_refused_while_the_lease_is_held(settings, mode):  # type: ignore[no-untyped-def]
+    """A real second Python process (its own connections) cannot take a held lease."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if mode == "redis" and not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    if mode == "db" and connection.vendor != "postgresql":
+        pytest.skip("the SQLite test database is in memory: no second process can open it")
+    settings.CORE_LOCK_BACKEND = mode
+    env = {**os.environ, "CORE_LOCK_BACKEND": mode, "DATABASE_POOL": "false"}
+    if mode == "db":
+        db = connection.settings_dict
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    root = Path(__file__).resolve().parents[2]
+
+    def child() -> str:
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD, "xproc"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return out.stdout.strip().splitlines()[-1]
+
+    lease = locks.acquire("xproc", ttl=30)
+    assert lease is not None
+    try:
+        assert child() == "refused"  # (one child only: a Django start-up costs seconds here)
+    finally:
+        lease.release()
+    assert not locks.is_held("xproc")
