@@ -47,10 +47,16 @@ class NoProviderAvailable(ProviderError):
 # --- asset universe ---------------------------------------------------------------------
 def _db_assets() -> list[AssetData]:
     """Assets the database knows (best rank first), as contracts; empty if none yet."""
+    from django.db import DatabaseError
+
     from markets import selectors
 
+    try:
+        rows = list(selectors.asset_list(active_only=True).order_by("rank", "id"))
+    except DatabaseError:  # no database yet: the built-in mapping still lets a sync start
+        return []
     out = []
-    for a in selectors.asset_list(active_only=True).order_by("rank", "id"):
+    for a in rows:
         out.append(
             AssetData(
                 slug=a.id,
