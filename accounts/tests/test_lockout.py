@@ -177,3 +177,23 @@ def test_allauth_signup_gets_the_user_role_and_the_password_policy(client, djang
     user = django_user_model.objects.get(email="web@example.com")
     assert list(user.groups.values_list("name", flat=True)) == ["user"]
     assert user.password.startswith("argon2$argon2id$")
+
+
+def test_password_change_guesses_count_towards_the_lockout(api_client, pair, user, limit, settings):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+    body = {"current_password": "guess-guess-guess", "new_password": "a-brand-new-passphrase-7"}
+    statuses = [
+        api_client.put(
+            "/api/v1/auth/me/password", body, format="json", REMOTE_ADDR=f"10.6.0.{i}"
+        ).status_code
+        for i in range(limit)
+    ]
+    assert statuses[:-1] == [400] * (limit - 1)
+    assert statuses[-1] == 429
+    right = {**body, "current_password": PASSWORD}
+    _assert_locked(
+        api_client.put("/api/v1/auth/me/password", right, format="json", REMOTE_ADDR="10.6.1.1"),
+        settings,
+    )
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
