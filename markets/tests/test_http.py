@@ -4,10 +4,12 @@ Retry-After, fail-fast over the cap, the breaker, the budget, garbage, stats and
 from __future__ import annotations
 
 import math
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
+import pybreaker
 import pytest
 import respx
 import time_machine
@@ -296,3 +298,23 @@ def test_reset_clears_stats_breaker_and_budget(sleeps):
     assert stats["breaker_state"] == "closed"
     assert stats["calls"] == 0
     assert stats["budget_left"] == stats["budget_limit"]
+
+
+@respx.mock
+def test_provider_calls_survive_a_dead_redis(settings, sleeps):
+    """Breaker state and budget fall back to in-process stores when Redis is unreachable."""
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
+    core_http.reset_providers()
+    respx.get(f"{CG}/simple/price").mock(return_value=httpx.Response(200, content=GOOD))
+    started = time.perf_counter()
+    assert coingecko.simple_price(ids=["bitcoin"]) == {"bitcoin": 49013}
+    assert time.perf_counter() - started < 2.0
+    p = provider_http("coingecko")
+    assert isinstance(p.breaker._state_storage, pybreaker.CircuitMemoryStorage)
+    assert p.breaker_state() == "closed"
