@@ -156,6 +156,8 @@ def prices_snapshot(*, ids: Sequence[str] | None, vs: str = "usd", limit: int = 
             raise NoPriceData("No price is known yet for these assets.", retry_after=_retry_after())
         data = {q.asset.pk: quote_datum(q, now=now, force_stale=force_stale) for q in quotes}
         missing = [i for i in ids if i not in data] if ids else []
+        if not price_cache().get("board:usd").hit:  # keep the cache-only reads usable
+            board_refresh()
         return _dumps(
             {
                 "vs": vs,

@@ -290,3 +290,11 @@ def test_provider_figures_are_prometheus_metrics(api_client):
     text = api_client.get("/metrics").content.decode()
     assert 'cryptocast_provider_breaker_state{provider="coingecko"} 2.0' in text
     assert "cryptocast_provider_requests_total" in text
+
+
+def test_a_prices_miss_also_warms_the_board_for_quick_reads(api_client, frozen):
+    _store("bitcoin", "ethereum")
+    api_client.get("/api/v1/prices", {"ids": "bitcoin"})
+    r = api_client.get("/api/v1/quick/prices", {"ids": "ethereum"})
+    assert r.status_code == 200
+    assert r.json()["data"]["ethereum"]["price"] == 200.0
