@@ -62,3 +62,36 @@ def test_db_rejects_negative_quote_price():
     asset = make_asset()
     with pytest.raises(IntegrityError), transaction.atomic():
         Quote.objects.create(asset=asset, price=-1, source="x", as_of=T0, fetched_at=T0)
+
+
+# The Python validation (used before any write) and the database constraints agree exactly.
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from markets.contracts import CandleData  # noqa: E402
+from markets.services import candle_problems  # noqa: E402
+
+_price = st.floats(min_value=-5, max_value=50, allow_nan=False, allow_infinity=False)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(o=_price, h=_price, lo=_price, c=_price, v=_price)
+@example(o=1.0, h=2.0, lo=0.5, c=1.5, v=1.0)
+@example(o=1.0, h=1.0, lo=1.0, c=1.0, v=0.0)  # a flat candle is legal
+@example(o=0.0, h=0.0, lo=0.0, c=0.0, v=0.0)
+@example(o=1.0, h=2.0, lo=0.5, c=2.0000001, v=1.0)
+def test_python_validation_matches_the_db_constraints(o, h, lo, c, v):  # type: ignore[no-untyped-def]
+    asset = make_asset()
+    valid = not candle_problems(CandleData(T0, o, h, lo, c, v, "t"))
+    try:
+        with transaction.atomic():
+            Candle.objects.create(
+                asset=asset, interval="1d", open_time=T0, open=o, high=h, low=lo, close=c, volume=v
+            )
+            stored = True
+            transaction.set_rollback(True)
+    except IntegrityError:
+        stored = False
+    assert stored == valid, (o, h, lo, c, v)
