@@ -284,7 +284,9 @@ def candle_coverage(*, asset: Asset, interval: str = Interval.D1, max_gaps: int 
                         truncated = True
         prev = t
     last = prev
-    expected = 0 if first is None else int((last - first).total_seconds()) // step + 1
+    expected = (
+        0 if first is None or last is None else int((last - first).total_seconds()) // step + 1
+    )
     missing_total = max(expected - present, 0)
     pct = round(100.0 * present / expected, 4) if expected else 0.0
     return Coverage(
