@@ -189,6 +189,10 @@ class DetailOut(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class EmailVerifyConfirmIn(serializers.Serializer):
+    token = serializers.CharField(max_length=512)
+
+
 class GoogleMobileIn(serializers.Serializer):
     id_token = serializers.CharField(max_length=8192)
 
@@ -423,6 +427,40 @@ class PasswordResetConfirmApi(_PublicAuthView):
         data = _valid(PasswordResetConfirmIn, request.data)
         services.password_reset_confirm(**data)
         return Response({"detail": "Password has been reset; sign in again."})
+
+
+class EmailVerifyApi(_UserView):
+    throttle_classes = [AuthThrottle]
+    throttle_scope = "auth"
+    serializer_class = DetailOut
+
+    @extend_schema(
+        tags=TAGS,
+        request=None,
+        responses={202: DetailOut, 200: DetailOut},
+        summary="Mail me a link to confirm my e-mail address",
+    )
+    def post(self, request: Request) -> Response:
+        if not services.email_verification_request(user=request.user):
+            return Response({"detail": "E-mail address already verified."})
+        return Response(
+            {"detail": "A confirmation link has been sent."}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class EmailVerifyConfirmApi(_PublicAuthView):
+    serializer_class = EmailVerifyConfirmIn
+
+    @extend_schema(
+        tags=TAGS,
+        request=EmailVerifyConfirmIn,
+        responses={200: DetailOut},
+        summary="Confirm my e-mail address with the mailed code",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(EmailVerifyConfirmIn, request.data)
+        services.email_verify_confirm(token=data["token"])
+        return Response({"detail": "E-mail address verified."})
 
 
 # --- Google ---------------------------------------------------------------------------------

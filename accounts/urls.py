@@ -20,6 +20,8 @@ urlpatterns = [
         apis.PasswordResetConfirmApi.as_view(),
         name="password-reset-confirm",
     ),
+    path("email/verify", apis.EmailVerifyApi.as_view(), name="email-verify"),
+    path("email/verify/confirm", apis.EmailVerifyConfirmApi.as_view(), name="email-verify-confirm"),
     path("oauth/google", apis.GoogleStartApi.as_view(), name="oauth-google"),
     path("oauth/google/callback", apis.GoogleCallbackApi.as_view(), name="oauth-google-callback"),
     path("oauth/google/exchange", apis.GoogleExchangeApi.as_view(), name="oauth-google-exchange"),

@@ -8,6 +8,11 @@ from .codes import (
     ws_ticket_consume,
     ws_ticket_issue,
 )
+from .email import (
+    email_verification_mail_send,
+    email_verification_request,
+    email_verify_confirm,
+)
 from .google import GoogleSignInRefused, google_audiences, google_id_token_verify, google_sign_in
 from .roles import ROLES, user_role, user_role_set
 from .tokens import (
@@ -46,6 +51,9 @@ __all__ = [
     "api_key_create",
     "api_key_revoke",
     "codes_purge_expired",
+    "email_verification_mail_send",
+    "email_verification_request",
+    "email_verify_confirm",
     "google_audiences",
     "google_id_token_verify",
     "google_sign_in",

@@ -23,6 +23,7 @@ from rest_framework import exceptions, status
 
 from accounts.models import ApiKey, OneTimeCode, TokenFamily, User
 
+from .email import email_verification_request
 from .roles import user_role_set
 from .tokens import TokenPair, token_pair_issue, tokens_revoke_all
 
@@ -84,6 +85,7 @@ def user_signup(*, email: str, password: str, display_name: str = "") -> User:
         raise taken from exc
     EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
     user_role_set(user=user, role="user")
+    email_verification_request(user=user)  # mailed by a task after commit
     return user
 
 

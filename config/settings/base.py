@@ -554,3 +554,8 @@ PASSWORD_RESET_URL_TEMPLATE = env.str(
 )
 # DELETE /me deactivates at once; the purge job anonymises the row after this many days.
 ACCOUNT_DELETION_GRACE_DAYS = env.int("ACCOUNT_DELETION_GRACE_DAYS", default=30)
+# E-mail verification (POST /api/v1/auth/email/verify): link in the mail, code lifetime.
+EMAIL_VERIFY_URL_TEMPLATE = env.str(
+    "EMAIL_VERIFY_URL_TEMPLATE", default="http://localhost:8000/verify-email#token={token}"
+)
+EMAIL_VERIFY_MAX_AGE_HOURS = env.int("EMAIL_VERIFY_MAX_AGE_HOURS", default=72)
