@@ -107,7 +107,13 @@ def _advance_latest(objs: list[Quote]) -> None:
                 .values_list("pk", flat=True)
                 .get()
             )
-    assets = Asset.objects.filter(pk__in=newest).select_related("latest_quote")
+    # Row locks: two concurrent syncs cannot move a pointer backwards (last writer checks).
+    assets = (
+        Asset.objects.filter(pk__in=newest)
+        .select_related("latest_quote")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
     changed = []
     for asset in assets:
         candidate = newest[asset.pk]
