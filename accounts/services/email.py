@@ -29,7 +29,10 @@ def email_verification_request(*, user: User) -> bool:
     from accounts import tasks  # tasks import services: keep the edge one-way at import time
 
     user_id = user.pk
-    transaction.on_commit(lambda: tasks.send_email_verification_mail.delay(user_id=user_id))
+    # robust: a broker outage is logged by Django and never turns the sign-up into a 500.
+    transaction.on_commit(
+        lambda: tasks.send_email_verification_mail.delay(user_id=user_id), robust=True
+    )
     return True
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import partial
 
 import structlog
 from allauth.account.models import EmailAddress
@@ -200,7 +199,11 @@ def password_reset_request(*, email: str) -> None:
     from accounts import tasks  # tasks import services: keep the edge one-way at import time
 
     user_id = user.pk  # type: ignore[union-attr]
-    transaction.on_commit(partial(tasks.send_password_reset_mail.delay, user_id=user_id))
+    # robust: a broker outage must not turn "account exists" into a distinguishable 500.
+    # (a lambda, not a partial: Django logs a robust callback's failure by __qualname__)
+    transaction.on_commit(
+        lambda: tasks.send_password_reset_mail.delay(user_id=user_id), robust=True
+    )
 
 
 def password_reset_mail_send(*, user_id: int) -> bool:

@@ -116,3 +116,19 @@ def test_reset_confirm_refuses_bad_tokens_and_weak_passwords(api_client, user):
     assert weak.json()["errors"][0]["attr"] == "new_password"
     user.refresh_from_db()
     assert user.check_password("correct-horse-battery-9")
+
+
+def test_a_broker_outage_does_not_reveal_the_account(
+    api_client, user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from accounts import tasks
+
+    def broken(**kwargs):  # type: ignore[no-untyped-def]
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.send_password_reset_mail, "delay", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        known = request_reset(api_client, user.email)
+    unknown = request_reset(api_client, "nobody@example.com")
+    assert known.status_code == unknown.status_code == 200
+    assert strip_request_id(known.json()) == strip_request_id(unknown.json())
