@@ -147,6 +147,8 @@ def _upsert_by_copy(values: list[tuple]) -> None:
     table = Candle._meta.db_table
     cols = ", ".join(_COLUMNS)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in UPDATE_FIELDS)
+    changed_old = ", ".join(f"{table}.{c}" for c in UPDATE_FIELDS)
+    changed_new = ", ".join(f"EXCLUDED.{c}" for c in UPDATE_FIELDS)
     series: dict[tuple[str, str], list[tuple]] = {}
     for row in values:
         series.setdefault((row[0], row[1]), []).append(row)
@@ -182,7 +184,9 @@ def _upsert_by_copy(values: list[tuple]) -> None:
                     copy.write_row(row)
             cursor.execute(
                 f"INSERT INTO {table} ({cols}) SELECT {cols} FROM markets_candle_stage "  # noqa: S608
-                f"ON CONFLICT (asset_id, interval, open_time) DO UPDATE SET {updates}"
+                f"ON CONFLICT (asset_id, interval, open_time) DO UPDATE SET {updates} "
+                # An identical re-run writes nothing (no dead tuples, no WAL).
+                f"WHERE ({changed_old}) IS DISTINCT FROM ({changed_new})"
             )
             cursor.execute("TRUNCATE markets_candle_stage")
 
