@@ -25,7 +25,8 @@ from .services.codes import oauth_handoff_issue
 from .services.google import GoogleSignInRefused, google_id_token_verify, google_sign_in
 from .services.roles import user_role_set
 
-# Marks a redirect flow started by GET /api/v1/auth/oauth/google (kept in allauth's state).
+# Marks a redirect flow started by GET /api/v1/auth/oauth/google (kept in allauth's state);
+# the value is the SPA's PKCE code_challenge that the hand-off code is bound to.
 HANDOFF_STATE_KEY = "cc_handoff"
 
 
@@ -89,8 +90,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             raise ImmediateHttpResponse(
                 envelope(status_code=exc.status, code=exc.code, detail=exc.detail)
             ) from exc
-        if (sociallogin.state or {}).get(HANDOFF_STATE_KEY):
-            code = oauth_handoff_issue(user=user)
+        challenge = (sociallogin.state or {}).get(HANDOFF_STATE_KEY)
+        if challenge:
+            code = oauth_handoff_issue(user=user, challenge=challenge)
             raise ImmediateHttpResponse(spa_redirect(code=code))
         # allauth's own browser login: let it log in the (now linked) user with a session.
         sociallogin.lookup()

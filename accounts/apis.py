@@ -197,8 +197,20 @@ class GoogleMobileIn(serializers.Serializer):
     id_token = serializers.CharField(max_length=8192)
 
 
+_PKCE = r"^[A-Za-z0-9\-._~]{43,128}$"
+
+
+class GoogleStartIn(serializers.Serializer):
+    code_challenge = serializers.RegexField(
+        r"^[A-Za-z0-9_\-]{43}$",
+        help_text="base64url(SHA-256(code_verifier)) of a verifier the SPA keeps (RFC 7636 S256).",
+    )
+    code_challenge_method = serializers.ChoiceField(choices=["S256"], default="S256")
+
+
 class GoogleExchangeIn(serializers.Serializer):
     code = serializers.CharField(max_length=200)
+    code_verifier = serializers.RegexField(_PKCE, help_text="The verifier behind code_challenge.")
 
 
 class ApiKeyOut(serializers.ModelSerializer):
@@ -471,19 +483,24 @@ class GoogleStartApi(_PublicAuthView):
     @extend_schema(
         tags=TAGS,
         request=None,
+        parameters=[GoogleStartIn],
         responses={302: OpenApiResponse(description="Redirect to Google (state + PKCE).")},
         summary="Start Google sign-in in the browser",
-        description="Ends at OAUTH_SPA_REDIRECT_URL?code=<one-time code>; POST the code to "
-        "oauth/google/exchange for the token pair (tokens never travel in URLs).",
+        description="Ends at OAUTH_SPA_REDIRECT_URL?code=<one-time code>; POST the code and "
+        "the PKCE code_verifier to oauth/google/exchange for the token pair (tokens never "
+        "travel in URLs; only the browser that started the flow can exchange the code).",
     )
     def get(self, request: Request) -> HttpResponse:
+        start = _valid(GoogleStartIn, request.query_params)
         django_request = request._request
         try:
             provider = get_social_adapter(django_request).get_provider(django_request, "google")
         except SocialApp.DoesNotExist as exc:
             raise ServiceUnavailable("Google sign-in is not configured.", retry_after=3600) from exc
         return provider.redirect(
-            django_request, process=AuthProcess.LOGIN, **{HANDOFF_STATE_KEY: True}
+            django_request,
+            process=AuthProcess.LOGIN,
+            **{HANDOFF_STATE_KEY: start["code_challenge"]},
         )
 
 
@@ -512,13 +529,17 @@ class GoogleExchangeApi(_PublicAuthView):
         tags=TAGS,
         request=GoogleExchangeIn,
         responses={200: PairOut},
-        summary="Exchange the one-time code from the redirect flow for a token pair",
+        summary="Exchange the one-time code (+ PKCE verifier) from the redirect flow for a pair",
     )
     def post(self, request: Request) -> Response:
         data = _valid(GoogleExchangeIn, request.data)
-        user = services.oauth_handoff_consume(code=data["code"])
+        user = services.oauth_handoff_consume(
+            code=data["code"], code_verifier=data["code_verifier"]
+        )
         if user is None:
-            raise exceptions.ValidationError({"code": ["Invalid, used or expired code."]})
+            raise exceptions.ValidationError(
+                {"code": ["Invalid, used or expired code, or a verifier that does not match."]}
+            )
         return Response(_pair(services.token_pair_issue(user=user, method="google")))
 
 

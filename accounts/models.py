@@ -142,6 +142,9 @@ class OneTimeCode(models.Model):
     digest = models.CharField(max_length=64, unique=True)
     purpose = models.CharField(max_length=8, choices=Purpose.choices)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    # OAuth hand-off only: S256 of the SPA's verifier, so only the browser that started the
+    # flow can exchange the code (no login CSRF with someone else's code).
+    challenge = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
     used_at = models.DateTimeField(null=True, blank=True)

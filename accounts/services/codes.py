@@ -6,6 +6,8 @@ per-process memory). Consumed with one conditional UPDATE, so a code works exact
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -19,22 +21,38 @@ from ._codes import digest, new_secret
 WS_TICKET_MAX_SECONDS = 30
 
 
-def _issue(*, user: User, purpose: str, ttl_seconds: int) -> tuple[str, datetime]:
+def pkce_challenge(verifier: str) -> str:
+    """RFC 7636 S256: base64url(sha256(verifier)) without padding."""
+    hashed = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+    return base64.urlsafe_b64encode(hashed).rstrip(b"=").decode()
+
+
+def _issue(
+    *, user: User, purpose: str, ttl_seconds: int, challenge: str = ""
+) -> tuple[str, datetime]:
     raw = new_secret(32)
     expires_at = timezone.now() + timedelta(seconds=ttl_seconds)
     OneTimeCode.objects.create(
-        digest=digest(raw), purpose=purpose, user=user, expires_at=expires_at
+        digest=digest(raw),
+        purpose=purpose,
+        user=user,
+        expires_at=expires_at,
+        challenge=challenge,
     )
     return raw, expires_at
 
 
-def _consume(*, raw: str, purpose: str) -> User | None:
+def _consume(*, raw: str, purpose: str, challenge: str = "") -> User | None:
     if not raw or len(raw) > 200:
         return None
     now = timezone.now()
     with transaction.atomic():
         won = OneTimeCode.objects.filter(
-            digest=digest(raw), purpose=purpose, used_at__isnull=True, expires_at__gt=now
+            digest=digest(raw),
+            purpose=purpose,
+            challenge=challenge,
+            used_at__isnull=True,
+            expires_at__gt=now,
         ).update(used_at=now)
         if not won:
             return None
@@ -58,17 +76,28 @@ def ws_ticket_consume(ticket: str) -> User | None:
 
 
 @transaction.atomic
-def oauth_handoff_issue(*, user: User) -> str:
+def oauth_handoff_issue(*, user: User, challenge: str) -> str:
+    """The code the browser brings back from Google, bound to the SPA's PKCE challenge."""
+    if not challenge:
+        raise ValueError("an OAuth hand-off code needs the SPA's code_challenge")
     raw, _ = _issue(
         user=user,
         purpose=OneTimeCode.Purpose.OAUTH_HANDOFF,
         ttl_seconds=settings.OAUTH_HANDOFF_TTL_SECONDS,
+        challenge=challenge,
     )
     return raw
 
 
-def oauth_handoff_consume(*, code: str) -> User | None:
-    return _consume(raw=code, purpose=OneTimeCode.Purpose.OAUTH_HANDOFF)
+def oauth_handoff_consume(*, code: str, code_verifier: str) -> User | None:
+    """Once, within its lifetime, and only with the verifier of the challenge it was bound to."""
+    if not code_verifier:
+        return None
+    return _consume(
+        raw=code,
+        purpose=OneTimeCode.Purpose.OAUTH_HANDOFF,
+        challenge=pkce_challenge(code_verifier),
+    )
 
 
 @transaction.atomic

@@ -120,11 +120,27 @@ def test_mobile_answers_503_when_google_is_not_configured(google, settings):
 
 
 # --- browser: redirect flow through django-allauth ------------------------------------------
-def start(client):  # type: ignore[no-untyped-def]
-    response = client.get("/api/v1/auth/oauth/google")
+VERIFIER = "spa-kept-verifier-" + "v" * 40  # the SPA's own PKCE verifier (43..128 chars)
+
+
+def start(client, verifier: str = VERIFIER):  # type: ignore[no-untyped-def]
+    from accounts.services.codes import pkce_challenge
+
+    response = client.get(
+        "/api/v1/auth/oauth/google",
+        {"code_challenge": pkce_challenge(verifier), "code_challenge_method": "S256"},
+    )
     assert response.status_code == 302, response.content
     location = urlparse(response["Location"])
     return location, parse_qs(location.query)
+
+
+def exchange(api_client, code, verifier: str = VERIFIER):  # type: ignore[no-untyped-def]
+    return api_client.post(
+        "/api/v1/auth/oauth/google/exchange",
+        {"code": code, "code_verifier": verifier},
+        format="json",
+    )
 
 
 def test_redirect_flow_uses_state_and_pkce_and_ends_with_a_one_time_code(
@@ -155,13 +171,35 @@ def test_redirect_flow_uses_state_and_pkce_and_ends_with_a_one_time_code(
     assert sent["redirect_uri"] == ["http://testserver/api/v1/auth/oauth/google/callback"]
 
     code = params["code"][0]
-    exchange = api_client.post("/api/v1/auth/oauth/google/exchange", {"code": code}, format="json")
-    assert exchange.status_code == 200
-    assert me(api_client, exchange.json()["access"])["email"] == "gina@example.com"
+    exchanged = exchange(api_client, code)
+    assert exchanged.status_code == 200
+    assert me(api_client, exchanged.json()["access"])["email"] == "gina@example.com"
     # single use
-    again = api_client.post("/api/v1/auth/oauth/google/exchange", {"code": code}, format="json")
+    again = exchange(api_client, code)
     assert again.status_code == 400
     assert again.json()["errors"][0]["attr"] == "code"
+
+
+def test_hand_off_code_only_works_with_the_starting_browsers_verifier(client, api_client, google):
+    """Login CSRF: a code obtained by someone else cannot be exchanged by a victim's SPA,
+    which holds a different verifier (or none)."""
+    _, query = start(client)
+    callback = client.get(
+        "/api/v1/auth/oauth/google/callback", {"code": "good-code", "state": query["state"][0]}
+    )
+    code = parse_qs(urlparse(callback["Location"]).query)["code"][0]
+    wrong = exchange(api_client, code, verifier="another-browsers-verifier-" + "w" * 30)
+    assert wrong.status_code == 400
+    missing = api_client.post("/api/v1/auth/oauth/google/exchange", {"code": code}, format="json")
+    assert missing.status_code == 400
+    assert missing.json()["errors"][0]["attr"] == "code_verifier"
+    assert exchange(api_client, code).status_code == 200
+
+
+def test_redirect_flow_start_requires_a_pkce_challenge(client, google):
+    response = client.get("/api/v1/auth/oauth/google")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "code_challenge"
 
 
 def test_redirect_flow_refuses_a_state_mismatch(client, google):
@@ -225,7 +263,9 @@ def test_redirect_flow_start_is_503_when_not_configured(settings):
     from django.test import Client
 
     settings.SOCIALACCOUNT_PROVIDERS = {"google": {"APPS": []}}
-    response = Client(raise_request_exception=False).get("/api/v1/auth/oauth/google")
+    response = Client(raise_request_exception=False).get(
+        "/api/v1/auth/oauth/google", {"code_challenge": "c" * 43}
+    )
     assert response.status_code == 503
 
 

@@ -61,5 +61,5 @@ def test_ticket_needs_authentication(api_client):
 def test_an_oauth_handoff_code_is_not_a_ws_ticket(user):
     from accounts.services import oauth_handoff_issue
 
-    code = oauth_handoff_issue(user=user)
+    code = oauth_handoff_issue(user=user, challenge="x" * 43)
     assert ws_ticket_consume(code) is None
