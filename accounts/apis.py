@@ -9,15 +9,12 @@ from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.base.constants import AuthProcess
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +22,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.errors import ServiceUnavailable
+from core.parsers import BoundedJSONParser
 
 from . import selectors, services
 from .adapters import HANDOFF_STATE_KEY, GoogleRedirectAdapter
@@ -37,20 +35,10 @@ log = structlog.get_logger("cryptocast.accounts")
 
 
 # --- plumbing -------------------------------------------------------------------------------
-class BoundedJSONParser(JSONParser):
-    """DRF reads JSON straight from the stream, skipping Django's body-size limit: enforce it
-    here so an oversized body is a 413 in the envelope, never a memory blow-up."""
+class ObjectJSONParser(BoundedJSONParser):
+    """Size-bounded JSON (413 past ``DATA_UPLOAD_MAX_MEMORY_SIZE``) that must be an object."""
 
     def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
-        request = (parser_context or {}).get("request")
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if request is not None and limit is not None:
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            if length > limit:
-                raise RequestDataTooBig("Request body exceeded DATA_UPLOAD_MAX_MEMORY_SIZE.")
         data = super().parse(stream, media_type, parser_context)
         if not isinstance(data, dict):
             raise exceptions.ParseError("JSON body must be an object.")
@@ -85,14 +73,14 @@ class _PublicAuthView(GenericAPIView):
 
     authentication_classes: list = []
     permission_classes: list = []
-    parser_classes = [BoundedJSONParser]
+    parser_classes = [ObjectJSONParser]
     throttle_classes = [AuthThrottle]
     throttle_scope = "auth"
 
 
 class _UserView(GenericAPIView):
     permission_classes = [IsAuthenticated]
-    parser_classes = [BoundedJSONParser]
+    parser_classes = [ObjectJSONParser]
 
 
 class TokenInvalid(exceptions.APIException):
