@@ -23,7 +23,7 @@ GOOGLE_MOBILE_CLIENT_ID = "android-client.apps.googleusercontent.com"
 
 @pytest.fixture(autouse=True)
 def _fast_argon2(settings):  # type: ignore[no-untyped-def]
-    """Production's Argon2id parameters cost ~0.5 s per hash on this machine; the tests keep
+    """Production's Argon2id parameters cost ~519 ms per hash on this machine; the tests keep
     the algorithm (and the ``argon2$argon2id$`` prefix) with tiny costs."""
     settings.PASSWORD_HASHERS = [
         "accounts.tests.hashers.FastArgon2PasswordHasher",
