@@ -18,11 +18,11 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.errors import ServiceUnavailable
 from core.parsers import BoundedJSONParser
+from core.throttling import ScopedRateThrottle
 
 from . import selectors, services
 from .adapters import HANDOFF_STATE_KEY, GoogleRedirectAdapter
@@ -47,15 +47,8 @@ class ObjectJSONParser(BoundedJSONParser):
 
 class AuthThrottle(ScopedRateThrottle):
     """Abuse dampening on the anonymous auth endpoints. The hard limit is axes' lockout in the
-    database, so when the cache (Redis) is down this dampener steps aside (logged) instead of
-    turning every sign-in into a 500; it never falls back to per-process counters."""
-
-    def allow_request(self, request: Request, view: Any) -> bool:
-        try:
-            return super().allow_request(request, view)
-        except Exception as exc:  # the cache backend's connection errors vary by client
-            log.warning("auth_throttle_unavailable", error=type(exc).__name__)
-            return True
+    database, so when the cache (Redis) is down this dampener steps aside (logged, see
+    ``core.throttling``) instead of turning every sign-in into a 500."""
 
 
 class NotApiKey(BasePermission):

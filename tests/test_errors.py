@@ -123,3 +123,24 @@ def test_log_lines_carry_the_request_id():
     finally:
         clear_guid()
     assert "request_id" not in _add_request_id(None, "info", {"event": "x"})
+
+
+def test_throttles_step_aside_when_the_cache_is_down(client, settings, monkeypatch):
+    """Redis down must not turn every API call into a 500 (nor count in process memory)."""
+    monkeypatch.setitem(api_settings.DEFAULT_THROTTLE_RATES, "test-tight", "1/min")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_timeout": 0.2, "socket_connect_timeout": 0.2},
+        }
+    }
+    from django.core.cache import caches
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from core.throttling import ScopedRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "cache", caches["default"])
+    monkeypatch.setattr("tests.urls.ThrottledView.throttle_classes", [ScopedRateThrottle])
+    assert client.get("/api/v1/_test/throttled").status_code == 200
+    assert client.get("/api/v1/_test/throttled").status_code == 200
