@@ -520,7 +520,11 @@ FORECAST_API_L1_SECONDS = env.float("FORECAST_API_L1_SECONDS", default=5.0)
 FORECAST_TRAIN_EVAL_DAYS = env.int("FORECAST_TRAIN_EVAL_DAYS", default=120)
 FORECAST_TRAIN_REFIT_DAYS = env.int("FORECAST_TRAIN_REFIT_DAYS", default=60)
 FORECAST_TRAIN_WARMUP_DAYS = env.int("FORECAST_TRAIN_WARMUP_DAYS", default=60)
-FORECAST_MODEL_PARAMS: dict = {"lightgbm": {"num_threads": 1}}
+# LightGBM on 1 thread: walk-forward makes many small fits on a shared 2-core machine.
+FORECAST_MODEL_PARAMS: dict = {
+    "lightgbm": {"num_threads": 1},
+    "ensemble": {"base_params": {"lightgbm": {"num_threads": 1}}},
+}
 
 # --- accounts ---------------------------------------------------------------------------
 # Extra Google OAuth client ids (Android, iOS, ...) accepted as ID-token audiences by
