@@ -135,3 +135,15 @@ def test_warm_request_makes_no_database_query(api_client, issued, django_assert_
     api_client.get(URL, {"ids": "bitcoin", "model": "naive"})
     with django_assert_num_queries(0):
         assert api_client.get(URL, {"ids": "bitcoin", "model": "naive"}).status_code == 200
+
+
+def test_cache_down_still_answers_from_the_database(api_client, issued, monkeypatch):
+    from django.core.cache import cache
+
+    def boom(*args, **kwargs):
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(cache, "get", boom)
+    monkeypatch.setattr(cache, "set", boom)
+    r = api_client.get(URL, {"ids": "bitcoin", "model": "drift", "days": 2})
+    assert r.status_code == 200 and len(r.json()["data"][0]["points"]) == 2
