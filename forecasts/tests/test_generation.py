@@ -107,3 +107,18 @@ def test_bad_input_is_a_readable_error(coins, artifacts):
         services.generate_forecasts(symbols="NOPE", models="naive", days=1)
     with pytest.raises(services.ForecastInputError, match="days must be between 1 and 30"):
         services.generate_forecasts(symbols="BTC", models="naive", days=31)
+
+
+def test_retraining_registers_a_challenger_and_promotes_only_when_better(coins, artifacts):
+    first = train_fast("BTC", "drift", horizons=2)
+    second = train_fast("BTC", "drift", horizons=2)  # same data, same skill: not better
+    assert [r.promoted for r in first.results] == [True, True]  # naive + drift, no champion yet
+    drift = next(r for r in second.results if r.model == "drift")
+    assert not drift.promoted and "does not beat" in drift.reason
+    aliases = mf.read_manifest()["keys"]["BTC"]["models"]["drift"]["aliases"]
+    assert aliases["challenger"] == drift.version and aliases["champion"] != drift.version
+    forced = services.promote(symbol="BTC", model="drift", force=True)
+    assert forced.promoted and forced.champion == drift.version
+    assert services.rollback(symbol="BTC", model="drift").champion == aliases["champion"]
+    with pytest.raises(services.ForecastInputError, match="unknown model"):
+        services.promote(symbol="BTC", model="gpt")
