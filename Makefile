@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help setup deps migrate run web worker beat test test-smoke lint fmt typecheck bench clean
+.PHONY: help setup deps migrate run demo-forecasts train web worker beat test test-smoke lint fmt typecheck bench clean
 
 help:
 	@echo "make run    - set up (venv, locked deps, migrate, sample data) and start web + worker + beat"
@@ -20,6 +20,7 @@ help:
 	@echo "make lint   - ruff, import-linter (layers), migrations check"
 	@echo "make fmt    - ruff format + fix"
 	@echo "make bench  - run the benchmarks in bench/ (prints ratios)"
+	@echo "make train  - train every model type for BTC and ETH and issue forecasts (slow: ~30 min)"
 	@echo "make migrate / worker / beat / web - individual pieces"
 
 .tools/bin/uv:
@@ -42,7 +43,7 @@ setup: deps migrate
 	$(MANAGE) setup_schedule
 	$(MANAGE) load_sample_data
 
-run: setup
+run: setup demo-forecasts
 	@echo ""
 	@echo ">> cryptocast is starting on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/docs, admin: /admin/)"
 	@echo ">> create an admin with: $(MANAGE) createsuperuser"
@@ -57,6 +58,19 @@ worker: deps
 
 beat: deps
 	$(VENV)/bin/celery -A config beat -l info -S django_celery_beat.schedulers:DatabaseScheduler
+
+# First start only: quick statistical models so the dashboard shows forecasts at once.
+# (The weekly retraining job trains every model type; `make train` does it now.)
+ARTIFACTS := $(or $(MODEL_ARTIFACTS_DIR),models/artifacts)
+demo-forecasts: setup
+	@if [ -f "$(ARTIFACTS)/manifest.json" ]; then echo ">> models already trained ($(ARTIFACTS))"; \
+	elif $(MANAGE) train_models --symbols BTC,ETH --models naive,drift,ets; then \
+	  $(MANAGE) generate_forecasts --symbols BTC,ETH --models auto,naive,drift,ets; \
+	else echo ">> no forecasts yet: no candles to train on (load data, then make train)"; fi
+
+train: setup
+	$(MANAGE) train_models --symbols BTC,ETH --progress
+	$(MANAGE) generate_forecasts --symbols BTC,ETH
 
 test: setup
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
