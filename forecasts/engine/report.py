@@ -195,3 +195,34 @@ def model_params_from(items: Sequence[str]) -> dict[str, dict[str, Any]]:
             value = raw
         out.setdefault(model.strip(), {})[param.strip()] = value
     return out
+
+
+def merge_reports(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Merge backtest reports of the same symbols/period run with different models.
+
+    Models already present in an earlier report (e.g. ``naive``, run in every invocation) are
+    taken from the first one; refit overrides and each run's config are kept.
+    """
+    import copy
+
+    if not reports:
+        raise ValueError("nothing to merge")
+    base = copy.deepcopy(dict(reports[0]))
+    base.setdefault("warnings", [])
+    seen = set(base["config"]["models"])
+    for other in reports[1:]:
+        new = [m for m in other["config"]["models"] if m not in seen]
+        base["forecasts"] += [f for f in other["forecasts"] if f["model"] in new]
+        base["metrics"] += [m for m in other["metrics"] if m["model"] in new]
+        base["warnings"] += list(other.get("warnings") or [])
+        base["config"]["models"] += new
+        overrides = dict(base["config"].get("refit_overrides") or {})
+        overrides.update(other["config"].get("refit_overrides") or {})
+        base["config"]["refit_overrides"] = overrides
+        base["config"].setdefault("runs", []).append(other["config"])
+        seen.update(new)
+    order = {m: i for i, m in enumerate(base["config"]["models"])}
+    base["metrics"].sort(
+        key=lambda m: (m["symbol"] == "ALL", order.get(m["model"], len(order)), m["horizon"])
+    )
+    return base

@@ -28,10 +28,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--data", help="directory of <SYMBOL>.csv daily OHLCV files")
-        parser.add_argument("--symbols", required=True, help="comma-separated, e.g. BTC,ETH")
+        parser.add_argument("--symbols", default="", help="comma-separated, e.g. BTC,ETH")
         parser.add_argument("--models", default="naive,auto", help="comma-separated model types")
         parser.add_argument("--horizons", default="1,7", help="days, comma-separated")
-        parser.add_argument("--test-start", required=True, help="first origin (YYYY-MM-DD)")
+        parser.add_argument("--test-start", default="", help="first origin (YYYY-MM-DD)")
         parser.add_argument("--test-end", default=None, help="last origin (default: latest)")
         parser.add_argument("--levels", default="80,90,95", help="interval levels in percent")
         parser.add_argument("--out", default="var/backtest/report.json", help="report path")
@@ -48,13 +48,23 @@ class Command(BaseCommand):
             "--param", action="append", default=[], help="model.param=value (repeatable)"
         )
         parser.add_argument("--no-plots", action="store_true")
+        parser.add_argument(
+            "--merge",
+            nargs="+",
+            metavar="REPORT",
+            help="instead of running: merge these report.json files (same symbols and period, "
+            "different models) into --out, with its summary and plots",
+        )
         parser.add_argument("--progress", action="store_true", help="force the progress bar")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from forecasts.engine import EngineError
 
         try:
-            self._run(opts)
+            if opts.get("merge"):
+                self._merge(opts)
+            else:
+                self._run(opts)
         except EngineError as exc:
             raise CommandError(str(exc)) from None
 
@@ -72,6 +82,8 @@ class Command(BaseCommand):
             write_plots,
         )
 
+        if not opts["test_start"]:
+            raise EngineError("--test-start is required (first origin, YYYY-MM-DD)")
         symbols = [s.strip().upper() for s in opts["symbols"].split(",") if s.strip()]
         models = [m.strip().lower() for m in opts["models"].split(",") if m.strip()]
         if not symbols:
@@ -134,6 +146,24 @@ class Command(BaseCommand):
         )
         for warning in result.warnings:
             self.stderr.write(warning)
+
+    def _merge(self, opts: dict[str, Any]) -> None:
+        from forecasts.engine import EngineError
+        from forecasts.engine.report import markdown_summary, merge_reports, write_plots
+
+        reports = []
+        for name in opts["merge"]:
+            try:
+                reports.append(json.loads(Path(name).read_text()))
+            except (OSError, ValueError) as exc:
+                raise EngineError(f"--merge: cannot read {name}: {exc}") from None
+        merged = merge_reports(reports)
+        out = Path(opts["out"])
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(merged, indent=1, default=str))
+        out.with_suffix(".md").write_text(markdown_summary(merged))
+        plots = [] if opts["no_plots"] else write_plots(merged, out.parent, out.stem)
+        self.stdout.write(f"merged {len(reports)} reports -> {out} ({len(plots)} plot(s))")
 
     def _load(self, symbols: list[str], data: str | None) -> dict[str, Any]:
         from forecasts.engine import EngineError

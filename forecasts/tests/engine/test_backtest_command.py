@@ -90,3 +90,25 @@ def test_missing_column_is_reported(csv_dir, tmp_path):
     (csv_dir / "AAA.csv").write_text("date,open,high,low,volume\n2022-01-01,1,2,0.5,3\n")
     with pytest.raises(CommandError, match="missing columns: close"):
         _run(csv_dir, tmp_path / "r.json")
+
+
+def test_reports_of_different_models_merge_into_one_summary(csv_dir, tmp_path):
+    _run(csv_dir, tmp_path / "a.json", models="naive,drift", no_plots=True)
+    _run(csv_dir, tmp_path / "b.json", models="naive,auto", no_plots=True)
+    call_command(
+        "backtest",
+        merge=[str(tmp_path / "a.json"), str(tmp_path / "b.json")],
+        out=str(tmp_path / "all.json"),
+        no_plots=True,
+    )
+    merged = json.loads((tmp_path / "all.json").read_text())
+    assert merged["config"]["models"] == ["naive", "drift", "auto"]
+    assert sum(f["model"] == "naive" for f in merged["forecasts"]) == sum(
+        f["model"] == "drift" for f in merged["forecasts"]
+    )
+    assert "| auto | 7 |" in (tmp_path / "all.md").read_text()
+
+
+def test_missing_test_start_is_a_readable_error(csv_dir, tmp_path):
+    with pytest.raises(CommandError, match="--test-start is required"):
+        _run(csv_dir, tmp_path / "r.json", test_start="")
