@@ -81,7 +81,7 @@
     try {
       const since = new Date(Date.now() - 3650 * 864e5).toISOString().slice(0, 10);
       const history = await getJSON(`/api/v1/cryptocurrencies/${coin.id}/history?interval=1d&start=${since}&page_size=5000`);
-      const candles = history.results.slice().sort((a, b) => a.open_time.localeCompare(b.open_time)).slice(-180);
+      const candles = history.results.slice().sort((a, b) => a.open_time.localeCompare(b.open_time)).slice(-120);
       let forecast = null;
       try {
         const f = await getJSON(`/api/v1/forecasts?ids=${coin.id}&days=7&model=auto`);
