@@ -33,8 +33,8 @@ def _now(context: dict) -> datetime:
     return now
 
 
-class QuoteSerializer(serializers.Serializer):
-    """One quote with its provenance (source, as_of, fetched_at, stale, fallback_reason)."""
+class QuoteFiguresSerializer(serializers.Serializer):
+    """The market figures of a quote (floats; changes in percent)."""
 
     price = serializers.FloatField()
     market_cap = serializers.FloatField(allow_null=True)
@@ -45,6 +45,11 @@ class QuoteSerializer(serializers.Serializer):
     change_30d = serializers.FloatField(allow_null=True)
     high_24h = serializers.FloatField(allow_null=True)
     low_24h = serializers.FloatField(allow_null=True)
+
+
+class QuoteSerializer(QuoteFiguresSerializer):
+    """One quote with its provenance (source, as_of, fetched_at, stale, fallback_reason)."""
+
     source = serializers.CharField()
     as_of = serializers.DateTimeField()
     fetched_at = serializers.DateTimeField()

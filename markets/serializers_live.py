@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from .models import Interval
 from .selectors import INTERVAL_SECONDS
+from .serializers import QuoteFiguresSerializer
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 MAX_IDS = 50
@@ -64,20 +65,11 @@ class ProviderQuerySerializer(serializers.Serializer):
 
 
 # --- response shapes (documentation) --------------------------------------------------------
-class PriceDatumSerializer(serializers.Serializer):
+class PriceDatumSerializer(QuoteFiguresSerializer):
     id = serializers.CharField()
     symbol = serializers.CharField()
     name = serializers.CharField()
     rank = serializers.IntegerField(allow_null=True)
-    price = serializers.FloatField()
-    market_cap = serializers.FloatField(allow_null=True)
-    volume_24h = serializers.FloatField(allow_null=True)
-    change_1h = serializers.FloatField(allow_null=True)
-    change_24h = serializers.FloatField(allow_null=True)
-    change_7d = serializers.FloatField(allow_null=True)
-    change_30d = serializers.FloatField(allow_null=True)
-    high_24h = serializers.FloatField(allow_null=True)
-    low_24h = serializers.FloatField(allow_null=True)
     source = serializers.CharField()  # type: ignore[assignment]
     as_of = serializers.DateTimeField()
     fetched_at = serializers.DateTimeField()
