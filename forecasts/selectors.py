@@ -262,6 +262,8 @@ def _live_accuracy(asset_id: str, *, since: datetime) -> dict[str, dict[int, dic
     naive_err: dict[tuple[datetime, int], float] = {}
     by: dict[tuple[str, int], list[tuple[datetime, float, float, dict]]] = defaultdict(list)
     for model, requested, origin, h, point, actual, intervals in rows:
+        if actual is None:  # excluded by the filter; narrows the type
+            continue
         if requested == BASELINE:
             naive_err[(origin, h)] = abs(actual - point)
         if model == requested:  # fallbacks are the fallback model's numbers, not the request's

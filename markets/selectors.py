@@ -445,11 +445,15 @@ def market_trending(*, limit: int = 10) -> dict[str, Any]:
                 _TRENDING_KEY + ":failed", reason, settings.MARKETS_PROVIDER_FAILURE_TTL_SECONDS
             )
             reason = f"{reason}; top 24h gainers from stored quotes"
-            gainers = top_movers(category="gainers", window="24h", limit=limit)
+            gainers = [
+                (a, a.latest_quote)
+                for a in top_movers(category="gainers", window="24h", limit=limit)
+                if a.latest_quote is not None
+            ]
             return {
                 "source": "database",
-                "as_of": max((a.latest_quote.as_of for a in gainers), default=None),
-                "fetched_at": max((a.latest_quote.fetched_at for a in gainers), default=None),
+                "as_of": max((q.as_of for _, q in gainers), default=None),
+                "fetched_at": max((q.fetched_at for _, q in gainers), default=None),
                 "stale": True,
                 "fallback_reason": reason,
                 "coins": [
@@ -459,9 +463,9 @@ def market_trending(*, limit: int = 10) -> dict[str, Any]:
                         "name": a.name,
                         "score": i,
                         "rank": a.rank,
-                        "price": a.latest_quote.price,
+                        "price": q.price,
                     }
-                    for i, a in enumerate(gainers)
+                    for i, (a, q) in enumerate(gainers)
                 ],
             }
         cached = {

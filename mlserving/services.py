@@ -143,9 +143,11 @@ def register_preprocessing(*, key: str, folder: Path, root: Path | None = None) 
 def skill_of(entry: dict[str, Any] | None) -> float | None:
     if not entry:
         return None
-    value = (entry.get("metrics") or {}).get(SKILL_KEY)
+    raw = (entry.get("metrics") or {}).get(SKILL_KEY)
+    if raw is None:
+        return None
     try:
-        value = float(value)
+        value = float(raw)
     except (TypeError, ValueError):
         return None
     return value if math.isfinite(value) else None

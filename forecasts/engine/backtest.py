@@ -386,7 +386,7 @@ def _clean(v: Any) -> Any:
 def aggregate_metrics(rows: Sequence[Mapping[str, Any]], levels: Sequence[int]) -> list[dict]:
     """Per model x horizon across symbols: geometric-mean rel_mae, n-weighted coverage etc."""
     df = pd.DataFrame([r for r in rows if r.get("n")])
-    out = []
+    out: list[dict] = []
     if df.empty:
         return out
     for (model, h), g in df.groupby(["model", "horizon"], sort=False):

@@ -69,8 +69,8 @@ def markdown_summary(report: Mapping[str, Any]) -> str:
         lines.append("| model | h | " + " | ".join(cols) + " |")
         lines.append("|" + "---|" * (len(cols) + 2))
         for (model, h), row in pivot.iterrows():
-            cells = " | ".join(_f(row[c]) for c in cols)
-            lines.append(f"| {model} | {h} | {cells} |")
+            row_text = " | ".join(_f(row[c]) for c in cols)
+            lines.append(f"| {model} | {h} | {row_text} |")
     autos = per[per["model"] == "auto"] if "model" in per else per.iloc[0:0]
     if not autos.empty and "auto_choices" in autos:
         lines += ["", "## What `auto` chose (origins per model)", ""]

@@ -13,7 +13,7 @@ import hashlib
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +99,7 @@ def _parse_time(raw: Any) -> datetime | None:
     if not raw:
         return None
     value = datetime.fromisoformat(str(raw))
-    return value if value.tzinfo else timezone.make_aware(value, timezone.utc)
+    return value if value.tzinfo else timezone.make_aware(value, UTC)
 
 
 def serve_model(

@@ -51,7 +51,7 @@ class TrainConfig:
         cls, *, horizons: Sequence[int] | None = None, **overrides: Any
     ) -> TrainConfig:
         hs = tuple(horizons) if horizons else tuple(range(1, horizon_days() + 1))
-        base = {
+        base: dict[str, Any] = {
             "eval_days": int(getattr(settings, "FORECAST_TRAIN_EVAL_DAYS", 120)),
             "refit_every": int(getattr(settings, "FORECAST_TRAIN_REFIT_DAYS", 60)),
             "warmup_days": int(getattr(settings, "FORECAST_TRAIN_WARMUP_DAYS", 60)),

@@ -122,3 +122,13 @@ def test_retraining_registers_a_challenger_and_promotes_only_when_better(coins, 
     assert services.rollback(symbol="BTC", model="drift").champion == aliases["champion"]
     with pytest.raises(services.ForecastInputError, match="unknown model"):
         services.promote(symbol="BTC", model="gpt")
+
+
+def test_naive_timestamps_from_the_manifest_are_read_as_utc():
+    from datetime import UTC, datetime
+
+    from forecasts.services.generation import _parse_time
+
+    assert _parse_time("2025-07-05T00:00:00") == datetime(2025, 7, 5, tzinfo=UTC)
+    assert _parse_time("2025-07-05T00:00:00+00:00") == datetime(2025, 7, 5, tzinfo=UTC)
+    assert _parse_time("") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 from dataclasses import dataclass
@@ -191,8 +192,8 @@ def publish_quotes(*, quote_ids: list[int]) -> None:
 
     A missing or failing stream never breaks ingestion: it is logged and skipped.
     """
-    try:
-        from streaming import services as streaming_services
+    try:  # streaming sits below markets; until it has a publish() there is nothing to do
+        streaming_services = importlib.import_module("streaming.services")
     except ImportError:
         return
     publish = getattr(streaming_services, "publish", None)
