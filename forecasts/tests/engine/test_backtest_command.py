@@ -112,3 +112,45 @@ def test_reports_of_different_models_merge_into_one_summary(csv_dir, tmp_path):
 def test_missing_test_start_is_a_readable_error(csv_dir, tmp_path):
     with pytest.raises(CommandError, match="--test-start is required"):
         _run(csv_dir, tmp_path / "r.json", test_start="")
+
+
+@pytest.mark.django_db
+def test_without_data_dir_the_command_reads_daily_candles_from_the_database(tmp_path):
+    from markets.contracts import CandleData
+    from markets.models import Asset
+    from markets.services.candles import candles_upsert
+
+    frame = make_ohlcv(260, seed=21)
+    asset = Asset.objects.create(id="aaa-coin", symbol="AAA", name="Aaa", rank=1)
+    candles_upsert(
+        asset=asset,
+        interval="1d",
+        candles=[
+            CandleData(
+                open_time=ts.to_pydatetime(),
+                open=r.open,
+                high=r.high,
+                low=r.low,
+                close=r.close,
+                volume=r.volume,
+                source="test",
+            )
+            for ts, r in frame.iterrows()
+        ],
+    )
+    out = tmp_path / "db.json"
+    call_command(
+        "backtest",
+        symbols="AAA",
+        models="naive,drift",
+        horizons="1",
+        test_start="2022-08-20",
+        out=str(out),
+        warmup_days=30,
+        no_plots=True,
+    )
+    report = json.loads(out.read_text())
+    assert report["config"]["data"] == "database"
+    assert {f["model"] for f in report["forecasts"]} == {"naive", "drift"}
+    with pytest.raises(CommandError, match="ZZZ"):
+        call_command("backtest", symbols="ZZZ", test_start="2022-08-20", out=str(out))
