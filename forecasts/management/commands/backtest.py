@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -70,8 +69,8 @@ class Command(BaseCommand):
 
     def _run(self, opts: dict[str, Any]) -> None:
         import pandas as pd
-        from tqdm import tqdm
 
+        from core.progress import progress
         from forecasts.engine import MODEL_TYPES, EngineError
         from forecasts.engine.backtest import AUTO, BacktestConfig, run_backtest
         from forecasts.engine.report import (
@@ -124,11 +123,8 @@ class Command(BaseCommand):
         out.parent.mkdir(parents=True, exist_ok=True)
 
         total = _planned_blocks(frames, models, config)
-        disable = not (opts["progress"] or sys.stderr.isatty())
         started = time.perf_counter()
-        with tqdm(
-            total=total, desc="backtest", unit="day", file=sys.stderr, disable=disable
-        ) as bar:
+        with progress(total=total, desc="backtest", unit="day", force=opts["progress"]) as bar:
             result = run_backtest(frames, models, config, progress=bar.update)
         elapsed = time.perf_counter() - started
 

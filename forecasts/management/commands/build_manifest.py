@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.progress import progress_wrapper
 from forecasts import services
-from forecasts.management.commands._progress import bar
 
 
 class Command(BaseCommand):
@@ -18,7 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--progress", action="store_true", help="Force the progress bar.")
 
     def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
-        report = services.build_manifest(progress=bar(desc="verify", force=opts["progress"]))
+        report = services.build_manifest(
+            progress=progress_wrapper(desc="verify", force=opts["progress"])
+        )
         self.stdout.write(f"{report.versions} verified version(s) for {report.keys} key(s).")
         for alias in report.aliases_dropped:
             self.stdout.write(self.style.WARNING(f"alias dropped (version gone): {alias}"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.progress import progress_wrapper
 from forecasts import services
-from forecasts.management.commands._progress import bar
 
 
 class Command(BaseCommand):
@@ -34,7 +34,7 @@ class Command(BaseCommand):
                 symbols=opts["symbols"],
                 models=models,
                 days=opts["days"],
-                progress=bar(desc="forecast", force=opts["progress"]),
+                progress=progress_wrapper(desc="forecast", force=opts["progress"]),
             )
         except services.ForecastInputError as exc:
             raise CommandError(str(exc)) from exc

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.progress import progress_wrapper
 from forecasts import services
-from forecasts.management.commands._progress import bar
 
 
 class Command(BaseCommand):
@@ -54,7 +54,7 @@ class Command(BaseCommand):
                 refit_every=opts["refit_every"],
                 warmup_days=opts["warmup_days"],
                 params=params,
-                progress=bar(desc="train", force=opts["progress"]),
+                progress=progress_wrapper(desc="train", force=opts["progress"]),
             )
         except services.ForecastInputError as exc:
             raise CommandError(str(exc)) from exc

@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 from django.core.management.base import BaseCommand, CommandError
 
 from core.http import ProviderError
+from core.progress import progress
 from markets.models import Interval
 from markets.selectors import AssetNotFound, asset_get
 from markets.services import InvalidCandle, candles_backfill
-
-from ._progress import progress
 
 
 def _date(text: str) -> datetime:
@@ -42,7 +41,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if not asset.binance_symbol:
             raise CommandError(f"{asset.pk} has no Binance pair; set binance_symbol in the admin")
-        with progress(self.stdout, unit="candle", desc=f"{asset.pk} {options['interval']}") as bar:
+        with progress(unit="candle", desc=f"{asset.pk} {options['interval']}") as bar:
             try:
                 result = candles_backfill(
                     asset=asset,

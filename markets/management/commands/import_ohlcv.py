@@ -6,10 +6,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.progress import progress
 from markets.models import Interval
 from markets.services import ImportInputError, import_ohlcv_path
-
-from ._progress import progress
 
 
 class Command(BaseCommand):
@@ -32,7 +31,7 @@ class Command(BaseCommand):
             count = len(list(path.iterdir())) if path.is_dir() else 1
         except OSError:
             count = 1
-        with progress(self.stdout, total=count, unit="file", desc="import") as bar:
+        with progress(total=count, unit="file", desc="import") as bar:
 
             def on_file(report):  # type: ignore[no-untyped-def]
                 bar.update(1)

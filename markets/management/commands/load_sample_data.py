@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.progress import progress
 from markets.services import load_sample_data
 from markets.services.sample_data import sample_files
-
-from ._progress import progress
 
 
 class Command(BaseCommand):
@@ -26,7 +25,7 @@ class Command(BaseCommand):
 
         root = options["path"] or settings.CRYPTOCAST_SAMPLE_DATA
         total = len(sample_files(Path(root))) if root and Path(root).is_dir() else 0
-        with progress(self.stdout, total=total, unit="file", desc="sample data") as bar:
+        with progress(total=total, unit="file", desc="sample data") as bar:
             result = load_sample_data(data_dir=options["path"], on_file=lambda _name: bar.update(1))
         if not result.available:
             self.stdout.write(self.style.WARNING(result.message))
