@@ -50,7 +50,7 @@ def generate_daily_forecasts(
     def run() -> dict[str, Any]:
         report = services.generate_forecasts(
             symbols=symbols or settings.FORECAST_DEFAULT_SYMBOLS,
-            models=[*(models or settings.FORECAST_DEFAULT_MODELS), "auto"],
+            models=[*(models or services.default_models()), "auto"],
             days=days,
         )
         return {
@@ -72,7 +72,7 @@ def retrain_models(
     def run() -> dict[str, Any]:
         report = services.train_models(
             symbols=symbols or settings.FORECAST_DEFAULT_SYMBOLS,
-            models=models or settings.FORECAST_DEFAULT_MODELS,
+            models=models or services.default_models(),
         )
         return {
             "trained": [

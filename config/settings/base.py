@@ -498,21 +498,8 @@ MLSERVING_SKOPS_TRUSTED = env.list("MLSERVING_SKOPS_TRUSTED", default=[])
 FORECAST_HORIZON_DAYS = env.int("FORECAST_HORIZON_DAYS", default=30)
 FORECAST_LEVELS = [80, 90, 95]
 FORECAST_DEFAULT_SYMBOLS = env.list("FORECAST_DEFAULT_SYMBOLS", default=["BTC", "ETH"])
-FORECAST_DEFAULT_MODELS = env.list(
-    "FORECAST_DEFAULT_MODELS",
-    default=[
-        "naive",
-        "drift",
-        "arima",
-        "ets",
-        "lightgbm",
-        "lstm",
-        "tcn",
-        "transformer",
-        "dlinear",
-        "ensemble",
-    ],
-)
+# Model types the beat jobs and commands use by default; empty = every model type.
+FORECAST_DEFAULT_MODELS = env.list("FORECAST_DEFAULT_MODELS", default=[])
 # Seconds a computed forecast response stays in the cache (L1 in-process and L2 shared).
 FORECAST_API_CACHE_SECONDS = env.int("FORECAST_API_CACHE_SECONDS", default=60)
 FORECAST_API_L1_SECONDS = env.float("FORECAST_API_L1_SECONDS", default=5.0)

@@ -13,6 +13,7 @@ from forecasts.services.common import (
     MODEL_TYPES,
     REQUESTABLE_MODELS,
     ForecastInputError,
+    default_models,
 )
 from forecasts.services.generation import GenerationReport, generate_forecasts
 from forecasts.services.registry import build_manifest, promote, rollback
@@ -27,6 +28,7 @@ __all__ = [
     "ImmutableForecastError",
     "TrainReport",
     "build_manifest",
+    "default_models",
     "fill_actuals",
     "generate_forecasts",
     "promote",

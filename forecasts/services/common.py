@@ -36,6 +36,11 @@ class ForecastInputError(ValueError):
     """Bad input to a forecasts service (the message is shown to the user as is)."""
 
 
+def default_models() -> list[str]:
+    """``FORECAST_DEFAULT_MODELS``, or every model type when it is empty."""
+    return list(getattr(settings, "FORECAST_DEFAULT_MODELS", None) or MODEL_TYPES)
+
+
 def horizon_days() -> int:
     return max(1, min(int(getattr(settings, "FORECAST_HORIZON_DAYS", MAX_API_DAYS)), 365))
 

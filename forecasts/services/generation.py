@@ -33,6 +33,7 @@ from forecasts.services.common import (
     ForecastInputError,
     bump_api_generation,
     check_models,
+    default_models,
     horizon_days,
     key_of,
     parse_csv,
@@ -220,15 +221,12 @@ def generate_forecasts(
     Idempotent: a coin/model already issued from the same last candle is left as it was
     (rows are immutable). Returns what was created, what existed and every fallback.
     """
-    from django.conf import settings
 
     max_days = horizon_days()
     days = max_days if days is None else int(days)
     if not 1 <= days <= max_days:
         raise ForecastInputError(f"days must be between 1 and {max_days}")
-    model_names = check_models(
-        parse_csv(models) or list(settings.FORECAST_DEFAULT_MODELS), allow_auto=True
-    )
+    model_names = check_models(parse_csv(models) or default_models(), allow_auto=True)
     assets = resolve_assets(parse_csv(symbols))
     now = now or timezone.now()
     report = GenerationReport()

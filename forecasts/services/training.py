@@ -26,6 +26,7 @@ from forecasts.services.common import (
     LEVELS,
     ForecastInputError,
     check_models,
+    default_models,
     horizon_days,
     key_of,
     parse_csv,
@@ -237,7 +238,7 @@ def train_models(
 
     One model failing does not stop the others; failures are listed in the report.
     """
-    requested = parse_csv(models) or list(settings.FORECAST_DEFAULT_MODELS)
+    requested = parse_csv(models) or default_models()
     names = check_models(requested, allow_auto=False)
     if BASELINE not in names:
         names.insert(0, BASELINE)

@@ -26,9 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--progress", action="store_true", help="Force the progress bar.")
 
     def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
-        from django.conf import settings
 
-        models = opts["models"] or ",".join([*settings.FORECAST_DEFAULT_MODELS, "auto"])
+        models = opts["models"] or ",".join([*services.default_models(), "auto"])
         try:
             report = services.generate_forecasts(
                 symbols=opts["symbols"],
