@@ -30,7 +30,13 @@ from .jobs import (
     sync_enqueue,
     task_enqueue,
 )
-from .quotes import QuotesStoreResult, markets_sync, quotes_cleanup, quotes_store
+from .quotes import (
+    QuotesStoreResult,
+    markets_sync,
+    quotes_cleanup,
+    quotes_listener_register,
+    quotes_store,
+)
 from .sample_data import SampleLoadResult, load_sample_data, seed_quotes_from_candles
 
 __all__ = [
@@ -58,6 +64,7 @@ __all__ = [
     "periodic_job_run_now",
     "periodic_job_set_enabled",
     "quotes_cleanup",
+    "quotes_listener_register",
     "quotes_store",
     "seed_quotes_from_candles",
     "sync_enqueue",

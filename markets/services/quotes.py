@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,6 +31,26 @@ QUOTE_FIELDS = (
     "high_24h",
     "low_24h",
 )
+
+
+# Apps above markets (alerts) react to new prices without markets knowing them: they register
+# a callback from AppConfig.ready(); it runs on commit with the ids of the assets whose
+# latest quote moved. A failing listener is logged and never breaks ingestion.
+QuotesListener = Callable[[tuple[str, ...]], None]
+_QUOTE_LISTENERS: dict[str, QuotesListener] = {}
+
+
+def quotes_listener_register(name: str, listener: QuotesListener) -> None:
+    """Call ``listener(asset_ids)`` after every committed quote write (idempotent by name)."""
+    _QUOTE_LISTENERS[name] = listener
+
+
+def _notify_listeners(asset_ids: tuple[str, ...]) -> None:
+    for name, listener in list(_QUOTE_LISTENERS.items()):
+        try:
+            listener(asset_ids)
+        except Exception:
+            logger.exception("quote listener %s failed", name)
 
 
 @dataclass(frozen=True)
@@ -83,6 +104,8 @@ def quotes_store(*, batch: QuoteBatch) -> QuotesStoreResult:
     if objs:
         ids = [o.pk for o in objs if o.pk is not None]
         transaction.on_commit(lambda: publish_quotes(quote_ids=ids))
+        moved = tuple(dict.fromkeys(o.asset_id for o in objs))
+        transaction.on_commit(lambda: _notify_listeners(moved))
     return QuotesStoreResult(
         source=batch.source,
         stored=len(objs),
