@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from .models import Asset, Candle, Interval, JobRun, Quote
@@ -192,6 +192,46 @@ def recent_candles(*, asset: Asset, interval: str, limit: int) -> list[Candle]:
     )
     rows.reverse()
     return rows
+
+
+def last_real_prices(
+    *, asset_ids: Sequence[str] | None = None
+) -> dict[str, tuple[datetime, float]]:
+    """Per asset, the newest price NOT made by the replay provider and when it was true (the
+    close of its newest stored candle, or its newest quote, whichever is later): where the
+    offline replay continues from."""
+    out: dict[str, tuple[datetime, float]] = {}
+
+    def keep(asset_id: str, when: datetime, price: float) -> None:
+        if asset_id not in out or when > out[asset_id][0]:
+            out[asset_id] = (when, price)
+
+    candles = Candle.objects.exclude(source="replay")
+    quotes = Quote.objects.exclude(source="replay")
+    if asset_ids is not None:
+        candles = candles.filter(asset_id__in=list(asset_ids))
+        quotes = quotes.filter(asset_id__in=list(asset_ids))
+    for row in candles.values("asset_id", "interval").annotate(t=Max("open_time")):
+        close = (
+            Candle.objects.filter(
+                asset_id=row["asset_id"], interval=row["interval"], open_time=row["t"]
+            )
+            .values_list("close", flat=True)
+            .first()
+        )
+        if close is not None:
+            step = timedelta(seconds=INTERVAL_SECONDS[row["interval"]])
+            keep(row["asset_id"], row["t"] + step, float(close))
+    for qrow in quotes.values("asset_id").annotate(t=Max("as_of")):
+        price = (
+            Quote.objects.filter(asset_id=qrow["asset_id"], as_of=qrow["t"])
+            .exclude(source="replay")
+            .values_list("price", flat=True)
+            .first()
+        )
+        if price is not None:
+            keep(qrow["asset_id"], qrow["t"], float(price))
+    return out
 
 
 def candle_frame(

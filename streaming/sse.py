@@ -1,4 +1,4 @@
-"""``GET /api/v1/stream/sse?channels=...``: Server-Sent Events (an async view, under daphne).
+"""``GET /api/v1/stream/sse?channels=...``: Server-Sent Events (a Channels HTTP consumer).
 
 Each event: ``event: snapshot|update|reset|error``, ``id:`` (the seq; with several channels
 ``channel=seq,...``), ``data:`` the same JSON frame the WebSocket sends. ``Last-Event-ID``
@@ -6,6 +6,11 @@ Each event: ``event: snapshot|update|reset|error``, ``id:`` (the seq; with sever
 ``reset`` and a fresh snapshot. ``retry:`` first, a comment keep-alive every
 ``STREAM_SSE_KEEPALIVE_SECONDS``; on client disconnect Django cancels the generator and the
 subscriptions are dropped. Private channels (``notifications``) need the browser session.
+
+It is an ``AsyncHttpConsumer`` routed by ``config.asgi`` before Django, not a Django view: a
+stream must never pass through middleware that buffers or adapts it to sync (one sync-only
+middleware makes Django drain an async iterator to the end, i.e. hang), and it lives only in
+the ASGI process (daphne), like the WebSocket. Under WSGI the path answers 503 saying so.
 """
 
 from __future__ import annotations
@@ -13,13 +18,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+import uuid
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.exceptions import StopConsumer
+from channels.generic.http import AsyncHttpConsumer
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 
 from core.errors import envelope
 from streaming.services import ChannelError, Outbox, StreamSession, ensure_relay, resolve
@@ -68,96 +75,155 @@ def format_event(frame: dict[str, Any], event_id_value: str | None) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-async def sse_view(request: HttpRequest) -> HttpResponse:
-    if request.method != "GET":
-        return envelope(status_code=405, code="method_not_allowed", detail="Use GET.")
-    user = await request.auser()
-    user_id = user.pk if user.is_authenticated else None
-    try:
-        channels = parse_channels(request.GET.get("channels", ""), user_id=user_id)
-        for channel in channels:
-            problem = await database_sync_to_async(validate)(channel)
-            if problem:
-                raise ChannelError("unknown_channel", problem)
-    except ChannelError as exc:
-        status = 401 if exc.code == "auth_required" else 400
-        return envelope(status_code=status, code=exc.code, detail=exc.message, attr="channels")
-    last = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id", "")
-    positions = parse_last_event_id(last, channels)
-    response = StreamingHttpResponse(
-        _events(channels, positions, user_id), content_type="text/event-stream; charset=utf-8"
-    )
-    response["Cache-Control"] = "no-cache, no-transform"
-    response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
-    return response
-
-
-async def _events(
-    channels: list[Channel], positions: dict[str, int], user_id: int | None
-) -> AsyncIterator[str]:
-    layer = get_channel_layer()
-    reply = await layer.new_channel("sse.")
-    outbox = Outbox(
-        max_items=settings.STREAM_MAX_PENDING_ITEMS, slow_after=settings.STREAM_SLOW_CLIENT_SECONDS
-    )
-    wakeup = asyncio.Event()
-
-    async def join(group: str) -> None:
-        await layer.group_add(group, reply)
-
-    async def leave(group: str) -> None:
-        await layer.group_discard(group, reply)
-
-    session = StreamSession(
-        outbox=outbox,
-        join=join,
-        leave=leave,
-        user_id=user_id,
-        max_subscriptions=settings.STREAM_MAX_SUBSCRIPTIONS,
+def wsgi_fallback(request: HttpRequest) -> HttpResponse:
+    """The Django URL of the stream: reached only when no ASGI router took the request."""
+    return envelope(
+        status_code=503,
+        code="stream_needs_asgi",
+        detail="Streams are served by the ASGI server (daphne: make run, or the ws service).",
+        headers={"Retry-After": "30"},
     )
 
-    async def read() -> None:
-        while True:
-            event = await layer.receive(reply)
-            if event.get("type") == "stream.message":
-                await session.on_message(event["message"])
-                wakeup.set()
 
-    CONNECTIONS.labels("sse").inc()
-    reader: asyncio.Task | None = None
-    sent = dict(positions)
-    try:
-        yield f"retry: {int(settings.STREAM_SSE_RETRY_MS)}\n\n"
+def _error_body(status: int, code: str, detail: str) -> tuple[bytes, str]:
+    request_id = uuid.uuid4().hex
+    body = {
+        "type": "client_error" if status < 500 else "server_error",
+        "status": status,
+        "errors": [{"code": code, "detail": detail, "attr": "channels"}],
+        "request_id": request_id,
+    }
+    return json.dumps(body).encode(), request_id
+
+
+class SseConsumer(AsyncHttpConsumer):
+    async def http_request(self, message: dict[str, Any]) -> None:
+        if message.get("more_body"):
+            return  # a GET has no body worth waiting for
+        await self.start()
+
+    async def start(self) -> None:
+        self.pump: asyncio.Task | None = None
+        self.session: StreamSession | None = None
+        if self.scope.get("method") != "GET":
+            await self._fail(405, "method_not_allowed", "Use GET.")
+            return
+        user = self.scope.get("user")
+        user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
+        try:
+            channels = parse_channels((query.get("channels") or [""])[0], user_id=user_id)
+            for channel in channels:
+                problem = await database_sync_to_async(validate)(channel)
+                if problem:
+                    raise ChannelError("unknown_channel", problem)
+        except ChannelError as exc:
+            await self._fail(401 if exc.code == "auth_required" else 400, exc.code, exc.message)
+            return
+        headers = dict(self.scope.get("headers", []))
+        last = (
+            headers.get(b"last-event-id", b"").decode("latin1")
+            or (query.get("last_event_id") or [""])[0]
+        )
+        positions = parse_last_event_id(last, channels)
+        self.outbox = Outbox(
+            max_items=settings.STREAM_MAX_PENDING_ITEMS,
+            slow_after=settings.STREAM_SLOW_CLIENT_SECONDS,
+        )
+        self.wakeup = asyncio.Event()
+        self.session = StreamSession(
+            outbox=self.outbox,
+            join=self._join,
+            leave=self._leave,
+            user_id=user_id,
+            max_subscriptions=settings.STREAM_MAX_SUBSCRIPTIONS,
+        )
+        self.channels = channels
+        self.sent = dict(positions)
+        await self.send_headers(
+            status=200,
+            headers=[
+                (b"Content-Type", b"text/event-stream; charset=utf-8"),
+                (b"Cache-Control", b"no-cache, no-transform"),
+                (b"X-Accel-Buffering", b"no"),  # nginx: do not buffer the stream
+            ],
+        )
+        CONNECTIONS.labels("sse").inc()
+        self.counted = True
+        await self._write(f"retry: {int(settings.STREAM_SSE_RETRY_MS)}\n\n")
         await ensure_relay()
         for channel in channels:
             if channel.public in positions:
-                await session.resume(channel.public, positions[channel.public])
+                await self.session.resume(channel.public, positions[channel.public])
             else:
-                await session.subscribe([channel.public])
-        reader = asyncio.create_task(read(), name="sse-read")
+                await self.session.subscribe([channel.public])
+        self.pump = asyncio.create_task(self._pump(), name="sse-pump")
+
+    async def _fail(self, status: int, code: str, detail: str) -> None:
+        body, request_id = _error_body(status, code, detail)
+        await self.send_response(
+            status,
+            body,
+            headers=[
+                (b"Content-Type", b"application/json"),
+                (b"X-Request-ID", request_id.encode()),
+            ],
+        )
+        raise StopConsumer
+
+    async def _write(self, text: str) -> None:
+        await self.send_body(text.encode(), more_body=True)
+
+    async def _pump(self) -> None:
         keepalive = float(settings.STREAM_SSE_KEEPALIVE_SECONDS)
+        assert self.session is not None
         while True:
-            frame = outbox.pop()
+            frame = self.outbox.pop()
             if frame is None:
-                wakeup.clear()
+                self.wakeup.clear()
                 try:
-                    await asyncio.wait_for(wakeup.wait(), timeout=keepalive)
+                    await asyncio.wait_for(self.wakeup.wait(), timeout=keepalive)
                 except TimeoutError:
-                    yield ": keep-alive\n\n"
+                    await self._write(": keep-alive\n\n")
                 continue
-            if "seq" in frame and frame.get("channel") in session.subs:
-                sent[frame["channel"]] = frame["seq"]
-            yield format_event(frame, event_id(sent, channels) if "seq" in frame else None)
+            if "seq" in frame and frame.get("channel") in self.session.subs:
+                self.sent[frame["channel"]] = frame["seq"]
+            ident = event_id(self.sent, self.channels) if "seq" in frame else None
+            await self._write(format_event(frame, ident))
             DELIVERED.labels("sse", frame["type"]).inc()
-            if outbox.overloaded():
-                yield format_event(
-                    {"type": "error", "code": "too_slow", "message": "client stayed behind"}, None
-                )
+            if self.outbox.overloaded():
+                slow = {"type": "error", "code": "too_slow", "message": "client stayed behind"}
+                await self._write(format_event(slow, None))
+                await self.send_body(b"", more_body=False)
+                await self.channel_layer.send(self.channel_name, {"type": "stream.stop"})
                 return
-    finally:
-        CONNECTIONS.labels("sse").dec()
-        if reader is not None:
-            reader.cancel()
-        for sub in list(session.subs.values()):
+
+    async def stream_message(self, event: dict[str, Any]) -> None:
+        if self.session is not None:
+            await self.session.on_message(event["message"])
+            self.wakeup.set()
+
+    async def stream_stop(self, event: dict[str, Any]) -> None:
+        await self.disconnect()
+        raise StopConsumer
+
+    async def disconnect(self) -> None:
+        pump = getattr(self, "pump", None)
+        if pump is not None:
+            pump.cancel()
+            self.pump = None
+        if getattr(self, "counted", False):
+            CONNECTIONS.labels("sse").dec()
+            self.counted = False
+        session = getattr(self, "session", None)
+        for sub in list(session.subs.values()) if session else []:
             with contextlib.suppress(Exception):
-                await leave(sub.channel.group)
+                await self._leave(sub.channel.group)
+        if session:
+            session.subs.clear()
+
+    async def _join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _leave(self, group: str) -> None:
+        await self.channel_layer.group_discard(group, self.channel_name)

@@ -5,6 +5,6 @@ from django.urls import path
 from . import apis, sse
 
 urlpatterns = [
-    path("sse", sse.sse_view, name="stream-sse"),
+    path("sse", sse.wsgi_fallback, name="stream-sse"),  # ASGI routes it to SseConsumer
     path("snapshot", apis.SnapshotApi.as_view(), name="stream-snapshot"),
 ]

@@ -479,7 +479,7 @@ PROVIDER_BUDGET_SQLITE_PATH = env.str(
     "PROVIDER_BUDGET_SQLITE_PATH", default=str(VAR_DIR / "provider-budget.sqlite")
 )
 # Replay provider: recorded candles played as if live (deterministic given the clock).
-MARKET_REPLAY_SPEED = env.float("MARKET_REPLAY_SPEED", default=60.0)  # recorded s per real s
+MARKET_REPLAY_SPEED = env.float("MARKET_REPLAY_SPEED", default=1.0)  # recorded s per real s
 MARKET_REPLAY_START = env.str("MARKET_REPLAY_START", default="2024-07-01T00:00:00Z")
 MARKET_REPLAY_ANCHOR = env.str("MARKET_REPLAY_ANCHOR", default="2026-01-01T00:00:00Z")
 # Live price cache: in-process L1 TTL over the Django cache (L2) TTL; L2 skipped after a failure.

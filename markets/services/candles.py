@@ -288,3 +288,37 @@ def candles_backfill(
             last = page_last if last is None else max(last, page_last)
         cursor = window_end + step
     return BackfillResult(asset.pk, interval, since, until, pages, written, first, last)
+
+
+REPLAY_FILL_MAX = 5000
+REPLAY_FILL_FRESH = {"1d": timedelta(days=365), "1h": timedelta(days=30)}
+
+
+def candles_replay_fill(*, asset: Asset, interval: str, until: datetime | None = None) -> int:
+    """Offline: fill an asset's candles from its newest stored one up to now with candles cut
+    from the replayed path (``source="replay"``), so a chart reaches the present and agrees
+    with the replayed quotes. At most ``REPLAY_FILL_MAX`` candles; returns how many were
+    written (0 when the coin has no recorded series for this interval)."""
+    from markets import providers  # providers reads selectors, which this module also uses
+    from markets.clients import replay
+
+    symbol = asset.cryptocompare_symbol or asset.symbol
+    recorded = replay.series(symbol, interval if interval == "1h" else None)
+    if recorded is None or (interval == "1h" and recorded.step != 3600):
+        return 0
+    step = timedelta(seconds=INTERVAL_SECONDS[interval])
+    until = until or datetime.now(UTC)
+    newest = (
+        Candle.objects.filter(asset=asset, interval=interval)
+        .order_by("-open_time")
+        .values_list("open_time", flat=True)
+        .first()
+    )
+    start = newest + step if newest else until - REPLAY_FILL_FRESH.get(interval, step * 500)
+    start = max(start, until - step * REPLAY_FILL_MAX)
+    if start > until:
+        return 0
+    rows = providers.fetch_replay_candles(
+        symbol=symbol, asset_id=asset.pk, interval=interval, start=start, end=until
+    )
+    return candles_upsert(asset=asset, interval=interval, candles=rows) if rows else 0
