@@ -300,3 +300,67 @@ async def test_heartbeats_arrive_on_schedule(coins, settings):
     beat = await until(comm, "heartbeat", timeout=3)
     assert beat["ts"].endswith("Z")
     await comm.disconnect()
+
+
+async def test_one_quote_shape_over_rest_the_stream_and_the_snapshot_endpoint(coins):
+    """The same quote has the same fields and values over /prices, /cryptocurrencies/{id},
+    the WebSocket and GET stream/snapshot (built by one function)."""
+    from rest_framework.test import APIClient
+
+    from markets.payloads import QUOTE_FIELDS
+
+    def rest() -> tuple[dict, dict, dict]:
+        client = APIClient()
+        prices = client.get("/api/v1/prices?ids=bitcoin").json()["data"]["bitcoin"]
+        detail = client.get("/api/v1/cryptocurrencies/bitcoin").json()
+        snap = client.get("/api/v1/stream/snapshot?channels=quotes:bitcoin").json()
+        return prices, detail, snap
+
+    prices, detail, snap = await sync_to_async(rest)()
+    comm, _ = await connect()
+    await send(comm, action="subscribe", channels=["quotes:bitcoin"])
+    ws = (await until(comm, "snapshot"))["data"][0]
+    await comm.disconnect()
+    rest_snap = snap["channels"]["quotes:bitcoin"]["data"][0]
+    assert set(prices) == set(ws) == set(rest_snap) == set(QUOTE_FIELDS)
+    for field in QUOTE_FIELDS:
+        assert prices[field] == ws[field] == rest_snap[field] == detail[field], field
+    assert ws["as_of"].endswith("Z") and ws["source"] == "replay"
+    assert snap["channels"]["quotes:bitcoin"]["seq"] >= 0
+
+
+def test_snapshot_endpoint_refuses_bad_channels_in_the_envelope(db, api_client):
+    r = api_client.get("/api/v1/stream/snapshot?channels=weather:paris")
+    assert r.status_code == 400
+    body = r.json()
+    assert body["type"] == "validation_error" and body["errors"][0]["attr"] == "channels"
+    r = api_client.get("/api/v1/stream/snapshot?channels=notifications")
+    assert r.status_code == 401
+    r = api_client.get("/api/v1/stream/snapshot")
+    assert r.status_code == 400
+
+
+def test_a_failing_stream_never_breaks_ingestion(db, monkeypatch):
+    """publish() logs and counts a broken log backend; the quote write stands."""
+    from prometheus_client import REGISTRY
+
+    from markets.models import Quote
+    from streaming.services import log as stream_log
+
+    class Broken:
+        name = "broken"
+
+        def append(self, *a, **k):  # type: ignore[no-untyped-def]
+            raise ConnectionError("redis down")
+
+    monkeypatch.setattr(stream_log, "_log", Broken())
+    before = (
+        REGISTRY.get_sample_value("cryptocast_stream_publish_failures_total", {"family": "quotes"})
+        or 0.0
+    )
+    store(quote(asset_data("bitcoin", "BTC", 1), 1.0, source="replay"))
+    assert Quote.objects.filter(asset_id="bitcoin").exists()
+    after = REGISTRY.get_sample_value(
+        "cryptocast_stream_publish_failures_total", {"family": "quotes"}
+    )
+    assert after == before + 1
