@@ -9,10 +9,11 @@ true when it is older than ``MARKETS_QUOTE_STALE_SECONDS`` at the time the paylo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .selectors import quote_is_stale
+from django.conf import settings
+from django.utils import timezone
 
 QUOTE_FIGURES = (
     "price",
@@ -27,6 +28,18 @@ QUOTE_FIGURES = (
 )
 PROVENANCE = ("source", "as_of", "fetched_at", "stale", "fallback_reason")
 QUOTE_FIELDS = ("id", "symbol", "name", "rank", *QUOTE_FIGURES, *PROVENANCE)
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=settings.MARKETS_QUOTE_STALE_SECONDS)
+
+
+def quote_is_stale(quote: Any, *, now: datetime | None = None) -> bool:
+    """A quote is stale when its provider time is older than ``MARKETS_QUOTE_STALE_SECONDS``."""
+    if quote is None:
+        return True
+    now = now or timezone.now()
+    return bool((now - quote.as_of) > stale_after())
 
 
 def iso(dt: datetime | None) -> str | None:

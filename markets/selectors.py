@@ -12,6 +12,8 @@ from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from .models import Asset, Candle, Interval, JobRun, Quote
+from .payloads import quote_is_stale as quote_is_stale  # re-exported: the freshness rule
+from .payloads import quote_payload, stale_after
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,16 +81,12 @@ def asset_list(*, active_only: bool = True) -> QuerySet[Asset]:
 # --- quotes -----------------------------------------------------------------------------
 
 
-def stale_after() -> timedelta:
-    return timedelta(seconds=settings.MARKETS_QUOTE_STALE_SECONDS)
-
-
-def quote_is_stale(quote: Quote | None, *, now: datetime | None = None) -> bool:
-    """A quote is stale when its provider time is older than ``MARKETS_QUOTE_STALE_SECONDS``."""
-    if quote is None:
-        return True
-    now = now or timezone.now()
-    return (now - quote.as_of) > stale_after()
+def latest_quote_payloads(
+    *, ids: Sequence[str] | None = None, top: int | None = None
+) -> list[dict[str, Any]]:
+    """``latest_quotes`` in the one payload shape REST and the streams serve."""
+    now = timezone.now()
+    return [quote_payload(asset=q.asset, quote=q, now=now) for q in latest_quotes(ids=ids, top=top)]
 
 
 def latest_quotes(*, ids: Sequence[str] | None = None, top: int | None = None) -> list[Quote]:

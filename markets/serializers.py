@@ -11,8 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Interval
-from .payloads import QUOTE_FIELDS, quote_payload
-from .selectors import quote_is_stale
+from .payloads import QUOTE_FIELDS, quote_is_stale, quote_payload
 
 QUOTE_NUMBERS = (
     "price",

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "news",
     "forecasts",
     "alerts",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

@@ -48,9 +48,13 @@
     if (!row) {
       row = el("tr", { "data-id": coin.id });
       const name = el("td");
-      name.append(el("strong", {}, coin.symbol), document.createTextNode(" "), el("span", { class: "coin-name" }, coin.name));
+      const link = el("a", { href: "/coins/" + encodeURIComponent(coin.id) });
+      link.append(el("strong", {}, coin.symbol));
+      name.append(link, document.createTextNode(" "), el("span", { class: "coin-name" }, coin.name));
       row.append(name);
-      for (const k of ["price", "change_24h", "change_7d", "volume_24h", "source", "as_of"]) row.append(el("td", { "data-k": k }));
+      for (const k of ["price", "change_24h", "change_7d", "volume_24h", "source", "as_of"]) {
+        row.append(el("td", { "data-k": k, class: k === "volume_24h" || k === "source" ? "hide-sm" : "" }));
+      }
       row.addEventListener("click", () => { selected = coin.id; markSelected(); loadChart(coins.get(coin.id)); });
       tbody.append(row);
     }
@@ -61,7 +65,8 @@
     for (const key of ["change_24h", "change_7d"]) {
       const v = coin[key];
       const c = cell(row, key);
-      c.className = v > 0 ? "up" : v < 0 ? "down" : "";
+      c.classList.remove("up", "down");
+      if (v > 0) c.classList.add("up"); else if (v < 0) c.classList.add("down");
       c.textContent = pct(v);
     }
     cell(row, "volume_24h").textContent = coin.volume_24h ? fmtCompact.format(coin.volume_24h) : "—";
@@ -181,6 +186,8 @@
 
   async function loadChart(coin) {
     selected = coin.id;
+    const link = $("coin-link");
+    if (link) { link.href = "/coins/" + encodeURIComponent(coin.id); }
     $("chart-title").textContent = coin.name + " (" + coin.symbol + ")";
     $("chart-status").textContent = "loading…";
     try {
@@ -251,5 +258,12 @@
     add("path", { d: path(series), class: "price" });
   }
 
+  // The table arrives rendered by the server; adopt its rows, then go live.
+  for (const row of document.querySelectorAll("#markets-table tbody tr[data-id]")) {
+    row.addEventListener("click", (ev) => {
+      if (ev.target.closest("a")) return;
+      selected = row.dataset.id; markSelected(); loadChart(coins.get(row.dataset.id) || { id: row.dataset.id, name: row.dataset.id, symbol: "" });
+    });
+  }
   loadMarkets().then(startWS);
 })();
