@@ -10,6 +10,7 @@ from core import views as core_views
 
 api_v1 = [
     path("auth/", include("accounts.urls")),
+    path("admin/", include("accounts.admin_urls")),
     path("", include("markets.urls")),
     path("", include("news.urls")),
     path("", include("forecasts.urls")),

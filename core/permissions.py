@@ -1,4 +1,4 @@
-"""Role-based DRF permission classes any app may use (roles: user < staff < admin).
+"""Role-based DRF permission classes any app may use (roles: user < analyst < staff < admin).
 
 Roles are the Django groups ``staff``/``admin`` managed by ``accounts``; the ``is_staff`` and
 ``is_superuser`` flags, which the role service keeps in step, count as well.
@@ -27,11 +27,22 @@ def has_role(user: Any, role: str) -> bool:
         return True
     if user.is_superuser:
         return True
+    if role == "analyst":
+        return bool(user.is_staff) or bool(_group_names(user) & {"analyst", "staff", "admin"})
     if role == "staff":
         return bool(user.is_staff) or bool(_group_names(user) & {"staff", "admin"})
     if role == "admin":
         return "admin" in _group_names(user)
     return False
+
+
+class IsAnalyst(BasePermission):
+    """Analyst, staff or admin (backtests, operational figures); an ordinary user gets 403."""
+
+    message = "Analysts only."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return has_role(request.user, "analyst")
 
 
 class IsStaff(BasePermission):
