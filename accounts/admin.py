@@ -177,9 +177,18 @@ class MfaAdminAuthenticationForm(AdminAuthenticationForm):
         if user is None:
             return cleaned
         if services.mfa_enabled(user):
-            if not services.mfa_code_check(
-                request=self.request, user=user, code=cleaned.get("otp_code") or ""
-            ):
+            try:
+                ok = services.mfa_code_check(
+                    request=self.request,  # type: ignore[arg-type]
+                    user=user,  # type: ignore[arg-type]
+                    code=cleaned.get("otp_code") or "",
+                    action="admin.signin.mfa",
+                )
+            except services.AccountLocked as exc:
+                raise forms.ValidationError(
+                    "Too many failed sign-in attempts; try again later.", code="account_locked"
+                ) from exc
+            if not ok:
                 raise forms.ValidationError(
                     "Enter a valid, unused two-factor code.", code="invalid_mfa_code"
                 )

@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 from django_prometheus import exports
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts import stages as accounts_stages
 from core import views as core_views
 
 api_v1 = [
@@ -22,6 +23,7 @@ api_v1 = [
 urlpatterns = [
     path("", TemplateView.as_view(template_name="dashboard/index.html"), name="dashboard"),
     path("admin/", admin.site.urls),
+    path("accounts/2fa/", accounts_stages.mfa_authenticate, name="accounts_mfa_authenticate"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

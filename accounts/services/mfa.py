@@ -306,16 +306,17 @@ def mfa_challenges_purge_expired(*, now: datetime | None = None) -> int:
     return deleted
 
 
-def mfa_code_check(*, request: HttpRequest, user: User, code: str) -> bool:
-    """For the Django admin's sign-in form: one TOTP or recovery code, single use, counted
-    toward the lockout when wrong. Returns False instead of raising."""
+def mfa_code_check(
+    *, request: HttpRequest, user: User, code: str, action: str = "signin.mfa"
+) -> bool:
+    """For the browser sign-ins (allauth's login stage, the Django admin's form): one TOTP or
+    recovery code, single use; a wrong one counts toward the lockout and is audited. Returns
+    False for a wrong code; raises ``AccountLocked`` when the account is (or becomes) locked."""
+    _refuse_if_locked(request, user)
     device = TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
     if device is not None and code and (_totp_accept(device, code) or _recovery_accept(user, code)):
         return True
-    user_login_failed.send(sender=__name__, credentials=_credentials(user), request=request)
-    audit_record(
-        action="admin.signin.mfa", user=user, request=request, outcome=AuditEvent.Outcome.FAILURE
-    )
+    _count_failure(request, user, action=action)
     return False
 
 
