@@ -64,6 +64,7 @@ class NotApiKey(BasePermission):
     keys, change the password or delete the account."""
 
     message = "Not allowed with an API key."
+    role_note = "not with an API key"  # shown in the role table (core.routes)
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return not isinstance(request.auth, ApiKey)

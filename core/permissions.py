@@ -40,6 +40,7 @@ class IsAnalyst(BasePermission):
     """Analyst, staff or admin (backtests, operational figures); an ordinary user gets 403."""
 
     message = "Analysts only."
+    required_role = "analyst"  # read by core.routes (the role table, the OpenAPI schema)
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return has_role(request.user, "analyst")
@@ -49,6 +50,7 @@ class IsStaff(BasePermission):
     """Staff or admin; an ordinary user gets 403."""
 
     message = "Staff only."
+    required_role = "staff"
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return has_role(request.user, "staff")
@@ -56,6 +58,7 @@ class IsStaff(BasePermission):
 
 class IsAdmin(BasePermission):
     message = "Administrators only."
+    required_role = "admin"
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return has_role(request.user, "admin")
