@@ -57,11 +57,12 @@ def user_role_set(
     before = user_role(user) if user.pk else None
     if before == "admin" and role != "admin":
         # Lock every admin row so two concurrent demotions cannot both see "another admin".
+        # (PostgreSQL refuses FOR UPDATE with DISTINCT or an outer join: lock by id.)
+        admins = User.objects.filter(_admins()).values("pk")
         admin_ids = list(
-            User.objects.select_for_update()
-            .filter(_admins(), is_active=True)
+            User.objects.select_for_update(of=("self",))
+            .filter(pk__in=admins, is_active=True)
             .values_list("pk", flat=True)
-            .distinct()
         )
         if not set(admin_ids) - {user.pk}:
             raise LastAdmin()
