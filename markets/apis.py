@@ -11,11 +11,13 @@ from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAdminUser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.pagination import BoundedCursorPagination
+from core.tabular import CSVRenderer, XLSXRenderer
 
 from . import selectors, services
 from .filters import AssetFilter
@@ -66,6 +68,9 @@ def _query(serializer_class: type[serializers.Serializer], request: Request) -> 
 @extend_schema(tags=["markets"], summary="Assets with their latest quote (filter, order, page)")
 class AssetListApi(generics.ListAPIView):
     serializer_class = AssetSerializer
+    # ?format=csv / ?format=xlsx: the same page as a spreadsheet (core.tabular)
+    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
+    export_filename = "cryptocurrencies"
     filter_backends = [DjangoFilterBackend]
     filterset_class = AssetFilter
 
@@ -105,6 +110,8 @@ class HistoryPagination(BoundedCursorPagination):
 
 class AssetHistoryApi(generics.ListAPIView):
     serializer_class = CandleSerializer
+    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
+    export_filename = "history"
     pagination_class = HistoryPagination
     filter_backends: list = []
 
