@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import services as accounts_services
 from core.pagination import BoundedCursorPagination
 from core.tabular import CSVRenderer, XLSXRenderer
 
@@ -209,6 +210,13 @@ class MarketDataApi(APIView):
 # --- staff: sync and import -------------------------------------------------------------
 
 
+def _audit(request: Request, action: str, **fields) -> None:  # type: ignore[no-untyped-def]
+    """Staff actions leave a row in the audit log (accounts.AuditEvent), actor = the caller."""
+    accounts_services.audit_record(
+        action=action, actor=request.user, request=request._request, **fields
+    )
+
+
 class SyncApi(APIView):
     permission_classes = [IsAdminUser]
 
@@ -222,6 +230,7 @@ class SyncApi(APIView):
         s = SyncRequestSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         task_id = services.sync_enqueue(**s.validated_data)
+        _audit(request, "markets.sync", data=dict(s.validated_data))
         return Response(
             {"task_id": task_id, "task": "markets.sync_quotes", "status": "queued"},
             status=status.HTTP_202_ACCEPTED,
@@ -252,6 +261,14 @@ class ImportApi(APIView):
             symbol=s.validated_data["symbol"],
         )
         body = report.as_dict()
+        _audit(
+            request,
+            "markets.import",
+            outcome="success" if report.ok else "failure",
+            target_type="asset",
+            target_id=s.validated_data["symbol"] or "",
+            data={"file": upload.name or "upload.csv", "interval": s.validated_data["interval"]},
+        )
         if report.ok:
             return Response(body, status=status.HTTP_201_CREATED)
         errors = [
@@ -321,6 +338,9 @@ class EtlJobRunApi(APIView):
         job = _job_or_404(job_id)
         with transaction.atomic():
             task_id = services.periodic_job_run_now(job_id=job.pk)
+            _audit(
+                request, "etl.job_run", target_type="job", target_id=job.pk, data={"job": job.name}
+            )
         return Response(
             {"task_id": task_id, "task": job.task, "status": "queued"},
             status=status.HTTP_202_ACCEPTED,
@@ -335,6 +355,8 @@ class _EtlJobToggleApi(APIView):
     def post(self, request: Request, job_id: int) -> Response:
         _job_or_404(job_id)
         job = services.periodic_job_set_enabled(job_id=job_id, enabled=self.enabled)
+        action = "etl.job_enabled" if self.enabled else "etl.job_disabled"
+        _audit(request, action, target_type="job", target_id=job_id, data={"job": job.name})
         return Response(EtlJobSerializer(job).data)
 
 
