@@ -5,10 +5,12 @@ from django.urls import include, path, re_path
 from django_prometheus import exports
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts import stages as accounts_stages
 from core import views as core_views
 
 api_v1 = [
     path("auth/", include("accounts.urls")),
+    path("admin/", include("accounts.admin_urls")),
     path("", include("markets.urls")),
     path("", include("news.urls")),
     path("", include("forecasts.urls")),
@@ -20,6 +22,7 @@ api_v1 = [
 urlpatterns = [
     path("", include("dashboard.urls")),
     path("admin/", admin.site.urls),
+    path("accounts/2fa/", accounts_stages.mfa_authenticate, name="accounts_mfa_authenticate"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

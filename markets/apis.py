@@ -11,11 +11,14 @@ from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAdminUser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import services as accounts_services
 from core.pagination import BoundedCursorPagination
+from core.tabular import CSVRenderer, XLSXRenderer
 
 from . import selectors, services
 from .filters import AssetFilter
@@ -66,6 +69,9 @@ def _query(serializer_class: type[serializers.Serializer], request: Request) -> 
 @extend_schema(tags=["markets"], summary="Assets with their latest quote (filter, order, page)")
 class AssetListApi(generics.ListAPIView):
     serializer_class = AssetSerializer
+    # ?format=csv / ?format=xlsx: the same page as a spreadsheet (core.tabular)
+    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
+    export_filename = "cryptocurrencies"
     filter_backends = [DjangoFilterBackend]
     filterset_class = AssetFilter
 
@@ -105,6 +111,8 @@ class HistoryPagination(BoundedCursorPagination):
 
 class AssetHistoryApi(generics.ListAPIView):
     serializer_class = CandleSerializer
+    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
+    export_filename = "history"
     pagination_class = HistoryPagination
     filter_backends: list = []
 
@@ -202,6 +210,13 @@ class MarketDataApi(APIView):
 # --- staff: sync and import -------------------------------------------------------------
 
 
+def _audit(request: Request, action: str, **fields) -> None:  # type: ignore[no-untyped-def]
+    """Staff actions leave a row in the audit log (accounts.AuditEvent), actor = the caller."""
+    accounts_services.audit_record(
+        action=action, actor=request.user, request=request._request, **fields
+    )
+
+
 class SyncApi(APIView):
     permission_classes = [IsAdminUser]
 
@@ -215,6 +230,7 @@ class SyncApi(APIView):
         s = SyncRequestSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         task_id = services.sync_enqueue(**s.validated_data)
+        _audit(request, "markets.sync", data=dict(s.validated_data))
         return Response(
             {"task_id": task_id, "task": "markets.sync_quotes", "status": "queued"},
             status=status.HTTP_202_ACCEPTED,
@@ -245,6 +261,14 @@ class ImportApi(APIView):
             symbol=s.validated_data["symbol"],
         )
         body = report.as_dict()
+        _audit(
+            request,
+            "markets.import",
+            outcome="success" if report.ok else "failure",
+            target_type="asset",
+            target_id=s.validated_data["symbol"] or "",
+            data={"file": upload.name or "upload.csv", "interval": s.validated_data["interval"]},
+        )
         if report.ok:
             return Response(body, status=status.HTTP_201_CREATED)
         errors = [
@@ -314,6 +338,9 @@ class EtlJobRunApi(APIView):
         job = _job_or_404(job_id)
         with transaction.atomic():
             task_id = services.periodic_job_run_now(job_id=job.pk)
+            _audit(
+                request, "etl.job_run", target_type="job", target_id=job.pk, data={"job": job.name}
+            )
         return Response(
             {"task_id": task_id, "task": job.task, "status": "queued"},
             status=status.HTTP_202_ACCEPTED,
@@ -328,6 +355,8 @@ class _EtlJobToggleApi(APIView):
     def post(self, request: Request, job_id: int) -> Response:
         _job_or_404(job_id)
         job = services.periodic_job_set_enabled(job_id=job_id, enabled=self.enabled)
+        action = "etl.job_enabled" if self.enabled else "etl.job_disabled"
+        _audit(request, action, target_type="job", target_id=job_id, data={"job": job.name})
         return Response(EtlJobSerializer(job).data)
 
 

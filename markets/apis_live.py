@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import services as accounts_services
 from core.errors import ServiceUnavailable
 
 from . import live, providers, selectors
@@ -253,7 +254,14 @@ class RateLimitResetApi(APIView):
             raise serializers.ValidationError(
                 {"provider": [f"Choose from {', '.join(providers.HTTP_PROVIDERS)}."]}
             )
-        return Response({"reset": providers.reset_stats(name)})
+        reset = providers.reset_stats(name)
+        accounts_services.audit_record(
+            action="ops.provider_stats_reset",
+            actor=request.user,  # type: ignore[arg-type]
+            request=request._request,
+            data={"provider": name or "all"},
+        )
+        return Response({"reset": reset})
 
 
 def _probe_cached(name: str) -> dict[str, Any]:

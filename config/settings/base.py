@@ -314,7 +314,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.pagination.BoundedPageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.AutoSchema",  # + the role per operation
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "core.throttling.AnonRateThrottle",
@@ -579,3 +579,21 @@ STREAM_SSE_KEEPALIVE_SECONDS = env.float("STREAM_SSE_KEEPALIVE_SECONDS", default
 # markets: the live tick (quotes of the top coins every few seconds through the failover).
 MARKETS_TICK_SECONDS = env.int("MARKETS_TICK_SECONDS", default=5)
 MARKETS_TICK_TOP = env.int("MARKETS_TICK_TOP", default=20)
+# --- accounts, part two (2FA, roles, audit log, data export) ------------------------------
+# TOTP codes accepted one step (30 s) either side of now, for clocks that drift.
+MFA_TOTP_VALID_WINDOW = env.int("MFA_TOTP_VALID_WINDOW", default=1)
+# Issuer name shown in the authenticator app.
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="cryptocast")
+# Lifetime of the challenge that auth/signin answers a 2FA user with.
+MFA_CHALLENGE_TTL_SECONDS = env.int("MFA_CHALLENGE_TTL_SECONDS", default=300)
+# Recovery codes made per (re)generation.
+MFA_RECOVERY_CODE_COUNT = env.int("MFA_RECOVERY_CODE_COUNT", default=10)
+# Staff and admins must have confirmed 2FA to sign in to the Django admin.
+MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=False)
+# Audit events older than this are deleted by the hourly clean-up.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+# Data exports (POST auth/me/export): where the ZIPs are kept, how long, and how often a user
+# may ask for one.
+ACCOUNTS_EXPORT_DIR = Path(env.str("ACCOUNTS_EXPORT_DIR", default=str(VAR_DIR / "exports")))
+ACCOUNTS_EXPORT_TTL_HOURS = env.int("ACCOUNTS_EXPORT_TTL_HOURS", default=24)
+ACCOUNTS_EXPORT_MIN_INTERVAL_MINUTES = env.int("ACCOUNTS_EXPORT_MIN_INTERVAL_MINUTES", default=60)
