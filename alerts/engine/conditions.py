@@ -286,8 +286,8 @@ def check(
 ) -> Verdict:
     if kind in NEEDS_PRICE and obs.price is None:
         return _no_data("no price")
-    band = abs(threshold_of(kind, params)) * hysteresis_pct / 100.0
     try:
+        band = abs(threshold_of(kind, params)) * hysteresis_pct / 100.0
         return CHECKS[kind](params, obs, active, band, previous)
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         return Verdict(Signal.ERROR, None, f"cannot evaluate: {exc.__class__.__name__}: {exc}")
