@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters as df
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -41,6 +42,16 @@ def _get(fn: Any, **kw: Any) -> Any:
 
 class _UserView(GenericAPIView):
     permission_classes = [IsAuthenticated]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # The services raise Django's ValidationError naming the field: a 400 in the envelope.
+        if isinstance(exc, DjangoValidationError):
+            exc = exceptions.ValidationError(
+                exc.message_dict
+                if hasattr(exc, "error_dict")
+                else {"non_field_errors": exc.messages}
+            )
+        return super().handle_exception(exc)
 
 
 # --- serializers ----------------------------------------------------------------------------

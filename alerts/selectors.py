@@ -181,7 +181,7 @@ def _forecasts(asset_ids: Sequence[str], *, now: datetime) -> dict[str, Forecast
         if not rows or now - rows[0].issued_at > max_age:
             continue
         rel = [
-            float(r.skill.get("rel_mae"))
+            float(r.skill["rel_mae"])
             for r in rows
             if isinstance(r.skill, dict)
             and isinstance(r.skill.get("rel_mae"), int | float)

@@ -19,8 +19,8 @@ DIRECTIONS = ("up", "down", "either")
 Z_90 = 1.6448536269514722  # the 95th percentile of the standard normal (a 90% band's edge)
 
 
-def _fmt(x: float) -> str:
-    return f"{x:,.8g}"
+def _fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.8g}"
 
 
 def _hold(ok: bool, value: float | None, reason: str, **values: Any) -> Verdict:
@@ -295,7 +295,7 @@ def check(
 
 def describe(kind: Kind, params: dict[str, Any]) -> str:
     """A readable sentence for a condition (shown with every alert)."""
-    v = params.get("value")
+    v = params.get("value", 0)
     match kind:
         case Kind.CROSSES_ABOVE:
             return f"price crosses above {_fmt(float(v))}"
