@@ -171,7 +171,9 @@ class AlertIn(_AlertFields):
 class AlertPatchIn(_AlertFields):
     kind = serializers.ChoiceField(choices=[k.value for k in Kind], required=False)
     params = serializers.DictField(required=False)
-    status = serializers.ChoiceField(choices=["active", "paused"], required=False)
+    status = serializers.ChoiceField(
+        choices=Alert.Status.choices, required=False, help_text="active (resume) or paused"
+    )
 
 
 class DryRunOut(serializers.Serializer):
@@ -253,7 +255,7 @@ class WatchlistListApi(_UserView):
             return Watchlist.objects.none()
         return selectors.watchlist_list(user=self.request.user)
 
-    @extend_schema(tags=TAGS_W, summary="My watchlists")
+    @extend_schema(tags=TAGS_W, summary="My watchlists", operation_id="watchlist_list")
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(WatchlistOut(page, many=True).data)
@@ -345,7 +347,11 @@ class AlertListApi(_UserView):
             return Alert.objects.none()
         return selectors.alert_list(user=self.request.user)
 
-    @extend_schema(tags=TAGS_A, summary="My alerts (filters: coin, state, kind, status)")
+    @extend_schema(
+        tags=TAGS_A,
+        summary="My alerts (filters: coin, state, kind, status)",
+        operation_id="alerts_list",
+    )
     def get(self, request: Request) -> Response:
         qs = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(qs)
@@ -412,6 +418,7 @@ class AlertEventsApi(_UserView):
 
 class AlertTestApi(_UserView):
     serializer_class = DryRunOut
+    queryset = Alert.objects.none()
 
     @extend_schema(
         tags=TAGS_A,
@@ -520,7 +527,7 @@ class WebhookListApi(_UserView):
             return Webhook.objects.none()
         return selectors.webhook_list(user=self.request.user)
 
-    @extend_schema(tags=TAGS_N, summary="My webhooks")
+    @extend_schema(tags=TAGS_N, summary="My webhooks", operation_id="webhooks_list")
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(WebhookOut(page, many=True).data)

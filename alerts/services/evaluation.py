@@ -9,8 +9,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from alerts import selectors
@@ -24,16 +26,47 @@ from .rules import alert_description, rule_of
 
 logger = logging.getLogger("cryptocast.alerts")
 
-_STATE_FIELDS = [
-    "state",
-    "since",
-    "pending_since",
-    "last_value",
-    "last_observation_key",
-    "last_fired_at",
-    "last_fired_key",
-    "evaluated_at",
-]
+
+def _write_moved(rows: list[AlertState], obs: dict[str, Observations], *, now: datetime) -> None:
+    """States that changed, grouped by what they changed to: a handful of UPDATEs (Django's
+    ``bulk_update`` builds a CASE per row and costs more than the evaluation itself)."""
+    groups: dict[tuple[str, datetime | None, bool], list[AlertState]] = {}
+    for row in rows:
+        fired = row.last_fired_at == now
+        groups.setdefault((row.state, row.pending_since, fired), []).append(row)
+    for (state, pending_since, fired), members in groups.items():
+        for i in range(0, len(members), 900):
+            chunk = members[i : i + 900]
+            fields: dict[str, Any] = {"state": state, "since": now, "pending_since": pending_since}
+            if fired:
+                assets = {r.asset_id for r in chunk}
+                fields["last_fired_at"] = now
+                fields["last_fired_key"] = Case(
+                    *[When(asset_id=a, then=Value(obs[a].key[:100])) for a in assets]
+                )
+            AlertState.objects.filter(pk__in=[r.pk for r in chunk]).update(**fields)
+
+
+def _remember_values(
+    obs: dict[str, Observations], *, alert_ids: Sequence[int], now: datetime
+) -> None:
+    """Every evaluated state remembers the coin's price (for crossings): the value depends on
+    the coin only, so one UPDATE with a CASE per coin, not one row write per alert."""
+    priced = {a: o for a, o in obs.items() if o.price is not None}
+    if not priced:
+        return
+    qs = AlertState.objects.filter(asset_id__in=list(priced))
+    if len(alert_ids) <= 900:
+        qs = qs.filter(alert_id__in=list(alert_ids))
+    else:
+        qs = qs.filter(alert__status=Alert.Status.ACTIVE)
+    qs.update(
+        last_value=Case(*[When(asset_id=a, then=Value(o.price)) for a, o in priced.items()]),
+        last_observation_key=Case(
+            *[When(asset_id=a, then=Value(o.key[:100])) for a, o in priced.items()]
+        ),
+        evaluated_at=now,
+    )
 
 
 @dataclass(frozen=True)
@@ -92,7 +125,7 @@ def alerts_evaluate(
         asset_ids=[asset for _, asset in pairs], kinds={a.kind for a in alerts}, now=now
     )
     new_rows: list[AlertState] = []
-    changed: list[AlertState] = []
+    moved: list[AlertState] = []  # rows whose state changed (usually few)
     events: list[tuple[Alert, AlertEvent, Transition]] = []
     completed: set[int] = set()
     counts: dict[str, int] = {}
@@ -102,14 +135,17 @@ def alerts_evaluate(
         o = obs[asset_id]
         t = evaluate(rule, o, state=_rule_state(row), now=now)
         if row is None:
-            row = AlertState(alert_id=alert_id, asset_id=asset_id, since=now)
+            row = AlertState(
+                alert_id=alert_id,
+                asset_id=asset_id,
+                since=now,
+                evaluated_at=now,
+                last_value=o.price,
+                last_observation_key=o.key if o.price is not None else "",
+            )
             new_rows.append(row)
-        else:
-            changed.append(row)
-        row.evaluated_at = now
-        if o.price is not None:
-            row.last_value = o.price
-            row.last_observation_key = o.key
+        elif t is not None:
+            moved.append(row)
         if t is not None:
             row.state = t.to_state
             row.since = now
@@ -140,10 +176,11 @@ def alerts_evaluate(
                 )
             )
         counts[row.state] = counts.get(row.state, 0) + 1
+    _remember_values(obs, alert_ids=list(by_id), now=now)
     if new_rows:
         AlertState.objects.bulk_create(new_rows, batch_size=1000)
-    if changed:
-        AlertState.objects.bulk_update(changed, _STATE_FIELDS, batch_size=500)
+    if moved:
+        _write_moved(moved, obs, now=now)
     if events:
         AlertEvent.objects.bulk_create([e for _, e, _ in events], batch_size=1000)
         fired = [(a, e) for a, e, t in events if t.notify]

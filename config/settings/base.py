@@ -572,3 +572,8 @@ ALERTS_WEBHOOK_DISABLE_AFTER = env.int("ALERTS_WEBHOOK_DISABLE_AFTER", default=1
 # SSRF guard relaxations, for tests and closed networks only: plain http, private addresses.
 ALERTS_WEBHOOK_ALLOW_HTTP = env.bool("ALERTS_WEBHOOK_ALLOW_HTTP", default=False)
 ALERTS_WEBHOOK_ALLOW_PRIVATE = env.bool("ALERTS_WEBHOOK_ALLOW_PRIVATE", default=False)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[index]
+    {
+        "AlertStatusEnum": [(v, v.title()) for v in ("active", "paused", "expired", "completed")],
+    }
+)
