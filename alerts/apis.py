@@ -20,7 +20,15 @@ from rest_framework.response import Response
 
 from alerts import selectors, services
 from alerts.contracts import Kind, State, Trigger
-from alerts.models import Alert, AlertEvent, Delivery, Notification, Watchlist, Webhook
+from alerts.models import (
+    Alert,
+    AlertEvent,
+    Anomaly,
+    Delivery,
+    Notification,
+    Watchlist,
+    Webhook,
+)
 
 TAGS_W, TAGS_A, TAGS_N = ["watchlists"], ["alerts"], ["notifications"]
 
@@ -574,3 +582,58 @@ class WebhookDeliveriesApi(_UserView):
         hook = _get(selectors.webhook_get, user=request.user, pk=pk)
         page = self.paginate_queryset(selectors.webhook_deliveries(webhook=hook))
         return self.get_paginated_response(DeliveryOut(page, many=True).data)
+
+
+# --- anomalies (market data, not owned: public like the other market endpoints) -------------
+class AnomalyOut(serializers.ModelSerializer):
+    coin = serializers.CharField(source="asset_id")
+    symbol = serializers.CharField(source="asset.symbol")
+    as_of = serializers.DateTimeField(source="open_time")
+
+    class Meta:
+        model = Anomaly
+        fields = [
+            "id",
+            "coin",
+            "symbol",
+            "as_of",
+            "kind",
+            "score",
+            "value",
+            "source",
+            "detected_at",
+        ]
+
+
+class AnomalyFilter(df.FilterSet):
+    coin = df.CharFilter(method="_coin", max_length=100, help_text="coin id or symbol")
+    kind = df.ChoiceFilter(choices=[("return", "return"), ("volume", "volume")])
+
+    class Meta:
+        model = Anomaly
+        fields = ["coin", "kind"]
+
+    def _coin(self, qs: QuerySet[Anomaly], name: str, value: str) -> QuerySet[Anomaly]:
+        from markets import selectors as market_selectors
+
+        try:
+            return qs.filter(asset_id=market_selectors.asset_get(value).pk)
+        except market_selectors.AssetNotFound:
+            return qs.none()
+
+
+class AnomalyListApi(GenericAPIView):
+    serializer_class = AnomalyOut
+    filterset_class = AnomalyFilter
+    queryset = Anomaly.objects.none()
+
+    def get_queryset(self) -> QuerySet[Anomaly]:
+        return selectors.anomaly_list()
+
+    @extend_schema(
+        tags=TAGS_A,
+        summary="Unusual daily moves and volumes (robust z-score vs the previous 30 days)",
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(AnomalyOut(page, many=True).data)

@@ -39,6 +39,15 @@ class AlertsConfig(AppConfig):
         )
         register(
             PeriodicJob(
+                name="alerts: anomalies",
+                task="alerts.detect_anomalies",
+                crontab="20 0 * * *",
+                expire_seconds=6 * 3600,
+                description="Flag unusual daily moves and volumes (after the daily candles).",
+            )
+        )
+        register(
+            PeriodicJob(
                 name="alerts: daily digest",
                 task="alerts.send_digests",
                 crontab="0 7 * * *",

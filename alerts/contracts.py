@@ -45,6 +45,7 @@ class Kind(StrEnum):
     FORECAST_PROB_BELOW = "forecast_prob_below"
     FORECAST_BAND_EXIT = "forecast_band_exit"
     FORECAST_SKILL_BELOW_NAIVE = "forecast_skill_below_naive"
+    ANOMALY = "anomaly"  # subscribes to the anomaly detector's flags
 
 
 FORECAST_KINDS = frozenset(
@@ -99,6 +100,16 @@ class ForecastView:
 
 
 @dataclass(frozen=True)
+class AnomalyView:
+    """The coin's most recent anomaly flag (from the daily detector)."""
+
+    open_time: datetime
+    kind: str
+    score: float
+    value: float
+
+
+@dataclass(frozen=True)
 class Observations:
     asset_id: str
     price: float | None
@@ -110,6 +121,7 @@ class Observations:
     change_7d: float | None = None
     volume_median_30d: float | None = None
     forecast: ForecastView | None = None
+    anomaly: AnomalyView | None = None
 
     @property
     def key(self) -> str:

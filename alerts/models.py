@@ -272,3 +272,26 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return f"preferences of {self.user_id}"
+
+
+class Anomaly(models.Model):
+    """An unusual daily move or volume of a coin (robust z-score against the previous 30 days)."""
+
+    asset = models.ForeignKey("markets.Asset", on_delete=models.CASCADE, related_name="+")
+    open_time = models.DateTimeField(help_text="open_time of the daily candle flagged")
+    kind = models.CharField(max_length=16)  # "return" | "volume"
+    score = models.FloatField(help_text="robust z-score (signed for returns)")
+    value = models.FloatField(help_text="the day's return in % or volume multiple of the median")
+    source = models.CharField(max_length=32, blank=True)
+    detected_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-open_time", "asset_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset", "open_time", "kind"], name="alerts_anomaly_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} {self.open_time:%Y-%m-%d} {self.kind} z={self.score}"

@@ -14,11 +14,12 @@ from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from alerts.contracts import FORECAST_KINDS, ForecastView, Kind, Observations
+from alerts.contracts import FORECAST_KINDS, AnomalyView, ForecastView, Kind, Observations
 from alerts.models import (
     Alert,
     AlertEvent,
     AlertState,
+    Anomaly,
     Delivery,
     Notification,
     Preference,
@@ -202,6 +203,26 @@ def _forecasts(asset_ids: Sequence[str], *, now: datetime) -> dict[str, Forecast
     return out
 
 
+def _anomalies(asset_ids: Sequence[str], *, now: datetime) -> dict[str, AnomalyView]:
+    """The latest anomaly of each coin flagged in the last 2 days (one query)."""
+    out: dict[str, AnomalyView] = {}
+    qs = Anomaly.objects.filter(
+        asset_id__in=list(asset_ids), open_time__gte=now - timedelta(days=2)
+    ).order_by("asset_id", "-open_time", "-score")
+    for a in qs:
+        out.setdefault(a.asset_id, AnomalyView(a.open_time, a.kind, a.score, a.value))
+    return out
+
+
+def anomaly_list(*, asset_id: str | None = None, kind: str | None = None) -> QuerySet[Anomaly]:
+    qs = Anomaly.objects.select_related("asset")
+    if asset_id:
+        qs = qs.filter(asset_id=asset_id)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-open_time", "asset_id", "kind")
+
+
 def observations_for(
     *, asset_ids: Iterable[str], kinds: Iterable[str], now: datetime | None = None
 ) -> dict[str, Observations]:
@@ -215,6 +236,7 @@ def observations_for(
     quotes = {q.asset_id: q for q in market_selectors.latest_quotes(ids=ids)} if ids else {}
     medians = _volume_medians(ids, now=now) if Kind.VOLUME_SPIKE in kinds else {}
     forecasts = _forecasts(ids, now=now) if kinds & FORECAST_KINDS else {}
+    anomalies = _anomalies(ids, now=now) if Kind.ANOMALY in kinds else {}
     out: dict[str, Observations] = {}
     for asset_id in ids:
         q = quotes.get(asset_id)
@@ -229,5 +251,6 @@ def observations_for(
             change_7d=q.change_7d if q else None,
             volume_median_30d=medians.get(asset_id),
             forecast=forecasts.get(asset_id),
+            anomaly=anomalies.get(asset_id),
         )
     return out

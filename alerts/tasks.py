@@ -63,3 +63,15 @@ def deliver(self, delivery_ids: list[int]) -> dict[str, str]:
 @shared_task(name="alerts.send_digests", time_limit=600, soft_time_limit=580, **COMMON)
 def send_digests(self) -> dict[str, int]:
     return {"mails": services.digests_send()}
+
+
+@shared_task(name="alerts.detect_anomalies", time_limit=900, soft_time_limit=880, **COMMON)
+def detect_anomalies(self, lookback_days: int = 7) -> dict[str, Any]:
+    lease = acquire("job:alerts.detect_anomalies", ttl=900)
+    if lease is None:
+        return {"status": "skipped", "reason": "another run holds the lock"}
+    try:
+        created = services.anomalies_detect(lookback_days=lookback_days)
+    finally:
+        lease.release()
+    return {"created": created}

@@ -17,6 +17,7 @@ urlpatterns = [
     path("alerts/<int:pk>/events", apis.AlertEventsApi.as_view(), name="alert-events"),
     path("alerts/<int:pk>/test", apis.AlertTestApi.as_view(), name="alert-test"),
     path("alerts/crypto/<str:symbol>", apis.AlertsByCoinApi.as_view(), name="alert-by-coin"),
+    path("anomalies", apis.AnomalyListApi.as_view(), name="anomaly-list"),
     path("notifications", apis.NotificationListApi.as_view(), name="notification-list"),
     path(
         "notifications/unread-count",

@@ -230,6 +230,22 @@ def forecast_skill(p: dict, o: Observations, active: bool, band: float, previous
     )
 
 
+def anomaly(p: dict, o: Observations, active: bool, band: float, previous: float | None):
+    a = o.anomaly
+    min_score = float(p.get("min_score", 6.0))
+    kinds = p.get("kinds") or ["return", "volume"]
+    if a is None or a.kind not in kinds or abs(a.score) < min_score:
+        return _hold(False, None, "no recent anomaly")
+    what = f"{a.value:+.1f}% move" if a.kind == "return" else f"volume {a.value:.1f}x median"
+    return _hold(
+        True,
+        a.score,
+        f"anomaly on {a.open_time:%Y-%m-%d}: {what} (robust z {a.score:+.1f})",
+        anomaly_day=a.open_time.isoformat(),
+        anomaly_kind=a.kind,
+    )
+
+
 Check = Callable[[dict, Observations, bool, float, "float | None"], Verdict]
 NEEDS_PRICE = frozenset(
     {
@@ -255,6 +271,7 @@ CHECKS: dict[Kind, Check] = {
     Kind.FORECAST_PROB_BELOW: forecast_prob(False),
     Kind.FORECAST_BAND_EXIT: forecast_band_exit,
     Kind.FORECAST_SKILL_BELOW_NAIVE: forecast_skill,
+    Kind.ANOMALY: anomaly,
 }
 
 
@@ -270,7 +287,7 @@ def threshold_of(kind: Kind, params: dict[str, Any]) -> float:
         return float(params["probability"])
     if kind == Kind.FORECAST_SKILL_BELOW_NAIVE:
         return 1.0
-    if kind == Kind.FORECAST_BAND_EXIT:
+    if kind in (Kind.FORECAST_BAND_EXIT, Kind.ANOMALY):
         return 0.0
     return float(params["value"])
 
@@ -325,4 +342,8 @@ def describe(kind: Kind, params: dict[str, Any]) -> str:
             return "price leaves the latest 90% forecast band"
         case Kind.FORECAST_SKILL_BELOW_NAIVE:
             return "the served forecast model's skill falls below naive"
+        case Kind.ANOMALY:
+            z = float(params.get("min_score", 6))
+            z = float(params.get("min_score", 6))
+            return f"the anomaly detector flags the coin (|z| >= {z:g})"
     return str(kind)

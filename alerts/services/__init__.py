@@ -5,6 +5,7 @@ Split by sub-domain: ``watchlists``, ``rules`` (alert CRUD and validation), ``ev
 ``webhooks``.
 """
 
+from .anomalies import anomalies_detect
 from .evaluation import DryRun, EvaluationReport, alert_dry_run, alerts_evaluate
 from .notifications import (
     DeliveryOutcome,
@@ -31,6 +32,7 @@ __all__ = [
     "alert_dry_run",
     "alert_update",
     "alerts_evaluate",
+    "anomalies_detect",
     "clean_params",
     "deliveries_due",
     "deliveries_enqueue",

@@ -65,6 +65,11 @@ def clean_params(kind: Kind, params: Any) -> dict[str, Any]:
         if prob >= 1:
             raise invalid("params.probability", "Must be below 1.")
         return {"value": value, "horizon": int(horizon), "probability": prob}
+    if kind == Kind.ANOMALY:
+        kinds = params.get("kinds", ["return", "volume"])
+        if not isinstance(kinds, list) or not kinds or not set(kinds) <= {"return", "volume"}:
+            raise invalid("params.kinds", "A non-empty list of return, volume.")
+        return {"min_score": _num(params, "min_score", lo=1, hi=100), "kinds": kinds}
     return {}
 
 

@@ -577,3 +577,6 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[index]
         "AlertStatusEnum": [(v, v.title()) for v in ("active", "paused", "expired", "completed")],
     }
 )
+# Anomaly detector (daily beat job): robust z-score threshold and the rolling window it uses.
+ALERTS_ANOMALY_Z = env.float("ALERTS_ANOMALY_Z", default=6.0)
+ALERTS_ANOMALY_WINDOW_DAYS = env.int("ALERTS_ANOMALY_WINDOW_DAYS", default=30)
