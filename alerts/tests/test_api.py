@@ -247,3 +247,14 @@ def test_another_users_watchlist_cannot_be_the_target_of_an_alert(
     )
     assert r.status_code == 400 and _errors(r) == {"watchlist"}
     assert api_client.delete("/api/v1/watchlist/crypto/BTC").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "model", ["watchlist", "alert", "alertevent", "delivery", "webhook", "anomaly"]
+)
+def test_staff_can_browse_the_admin_pages(client, staff_user, user, coins, model):
+    _owned_objects(user)
+    staff_user.is_superuser = True
+    staff_user.save()
+    client.force_login(staff_user)
+    assert client.get(f"/admin/alerts/{model}/").status_code == 200
