@@ -597,3 +597,32 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 ACCOUNTS_EXPORT_DIR = Path(env.str("ACCOUNTS_EXPORT_DIR", default=str(VAR_DIR / "exports")))
 ACCOUNTS_EXPORT_TTL_HOURS = env.int("ACCOUNTS_EXPORT_TTL_HOURS", default=24)
 ACCOUNTS_EXPORT_MIN_INTERVAL_MINUTES = env.int("ACCOUNTS_EXPORT_MIN_INTERVAL_MINUTES", default=60)
+# --- alerts -----------------------------------------------------------------------------
+# Limits per user (a clear 400 past them).
+ALERTS_MAX_PER_USER = env.int("ALERTS_MAX_PER_USER", default=100)
+ALERTS_MAX_WATCHLISTS_PER_USER = env.int("ALERTS_MAX_WATCHLISTS_PER_USER", default=20)
+ALERTS_WATCHLIST_MAX_COINS = env.int("ALERTS_WATCHLIST_MAX_COINS", default=100)
+ALERTS_MAX_WEBHOOKS_PER_USER = env.int("ALERTS_MAX_WEBHOOKS_PER_USER", default=5)
+# Default "no data" threshold of a new alert: a quote older than this never fires or passes.
+ALERTS_STALE_SECONDS = env.int("ALERTS_STALE_SECONDS", default=600)
+# Forecast conditions ignore forecasts issued longer ago than this (then: no data).
+ALERTS_FORECAST_MAX_AGE_HOURS = env.int("ALERTS_FORECAST_MAX_AGE_HOURS", default=72)
+# Outbox: a claimed delivery not marked within this many seconds is re-delivered by the sweep.
+ALERTS_DELIVERY_LEASE_SECONDS = env.int("ALERTS_DELIVERY_LEASE_SECONDS", default=120)
+# Webhooks: per-attempt timeout, attempts before giving up, first backoff (doubles), and
+# consecutive failures after which the webhook is disabled.
+ALERTS_WEBHOOK_TIMEOUT_SECONDS = env.float("ALERTS_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+ALERTS_WEBHOOK_MAX_ATTEMPTS = env.int("ALERTS_WEBHOOK_MAX_ATTEMPTS", default=6)
+ALERTS_WEBHOOK_BACKOFF_SECONDS = env.int("ALERTS_WEBHOOK_BACKOFF_SECONDS", default=30)
+ALERTS_WEBHOOK_DISABLE_AFTER = env.int("ALERTS_WEBHOOK_DISABLE_AFTER", default=10)
+# SSRF guard relaxations, for tests and closed networks only: plain http, private addresses.
+ALERTS_WEBHOOK_ALLOW_HTTP = env.bool("ALERTS_WEBHOOK_ALLOW_HTTP", default=False)
+ALERTS_WEBHOOK_ALLOW_PRIVATE = env.bool("ALERTS_WEBHOOK_ALLOW_PRIVATE", default=False)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[index]
+    {
+        "AlertStatusEnum": [(v, v.title()) for v in ("active", "paused", "expired", "completed")],
+    }
+)
+# Anomaly detector (daily beat job): robust z-score threshold and the rolling window it uses.
+ALERTS_ANOMALY_Z = env.float("ALERTS_ANOMALY_Z", default=6.0)
+ALERTS_ANOMALY_WINDOW_DAYS = env.int("ALERTS_ANOMALY_WINDOW_DAYS", default=30)
