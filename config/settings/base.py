@@ -550,3 +550,7 @@ EMAIL_VERIFY_URL_TEMPLATE = env.str(
     "EMAIL_VERIFY_URL_TEMPLATE", default="http://localhost:8000/verify-email#token={token}"
 )
 EMAIL_VERIFY_MAX_AGE_HOURS = env.int("EMAIL_VERIFY_MAX_AGE_HOURS", default=72)
+
+# --- operations (ops: admin endpoints, health samples, batching, gzip, features API) ------
+# Every CSRF failure under /api/ answers the JSON envelope (Django's HTML page elsewhere).
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
