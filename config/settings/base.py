@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django_guid.middleware.guid_middleware",
     "core.middleware.request_logging_middleware",
+    # gzip above HTTP_GZIP_MIN_BYTES; never streams (/api/v1/stream/*, text/event-stream).
+    "core.middleware.CompressionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -554,3 +556,6 @@ EMAIL_VERIFY_MAX_AGE_HOURS = env.int("EMAIL_VERIFY_MAX_AGE_HOURS", default=72)
 # --- operations (ops: admin endpoints, health samples, batching, gzip, features API) ------
 # Every CSRF failure under /api/ answers the JSON envelope (Django's HTML page elsewhere).
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
+# Response compression (core.middleware.CompressionMiddleware; nginx does it too in compose).
+HTTP_GZIP = env.bool("HTTP_GZIP", default=True)
+HTTP_GZIP_MIN_BYTES = env.int("HTTP_GZIP_MIN_BYTES", default=1024)
