@@ -10,6 +10,7 @@ import structlog
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.middleware.gzip import GZipMiddleware
 
 logger = structlog.get_logger("cryptocast.request")
@@ -63,13 +64,18 @@ class CompressionMiddleware(GZipMiddleware):
     ``/api/v1/stream/`` must reach the client event by event, and a compressor buffers.
     """
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         if not settings.HTTP_GZIP:
             return response
         if request.path.startswith(_STREAM_PREFIX):
             return response
         if response.get("Content-Type", "").startswith("text/event-stream"):
             return response
-        if not response.streaming and len(response.content) < settings.HTTP_GZIP_MIN_BYTES:
+        if (
+            isinstance(response, HttpResponse)
+            and len(response.content) < settings.HTTP_GZIP_MIN_BYTES
+        ):
             return response
         return super().process_response(request, response)
