@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -22,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import ServiceUnavailable
+from core.health import probe_concurrently
 
 from . import live, providers, selectors
 from .serializers_live import (
@@ -275,7 +277,12 @@ class DataSourcesHealthApi(APIView):
         responses={200: DataSourcesHealthSerializer, 503: DataSourcesHealthSerializer},
     )
     def get(self, request: Request) -> Response:
-        results = [_probe_cached(name) for name in providers.ALL_PROVIDERS]
+        # Concurrently, a short timeout each (one after another took 6 s offline).
+        answers = probe_concurrently(
+            {name: (lambda name=name: _probe_cached(name)) for name in providers.ALL_PROVIDERS},
+            timeout=settings.HEALTH_API_TIMEOUT_SECONDS,
+        )
+        results = [{"provider": name, "configured": True, **r} for name, r in answers.items()]
         order = set(providers.quote_provider_order())
         usable = [r for r in results if r["ok"] and r["provider"] in order]
         dead = [r for r in results if r["configured"] and not r["ok"]]

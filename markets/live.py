@@ -258,15 +258,25 @@ def price_history(*, asset: Any, interval: str, days: int) -> LiveBody:
 
     def build(*, force_stale: bool) -> bytes:
         now = timezone.now()
-        start = now - timedelta(days=days)
-        rows = list(selectors.candles(asset=asset, interval=interval, start=start, end=now))
-        if not rows:
-            raise NoPriceData(
-                f"No {interval} candles for {asset.pk} in the last {days} days.",
-                retry_after=_retry_after(),
-            )
-        last = rows[-1]
         step = timedelta(seconds=selectors.INTERVAL_SECONDS[interval])
+        # The last ``days`` the store has (counted back from its newest candle when nothing is
+        # recent), said by window/coverage/stale; 503 only when there is nothing at all.
+        end = now
+        rows = list(
+            selectors.candles(
+                asset=asset, interval=interval, start=end - timedelta(days=days), end=end
+            )
+        )
+        if not rows:
+            newest = selectors.latest_candle_time(asset=asset, interval=interval)
+            if newest is not None:
+                end = newest + step
+                start = end - timedelta(days=days)
+                rows = list(selectors.candles(asset=asset, interval=interval, start=start, end=end))
+        if not rows:
+            raise NoPriceData(f"No {interval} candles for {asset.pk}.", retry_after=_retry_after())
+        last = rows[-1]
+        expected = max(int(timedelta(days=days) / step), 1)
         stale = force_stale or (now - (last.open_time + step)) > max(
             step * 2, timedelta(seconds=settings.MARKETS_QUOTE_STALE_SECONDS)
         )
@@ -293,6 +303,13 @@ def price_history(*, asset: Any, interval: str, days: int) -> LiveBody:
                 "fetched_at": _iso(now),
                 "stale": bool(stale),
                 "fallback_reason": "",
+                "window": {
+                    "start": _iso(end - timedelta(days=days)),
+                    "end": _iso(end),
+                    "expected": expected,
+                    "coverage": round(min(len(points) / expected, 1.0), 4),
+                    "age_seconds": round((now - (last.open_time + step)).total_seconds(), 1),
+                },
                 "data": points,
             }
         )

@@ -10,6 +10,15 @@ from tests.test_errors import assert_envelope
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _fresh_price_cache():
+    from markets.live import reset_price_cache
+
+    reset_price_cache()
+    yield
+    reset_price_cache()
+
+
 def test_post_to_an_unknown_api_path_is_a_404_envelope_even_with_csrf_enforced():
     client = Client(enforce_csrf_checks=True)
     assert_envelope(client.post("/api/v1/no-such-endpoint", {}), 404, "not_found")
@@ -82,3 +91,88 @@ def test_every_runtime_file_follows_cryptocast_VAR_DIR_with_database_url_alone(t
     paths = json.loads(out.strip().splitlines()[-1])
     for name, value in paths.items():
         assert str(tmp_path) in value, f"{name} is written outside CRYPTOCAST_VAR_DIR: {value}"
+
+
+# --- market data on a fresh install with the sample data -------------------------------------
+
+
+@pytest.fixture
+def recent_sample(sample_data, tmp_path):
+    """The last 60 daily BTC and ETH candles and their recorded CoinGecko market caps."""
+    for sub in ("ohlcv/daily", "marketcap/coingecko"):
+        (tmp_path / sub).mkdir(parents=True)
+    for sym in ("BTC", "ETH"):
+        lines = (sample_data / "ohlcv" / "daily" / f"{sym}.csv").read_text().splitlines()
+        (tmp_path / "ohlcv" / "daily" / f"{sym}.csv").write_text(
+            "\n".join([lines[0], *lines[-60:]]) + "\n"
+        )
+        src = sample_data / "marketcap" / "coingecko" / f"{sym}.csv"
+        (tmp_path / "marketcap" / "coingecko" / f"{sym}.csv").write_bytes(src.read_bytes())
+    return tmp_path
+
+
+def test_sample_quotes_carry_recorded_market_caps(recent_sample, client):
+    from markets.services import load_sample_data
+
+    load_sample_data(data_dir=recent_sample)
+    top = client.get("/api/v1/cryptocurrencies/top/market-cap").json()
+    rows = top["results"] if isinstance(top, dict) and "results" in top else top
+    rows = rows.get("data", rows) if isinstance(rows, dict) else rows
+    assert [r["id"] for r in rows][:2] == ["bitcoin", "ethereum"]
+    btc = client.get("/api/v1/cryptocurrencies/bitcoin").json()
+    cap = btc.get("market_cap") or btc["quote"]["market_cap"]
+    # CoinGecko's supply (~19.9M BTC in July 2025) x the close: about 2.1 trillion USD.
+    assert 1.8e12 < cap < 2.4e12
+    body = client.get("/api/v1/market/global").json()
+    assert body["total_market_cap"] > 1.8e12
+    assert set(body["dominance"]) == {"btc", "eth"}
+
+
+def test_a_coin_without_recorded_market_cap_says_null(recent_sample):
+    from markets.models import Asset
+    from markets.services import load_sample_data
+
+    (recent_sample / "marketcap" / "coingecko" / "ETH.csv").unlink()
+    load_sample_data(data_dir=recent_sample)
+    assert Asset.objects.get(pk="ethereum").latest_quote.market_cap is None
+
+
+def test_market_global_and_trending_answer_at_once_offline(client, monkeypatch):
+    import time
+
+    from markets import providers
+
+    def slow_unreachable():
+        time.sleep(2)
+        raise AssertionError("a read waited on a provider")
+
+    monkeypatch.setattr(providers, "fetch_global", slow_unreachable)
+    monkeypatch.setattr(providers, "fetch_trending", slow_unreachable)
+    started = time.perf_counter()
+    assert client.get("/api/v1/market/global").status_code == 200
+    assert client.get("/api/v1/market/trending").status_code == 200
+    assert time.perf_counter() - started < 1.0
+
+
+def test_price_history_answers_what_the_store_has_when_it_is_old(recent_sample, client):
+    from markets.services import load_sample_data
+
+    load_sample_data(data_dir=recent_sample)  # candles end in July 2025, the clock says later
+    for days in (7, 30, 365):
+        response = client.get(f"/api/v1/prices/history/bitcoin?days={days}")
+        assert response.status_code == 200, days
+        body = response.json()
+        assert body["count"] == min(days, 60)
+        assert body["stale"] is True
+        assert body["window"]["end"].startswith("2025-07-06")
+        assert body["window"]["coverage"] == round(min(60 / days, 1.0), 4)
+        assert body["window"]["age_seconds"] > 86400
+
+
+def test_price_history_is_503_only_when_there_is_nothing(client):
+    from markets.tests.data_helpers import make_asset
+
+    make_asset()
+    client.raise_request_exception = False  # a 503 is reported like a server error
+    response = client.get("/api/v1/prices/history/bitcoin?days=30")
+    assert_envelope(response, 503)

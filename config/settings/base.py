@@ -559,3 +559,8 @@ CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 # Response compression (core.middleware.CompressionMiddleware; nginx does it too in compose).
 HTTP_GZIP = env.bool("HTTP_GZIP", default=True)
 HTTP_GZIP_MIN_BYTES = env.int("HTTP_GZIP_MIN_BYTES", default=1024)
+# Health history: the beat job samples every component this often and keeps this many hours.
+HEALTH_SAMPLE_EVERY_SECONDS = env.int("HEALTH_SAMPLE_EVERY_SECONDS", default=60)
+HEALTH_SAMPLE_RETENTION_HOURS = env.int("HEALTH_SAMPLE_RETENTION_HOURS", default=168)
+# /health/api: every provider is probed at once; one slower than this is reported as timed out.
+HEALTH_API_TIMEOUT_SECONDS = env.float("HEALTH_API_TIMEOUT_SECONDS", default=2.0)
