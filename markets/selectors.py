@@ -185,6 +185,15 @@ def candles(
     return qs.order_by("open_time")
 
 
+def recent_candles(*, asset: Asset, interval: str, limit: int) -> list[Candle]:
+    """The newest ``limit`` candles of a series, ascending (a chart's starting state)."""
+    rows = list(
+        Candle.objects.filter(asset=asset, interval=interval).order_by("-open_time")[:limit]
+    )
+    rows.reverse()
+    return rows
+
+
 def candle_frame(
     *,
     asset: Asset | str,

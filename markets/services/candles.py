@@ -12,7 +12,9 @@ from django.db import connection, transaction
 
 from markets.contracts import CandleData
 from markets.models import Asset, Candle, Interval
+from markets.payloads import candle_payload
 from markets.selectors import INTERVAL_SECONDS
+from streaming import services as stream
 
 UNIQUE_FIELDS = ["asset", "interval", "open_time"]
 UPDATE_FIELDS = ["open", "high", "low", "close", "volume", "source"]
@@ -116,7 +118,36 @@ def candles_upsert_many(
         _upsert_by_copy(values)
     else:
         _upsert_by_bulk_create(values, batch_size or settings.MARKETS_UPSERT_BATCH_SIZE)
+    live = _live_candles(values)
+    if live:
+        transaction.on_commit(lambda: _publish_candles(live))
     return len(values)
+
+
+STREAM_CANDLES_PER_SERIES = 3
+
+
+def _live_candles(values: list[tuple]) -> dict[tuple[str, str], list[dict]]:
+    """The newest few candles of each series that are recent (a history import streams nothing)."""
+    now = datetime.now(UTC)
+    by_series: dict[tuple[str, str], list[tuple]] = {}
+    for row in values:
+        asset_id, interval, open_time = row[0], row[1], row[2]
+        if open_time >= now - timedelta(seconds=3 * INTERVAL_SECONDS[interval]):
+            by_series.setdefault((asset_id, interval), []).append(row)
+    out = {}
+    for key, group in by_series.items():
+        group.sort(key=lambda r: r[2])
+        out[key] = [
+            candle_payload(Candle(**dict(zip(_COLUMNS, row, strict=True))))
+            for row in group[-STREAM_CANDLES_PER_SERIES:]
+        ]
+    return out
+
+
+def _publish_candles(live: dict[tuple[str, str], list[dict]]) -> None:
+    for (asset_id, interval), items in live.items():
+        stream.publish(channel=f"candles:{asset_id}:{interval}", items=items, key="time")
 
 
 _COLUMNS = ("asset_id", "interval", "open_time", "open", "high", "low", "close", "volume", "source")
