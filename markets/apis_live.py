@@ -14,7 +14,12 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAdminUser
@@ -24,8 +29,9 @@ from rest_framework.views import APIView
 
 from core.errors import ServiceUnavailable
 from core.health import probe_concurrently
+from core.permissions import IsStaff
 
-from . import live, providers, selectors
+from . import batching, live, providers, selectors
 from .serializers_live import (
     MAX_IDS,
     SLUG,
@@ -256,6 +262,26 @@ class RateLimitResetApi(APIView):
                 {"provider": [f"Choose from {', '.join(providers.HTTP_PROVIDERS)}."]}
             )
         return Response({"reset": providers.reset_stats(name)})
+
+
+class BatchingStatsApi(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        tags=["ops"],
+        summary="Request batching of live price misses: requests vs store calls (this process)",
+        responses=inline_serializer(
+            "BatchingStats",
+            {
+                "batchers": serializers.ListField(child=serializers.DictField()),
+                "pid": serializers.IntegerField(),
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        import os
+
+        return Response({"batchers": batching.batching_stats(), "pid": os.getpid()})
 
 
 def _probe_cached(name: str) -> dict[str, Any]:

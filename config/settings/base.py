@@ -592,3 +592,6 @@ HEALTH_SAMPLE_EVERY_SECONDS = env.int("HEALTH_SAMPLE_EVERY_SECONDS", default=60)
 HEALTH_SAMPLE_RETENTION_HOURS = env.int("HEALTH_SAMPLE_RETENTION_HOURS", default=168)
 # /health/api: every provider is probed at once; one slower than this is reported as timed out.
 HEALTH_API_TIMEOUT_SECONDS = env.float("HEALTH_API_TIMEOUT_SECONDS", default=2.0)
+# Request batching of live price misses: a batch waits this long for others to join (0 = only
+# single-flight per coin).
+PRICES_BATCH_WINDOW_MS = env.float("PRICES_BATCH_WINDOW_MS", default=5.0)
