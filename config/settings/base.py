@@ -595,3 +595,5 @@ HEALTH_API_TIMEOUT_SECONDS = env.float("HEALTH_API_TIMEOUT_SECONDS", default=2.0
 # Request batching of live price misses: a batch waits this long for others to join (0 = only
 # single-flight per coin).
 PRICES_BATCH_WINDOW_MS = env.float("PRICES_BATCH_WINDOW_MS", default=5.0)
+# Features API: longest date range per request (days).
+FEATURES_MAX_DAYS = env.int("FEATURES_MAX_DAYS", default=3660)
