@@ -597,3 +597,5 @@ HEALTH_API_TIMEOUT_SECONDS = env.float("HEALTH_API_TIMEOUT_SECONDS", default=2.0
 PRICES_BATCH_WINDOW_MS = env.float("PRICES_BATCH_WINDOW_MS", default=5.0)
 # Features API: longest date range per request (days).
 FEATURES_MAX_DAYS = env.int("FEATURES_MAX_DAYS", default=3660)
+# A forecast whose origin (last candle used) is older than this many days is served stale=true.
+FORECAST_STALE_AFTER_DAYS = env.float("FORECAST_STALE_AFTER_DAYS", default=2.0)
