@@ -122,6 +122,13 @@ class CoinForecastSerializer(serializers.Serializer):
     version = serializers.JSONField(help_text="One version id, or a list for auto.")
     trained_at = serializers.DateTimeField(allow_null=True)
     data_until = serializers.DateField(allow_null=True)
+    origin_age_days = serializers.FloatField(
+        allow_null=True, help_text="Days between the forecast's origin (data_until) and now."
+    )
+    stale = serializers.BooleanField(
+        help_text="True when origin_age_days exceeds FORECAST_STALE_AFTER_DAYS."
+    )
+    stale_reason = serializers.CharField(allow_blank=True)
     issued_at = serializers.DateTimeField(allow_null=True)
     last_close = serializers.FloatField(allow_null=True)
     fallback = serializers.CharField(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -166,6 +168,14 @@ class TopAssetsApi(APIView):
 # --- whole market -----------------------------------------------------------------------
 
 
+def _market_global() -> dict[str, Any]:
+    """The stored/cached figures at once; a stale or missing provider answer queues a refresh."""
+    data = selectors.market_global()
+    if data.pop("refresh_needed", False):
+        services.market_overview_refresh_enqueue()
+    return data
+
+
 class MarketGlobalApi(APIView):
     @extend_schema(
         tags=["markets"],
@@ -173,7 +183,7 @@ class MarketGlobalApi(APIView):
         responses=GlobalMarketSerializer,
     )
     def get(self, request: Request) -> Response:
-        return Response(GlobalMarketSerializer(selectors.market_global()).data)
+        return Response(GlobalMarketSerializer(_market_global()).data)
 
 
 class MarketTrendingApi(APIView):
@@ -185,7 +195,10 @@ class MarketTrendingApi(APIView):
     )
     def get(self, request: Request) -> Response:
         q = _query(MarketDataQuerySerializer, request)
-        return Response(TrendingSerializer(selectors.market_trending(limit=q["limit"])).data)
+        trending = selectors.market_trending(limit=q["limit"])
+        if trending.pop("refresh_needed", False):
+            services.market_overview_refresh_enqueue()
+        return Response(TrendingSerializer(trending).data)
 
 
 class MarketDataApi(APIView):
@@ -201,7 +214,7 @@ class MarketDataApi(APIView):
         context = {"now": timezone.now()}
         return Response(
             {
-                "market": GlobalMarketSerializer(selectors.market_global()).data,
+                "market": GlobalMarketSerializer(_market_global()).data,
                 "assets": AssetSerializer(assets, many=True, context=context).data,
             }
         )

@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django_guid.middleware.guid_middleware",
     "core.middleware.request_logging_middleware",
+    # gzip above HTTP_GZIP_MIN_BYTES; never streams (/api/v1/stream/*, text/event-stream).
+    "core.middleware.CompressionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -626,3 +628,22 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[index]
 # Anomaly detector (daily beat job): robust z-score threshold and the rolling window it uses.
 ALERTS_ANOMALY_Z = env.float("ALERTS_ANOMALY_Z", default=6.0)
 ALERTS_ANOMALY_WINDOW_DAYS = env.int("ALERTS_ANOMALY_WINDOW_DAYS", default=30)
+
+# --- operations (ops: admin endpoints, health samples, batching, gzip, features API) ------
+# Every CSRF failure under /api/ answers the JSON envelope (Django's HTML page elsewhere).
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
+# Response compression (core.middleware.CompressionMiddleware; nginx does it too in compose).
+HTTP_GZIP = env.bool("HTTP_GZIP", default=True)
+HTTP_GZIP_MIN_BYTES = env.int("HTTP_GZIP_MIN_BYTES", default=1024)
+# Health history: the beat job samples every component this often and keeps this many hours.
+HEALTH_SAMPLE_EVERY_SECONDS = env.int("HEALTH_SAMPLE_EVERY_SECONDS", default=60)
+HEALTH_SAMPLE_RETENTION_HOURS = env.int("HEALTH_SAMPLE_RETENTION_HOURS", default=168)
+# /health/api: every provider is probed at once; one slower than this is reported as timed out.
+HEALTH_API_TIMEOUT_SECONDS = env.float("HEALTH_API_TIMEOUT_SECONDS", default=2.0)
+# Request batching of live price misses: a batch waits this long for others to join (0 = only
+# single-flight per coin).
+PRICES_BATCH_WINDOW_MS = env.float("PRICES_BATCH_WINDOW_MS", default=5.0)
+# Features API: longest date range per request (days).
+FEATURES_MAX_DAYS = env.int("FEATURES_MAX_DAYS", default=3660)
+# A forecast whose origin (last candle used) is older than this many days is served stale=true.
+FORECAST_STALE_AFTER_DAYS = env.float("FORECAST_STALE_AFTER_DAYS", default=2.0)
