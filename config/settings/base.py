@@ -550,3 +550,16 @@ EMAIL_VERIFY_URL_TEMPLATE = env.str(
     "EMAIL_VERIFY_URL_TEMPLATE", default="http://localhost:8000/verify-email#token={token}"
 )
 EMAIL_VERIFY_MAX_AGE_HOURS = env.int("EMAIL_VERIFY_MAX_AGE_HOURS", default=72)
+
+# --- forecasts: fan-out over Celery workers (docs/forecasting-fanout.md) ---------------------
+# Forecast the top N active coins by market-cap rank (+ FORECAST_DEFAULT_SYMBOLS + watchlists).
+FORECAST_TOP_N = env.int("FORECAST_TOP_N", default=20)
+# Time limit of one (coin, model) training task / one coin's issuing task (soft = this - 60 s).
+FORECAST_TRAIN_TASK_SECONDS = env.int("FORECAST_TRAIN_TASK_SECONDS", default=3600)
+FORECAST_ISSUE_TASK_SECONDS = env.int("FORECAST_ISSUE_TASK_SECONDS", default=600)
+# A task's lease, extended by a heartbeat while it works: a dead worker's task can be
+# taken over this long after it stopped.
+FORECAST_TASK_LEASE_SECONDS = env.int("FORECAST_TASK_LEASE_SECONDS", default=120)
+# Queue of the training tasks ("" = the default queue every worker consumes; "training" needs
+# workers started with `-Q training`).
+FORECAST_TRAINING_QUEUE = env.str("FORECAST_TRAINING_QUEUE", default="")
