@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from forecasts.models import Forecast
+from forecasts.models import Forecast, ForecastRun, ForecastRunTask
 
 
 @admin.register(Forecast)
@@ -38,4 +38,51 @@ class ForecastAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+class ForecastRunTaskInline(admin.TabularInline):
+    model = ForecastRunTask
+    fields = (
+        "asset",
+        "model",
+        "status",
+        "attempts",
+        "seconds",
+        "version",
+        "skill_score",
+        "promoted",
+        "detail",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(ForecastRun)
+class ForecastRunAdmin(admin.ModelAdmin):
+    """Fanned-out training/issuing runs: per (coin, model) status, duration, skill vs naive,
+    promoted or not, and why (read-only: the tasks write them)."""
+
+    list_display = ("id", "kind", "status", "created_at", "finished_at", "task_counts")
+    list_filter = ("kind", "status")
+    readonly_fields = ("kind", "status", "params", "created_at", "finished_at")
+    inlines = [ForecastRunTaskInline]
+
+    @admin.display(description="tasks (done/failed/skipped/pending)")
+    def task_counts(self, obj: ForecastRun) -> str:
+        from forecasts import selectors
+
+        c = selectors.run_summary(run=obj)["counts"]
+        pending = c.get("queued", 0) + c.get("running", 0)
+        return f"{c.get('done', 0)}/{c.get('failed', 0)}/{c.get('skipped', 0)}/{pending}"
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
         return False

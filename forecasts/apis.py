@@ -24,6 +24,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.pagination import BoundedPageNumberPagination
+from core.permissions import IsStaff
 from forecasts import selectors
 from forecasts.services.common import (
     CACHE_GENERATION_KEY,
@@ -309,4 +311,96 @@ class CoinReportPdfApi(APIView):
         body = coin_report_pdf(asset=asset)
         response = HttpResponse(body, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{asset.pk}-report.pdf"'
+        return response
+
+
+# --- /forecasts/training --------------------------------------------------------------------------
+
+
+class TrainingQuerySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["train", "issue"], required=False, default="train", help_text="Which run."
+    )
+    status = serializers.ChoiceField(
+        choices=["queued", "running", "done", "failed", "skipped"],
+        required=False,
+        help_text="Only tasks in this state.",
+    )
+
+
+class TrainingTaskSerializer(serializers.Serializer):
+    id = serializers.CharField(source="asset_id", help_text="Coin id.")
+    symbol = serializers.CharField(source="asset.symbol")
+    model = serializers.CharField(help_text='Model type ("*" = every model, issuing runs).')
+    status = serializers.CharField()
+    attempts = serializers.IntegerField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    seconds = serializers.FloatField(allow_null=True)
+    version = serializers.CharField()
+    skill_score = serializers.FloatField(
+        allow_null=True, help_text="Mean walk-forward relMAE vs naive (<1 beats naive)."
+    )
+    promoted = serializers.BooleanField(allow_null=True)
+    detail = serializers.CharField(help_text="Promotion reason, skip reason or error.")
+
+
+class TrainingRunSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    params = serializers.JSONField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+
+
+class TrainingResponseSerializer(serializers.Serializer):
+    run = TrainingRunSerializer(allow_null=True)
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = TrainingTaskSerializer(many=True)
+
+
+class TrainingRunApi(APIView):
+    """The latest fanned-out run (staff): per (coin, model) state, duration, skill vs naive,
+    promoted or not, and why; ``run`` is null before the first run."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        operation_id="forecasts_training",
+        parameters=[TrainingQuerySerializer],
+        responses={200: TrainingResponseSerializer},
+        summary="Latest training (or issuing) run, per coin x model",
+    )
+    def get(self, request: Request) -> Response:
+        query = TrainingQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        run = selectors.run_latest(kind=query.validated_data["kind"])
+        if run is None:
+            return Response(
+                {"run": None, "count": 0, "next": None, "previous": None, "results": []}
+            )
+        tasks = selectors.run_task_list(run=run)
+        if query.validated_data.get("status"):
+            tasks = tasks.filter(status=query.validated_data["status"])
+        paginator = BoundedPageNumberPagination()
+        page = paginator.paginate_queryset(tasks, request, view=self)
+        summary = selectors.run_summary(run=run)
+        response = paginator.get_paginated_response(TrainingTaskSerializer(page, many=True).data)
+        response.data = {
+            "run": {
+                "id": run.pk,
+                "kind": run.kind,
+                "status": run.status,
+                "created_at": run.created_at,
+                "finished_at": run.finished_at,
+                "params": {k: v for k, v in run.params.items() if k != "config"}
+                | {"horizons": (run.params.get("config") or {}).get("horizons")},
+                "counts": summary["counts"],
+            },
+            **response.data,
+        }
         return response

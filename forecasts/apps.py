@@ -14,16 +14,16 @@ class ForecastsConfig(AppConfig):
                 task="forecasts.generate",
                 crontab="30 0 * * *",  # after the daily candles job (00:05)
                 expire_seconds=6 * 3600,
-                description="Issue forecasts of every default coin x model (+auto) from the "
-                "latest daily candle; never trains.",
+                description="Fan out one issuing task per tracked coin (top N + defaults + "
+                "watchlists): every model (+auto) from the latest daily candle; never trains.",
             ),
             PeriodicJob(
                 name="forecasts: weekly retraining",
                 task="forecasts.retrain",
                 crontab="0 2 * * 0",
                 expire_seconds=12 * 3600,
-                description="Retrain every default coin x model; promote only on better "
-                "walk-forward skill.",
+                description="Fan out one training task per tracked coin x model type; promote "
+                "only on better walk-forward skill; then issue fresh forecasts.",
             ),
             PeriodicJob(
                 name="forecasts: daily actuals",

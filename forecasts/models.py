@@ -117,3 +117,81 @@ class Forecast(models.Model):
     def bounds(self, level: int | str) -> tuple[float, float] | None:
         pair = (self.intervals or {}).get(str(level))
         return (float(pair[0]), float(pair[1])) if pair else None
+
+
+class RunKind(models.TextChoices):
+    TRAIN = "train", "training"
+    ISSUE = "issue", "issuing"
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "running"
+    DONE = "done", "done"
+    PARTIAL = "partial", "done with failures"
+
+
+class TaskStatus(models.TextChoices):
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "running"
+    DONE = "done", "done"
+    FAILED = "failed", "failed"
+    SKIPPED = "skipped", "skipped"
+
+
+#: statuses a task never leaves
+FINAL_TASK_STATUSES = (TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.SKIPPED)
+
+
+class ForecastRun(models.Model):
+    """One fanned-out training or issuing run: a row per (coin, model type) in ``tasks``.
+
+    Written only by ``forecasts.services.fanout``; it is the report of the run (which tasks
+    finished, failed or were skipped, and why), not a lock: locks live in ``core.locks``.
+    """
+
+    kind = models.CharField(max_length=8, choices=RunKind.choices)
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    params = models.JSONField(default=dict, blank=True, help_text="Horizons, windows, models.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "-created_at"], name="forecast_run_latest_idx")]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} run {self.pk} ({self.status})"
+
+
+class ForecastRunTask(models.Model):
+    """One (coin, model type) of a run (issuing runs: one per coin, ``model="*"``)."""
+
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="tasks")
+    asset = models.ForeignKey("markets.Asset", on_delete=models.CASCADE, related_name="+")
+    model = models.CharField(max_length=32)
+    status = models.CharField(max_length=8, choices=TaskStatus.choices, default=TaskStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True, help_text="Duration of the last attempt.")
+    version = models.CharField(max_length=64, blank=True)
+    skill_score = models.FloatField(
+        null=True, blank=True, help_text="Mean walk-forward relMAE vs naive (<1 beats naive)."
+    )
+    promoted = models.BooleanField(null=True, blank=True)
+    detail = models.CharField(
+        max_length=500, blank=True, help_text="Why: promotion reason, skip reason or error."
+    )
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "asset", "model"], name="forecast_run_task_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["run", "status"], name="forecast_run_task_status_idx")]
+        ordering = ["run_id", "asset_id", "model"]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} {self.asset_id}/{self.model} ({self.status})"

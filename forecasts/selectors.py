@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
-from forecasts.models import Forecast
+from forecasts.models import FINAL_TASK_STATUSES, Forecast, ForecastRun, ForecastRunTask
 from forecasts.services.common import (
     BASELINE,
     BUILTIN_VERSION,
@@ -154,6 +154,10 @@ def coin_forecast(*, asset: Any, model: str, days: int, now: datetime | None = N
         rows = latest_issue(asset_id=asset.pk, requested_model=BASELINE, days=days)
         served_model = BASELINE
         fallback = f"{fallback}; served naive" if rows else f"{fallback}; nothing to serve"
+    if not rows:
+        skipped = issue_skip_reason(asset_id=asset.pk)
+        if skipped:
+            fallback = skipped  # e.g. "not enough history: 50 daily candles, ... at least 240"
     stored_labels = sorted({r.fallback_reason for r in rows if r.fallback_reason})
     if rows and not fallback and stored_labels:
         fallback = " | ".join(stored_labels)
@@ -336,3 +340,63 @@ def performance(*, assets: Sequence[Any], models: Sequence[str] | None = None) -
                 )
         result.append({"id": asset.pk, "symbol": asset.symbol, "entries": entries})
     return result
+
+
+# --- fanned-out runs ------------------------------------------------------------------------------
+
+
+def run_active(*, kind: str) -> ForecastRun | None:
+    """The newest unfinished run of ``kind`` (a periodic job does not start a second one)."""
+    return ForecastRun.objects.filter(kind=kind, finished_at__isnull=True).first()
+
+
+def run_latest(*, kind: str) -> ForecastRun | None:
+    return ForecastRun.objects.filter(kind=kind).first()
+
+
+def run_summary(*, run: ForecastRun) -> dict[str, Any]:
+    """Counts per status and the failures of one run (what the task and the command print)."""
+    counts: dict[str, int] = defaultdict(int)
+    failures: list[str] = []
+    skipped: list[str] = []
+    rows = ForecastRunTask.objects.filter(run_id=run.pk).order_by("id")
+    for status, asset_id, model, detail in rows.values_list(
+        "status", "asset_id", "model", "detail"
+    ):
+        counts[status] += 1
+        if status == "failed":
+            failures.append(f"{asset_id}/{model}: {detail}")
+        elif status == "skipped":
+            skipped.append(f"{asset_id}/{model}: {detail}")
+    return {
+        "run": run.pk,
+        "kind": run.kind,
+        "status": run.status,
+        "finished": run.finished_at is not None,
+        "counts": dict(sorted(counts.items())),
+        "pending": sum(v for k, v in counts.items() if k not in FINAL_TASK_STATUSES),
+        "failures": failures[:50],
+        "skipped": skipped[:50],
+    }
+
+
+def issue_skip_reason(*, asset_id: str) -> str:
+    """Why the latest issuing run skipped this coin ("not enough history: ..."), or ""."""
+    task = (
+        ForecastRunTask.objects.filter(run__kind="issue", asset_id=asset_id)
+        .order_by("-run__created_at", "-run_id")
+        .only("status", "detail")
+        .first()
+    )
+    return task.detail if task is not None and task.status == "skipped" else ""
+
+
+def run_task_list(*, run: ForecastRun) -> Any:
+    """The run's tasks for the training endpoint (asset joined; ranked coins first)."""
+    from django.db.models import F
+
+    return (
+        ForecastRunTask.objects.filter(run=run)
+        .select_related("asset")
+        .order_by(F("asset__rank").asc(nulls_last=True), "asset_id", "model")
+    )

@@ -91,7 +91,12 @@ def register_version(
     version = mf.check_name(version or mf.new_version_id(salt=f"{key}/{model}"), what="version")
     dest = base / key / model / version
     if dest.exists():
-        raise RegistryError(f"{key}/{model}/{version} already exists; versions are immutable")
+        if registered_version(key=key, model=model, version=version, root=root) is not None:
+            raise RegistryError(f"{key}/{model}/{version} already exists; versions are immutable")
+        # A writer died between moving the folder in and recording it in the manifest: the
+        # folder was never served (the manifest is the gate), so its re-run replaces it.
+        log.warning("mlserving.orphan_replaced", key=key, model=model, version=version)
+        shutil.rmtree(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.replace(source, dest)
     source.mkdir(exist_ok=True)  # the staging context removes it
@@ -117,8 +122,19 @@ def register_version(
 
     mf.update_manifest(mutate, root=root)
     log.info("mlserving.version_registered", key=key, model=model, version=version, alias=alias)
-    _mirror_after_write(root)
+    _mirror_after_write(root, key=key, model=model)
     return version
+
+
+def registered_version(
+    *, key: str, model: str, version: str, root: Path | None = None
+) -> dict[str, Any] | None:
+    """The manifest entry of ``key/model/version``, or None when it is not registered
+    (what a re-run of an interrupted training job asks before redoing the work)."""
+    data = mf.read_manifest(root)
+    node = (data.get("keys", {}).get(key) or {}).get("models", {}).get(model) or {}
+    entry = (node.get("versions") or {}).get(version)
+    return dict(entry) if entry else None
 
 
 def register_preprocessing(*, key: str, folder: Path, root: Path | None = None) -> dict[str, Any]:
@@ -235,7 +251,7 @@ def promote(
     log.info(
         "mlserving.promotion", key=key, model=model, promoted=promoted, reason=outcome["reason"]
     )
-    _mirror_after_write(root)
+    _mirror_after_write(root, key=key, model=model)
     return PromotionResult(
         key=key,
         model=model,
@@ -278,7 +294,7 @@ def rollback(*, key: str, model: str, root: Path | None = None) -> PromotionResu
 
     mf.update_manifest(mutate, root=root)
     log.warning("mlserving.rollback", key=key, model=model, **outcome)
-    _mirror_after_write(root)
+    _mirror_after_write(root, key=key, model=model)
     return PromotionResult(
         key=key,
         model=model,
@@ -298,7 +314,7 @@ def set_alias(*, key: str, model: str, alias: str, version: str, root: Path | No
         node["aliases"][alias] = version
 
     mf.update_manifest(mutate, root=root)
-    _mirror_after_write(root)
+    _mirror_after_write(root, key=key, model=model)
 
 
 # --- rebuild from folders -------------------------------------------------------------------------
@@ -416,29 +432,45 @@ def _read(path: Path) -> dict[str, Any]:
 # --- registry table (admin mirror) ----------------------------------------------------------------
 
 
-def _mirror_after_write(root: Path | None) -> None:
-    """Mirror the manifest into the registry table (only for the configured root)."""
+def _mirror_after_write(
+    root: Path | None, *, key: str | None = None, model: str | None = None
+) -> None:
+    """Mirror the manifest into the registry table (only for the configured root).
+
+    A write that touched one ``key/model`` mirrors only that node, so concurrent training
+    tasks (one per key x model) never touch each other's rows.
+    """
     if root is not None and Path(root).resolve() != mf.artifacts_root().resolve():
         return
     try:
-        sync_registry()
+        sync_registry(key=key, model=model)
     except Exception as exc:  # the manifest is the source of truth; the table is a view
         log.warning("mlserving.registry_sync_failed", error=repr(exc))
 
 
 @transaction.atomic
-def sync_registry() -> int:
-    """Make the ``ModelVersion`` table mirror the manifest (for the admin). Returns rows."""
+def sync_registry(*, key: str | None = None, model: str | None = None) -> int:
+    """Make the ``ModelVersion`` table mirror the manifest (for the admin). Returns rows.
+
+    With ``key``/``model``, only that node's rows are written and pruned. A full sync prunes
+    only rows older than its own read of the manifest: a row another process mirrored after
+    that read (a version registered meanwhile) is never deleted by a stale view.
+    """
+    from django.utils import timezone
+
     from mlserving.models import ModelVersion
 
+    started = timezone.now()
     data = mf.read_manifest()
     seen: set[tuple[str, str, str]] = set()
-    for key, model, version, entry in mf.iter_versions(data):
-        node = data["keys"][key]["models"][model]
-        seen.add((key, model, version))
+    for k, m, version, entry in mf.iter_versions(data):
+        if (key is not None and k != key) or (model is not None and m != model):
+            continue
+        node = data["keys"][k]["models"][m]
+        seen.add((k, m, version))
         ModelVersion.objects.update_or_create(
-            key=key,
-            model=model,
+            key=k,
+            model=m,
             version=version,
             defaults={
                 "format": str(entry.get("format", ""))[:32],
@@ -453,9 +485,14 @@ def sync_registry() -> int:
                 "trained_at": entry.get("created_at"),
             },
         )
+    rows = ModelVersion.objects.filter(synced_at__lt=started)
+    if key is not None:
+        rows = rows.filter(key=key)
+    if model is not None:
+        rows = rows.filter(model=model)
     stale = [
         pk
-        for pk, k, m, v in ModelVersion.objects.values_list("pk", "key", "model", "version")
+        for pk, k, m, v in rows.values_list("pk", "key", "model", "version")
         if (k, m, v) not in seen
     ]
     ModelVersion.objects.filter(pk__in=stale).delete()

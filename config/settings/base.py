@@ -647,3 +647,15 @@ PRICES_BATCH_WINDOW_MS = env.float("PRICES_BATCH_WINDOW_MS", default=5.0)
 FEATURES_MAX_DAYS = env.int("FEATURES_MAX_DAYS", default=3660)
 # A forecast whose origin (last candle used) is older than this many days is served stale=true.
 FORECAST_STALE_AFTER_DAYS = env.float("FORECAST_STALE_AFTER_DAYS", default=2.0)
+# --- forecasts: fan-out over Celery workers (docs/forecasting-fanout.md) ---------------------
+# Forecast the top N active coins by market-cap rank (+ FORECAST_DEFAULT_SYMBOLS + watchlists).
+FORECAST_TOP_N = env.int("FORECAST_TOP_N", default=20)
+# Time limit of one (coin, model) training task / one coin's issuing task (soft = this - 60 s).
+FORECAST_TRAIN_TASK_SECONDS = env.int("FORECAST_TRAIN_TASK_SECONDS", default=3600)
+FORECAST_ISSUE_TASK_SECONDS = env.int("FORECAST_ISSUE_TASK_SECONDS", default=600)
+# A task's lease, extended by a heartbeat while it works: a dead worker's task can be
+# taken over this long after it stopped.
+FORECAST_TASK_LEASE_SECONDS = env.int("FORECAST_TASK_LEASE_SECONDS", default=120)
+# Queue of the training tasks ("" = the default queue every worker consumes; "training" needs
+# workers started with `-Q training`).
+FORECAST_TRAINING_QUEUE = env.str("FORECAST_TRAINING_QUEUE", default="")

@@ -5,6 +5,9 @@
 - ``generate_forecasts`` — issue immutable forecasts from verified artifacts (never trains)
 - ``fill_actuals`` — fill actual/error on forecasts whose target has passed
 - ``promote`` / ``rollback`` — move the ``champion`` alias
+- ``training_run_start`` / ``issuing_run_start`` / ``execute_task`` — the same, fanned out
+  over Celery workers: one task per (coin, model type), see ``fanout``
+- ``tracked_assets`` / ``tracked_assets_register`` — which coins get forecasts
 """
 
 from forecasts.services.archive import ImmutableForecastError, fill_actuals
@@ -14,6 +17,15 @@ from forecasts.services.common import (
     REQUESTABLE_MODELS,
     ForecastInputError,
     default_models,
+)
+from forecasts.services.fanout import (
+    TaskBusy,
+    execute_task,
+    issuing_run_start,
+    reap_lost_tasks,
+    tracked_assets,
+    tracked_assets_register,
+    training_run_start,
 )
 from forecasts.services.generation import GenerationReport, generate_forecasts
 from forecasts.services.registry import build_manifest, promote, rollback
@@ -26,12 +38,19 @@ __all__ = [
     "ForecastInputError",
     "GenerationReport",
     "ImmutableForecastError",
+    "TaskBusy",
     "TrainReport",
     "build_manifest",
     "default_models",
+    "execute_task",
     "fill_actuals",
     "generate_forecasts",
+    "issuing_run_start",
     "promote",
+    "reap_lost_tasks",
     "rollback",
+    "tracked_assets",
+    "tracked_assets_register",
     "train_models",
+    "training_run_start",
 ]

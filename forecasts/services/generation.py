@@ -41,6 +41,7 @@ from forecasts.services.common import (
 from markets import selectors as market_selectors
 from mlserving import loading
 from mlserving import manifest as mf
+from streaming import services as streaming
 
 log = structlog.get_logger(__name__)
 
@@ -313,7 +314,38 @@ def _store(
         )
     Forecast.objects.bulk_create(rows, ignore_conflicts=True)
     transaction.on_commit(bump_api_generation)
+    items = [stream_item(row) for row in rows]
+    if items:
+        channel = f"forecasts:{asset.pk}"
+        transaction.on_commit(lambda: _publish(channel=channel, items=items))
     return len(rows)
+
+
+def stream_item(row: Forecast) -> dict[str, Any]:
+    """What ``forecasts:<asset id>`` subscribers get per issued horizon (JSON-able; ``id`` is
+    stable per issue: asset, requested model, origin, horizon)."""
+    origin = row.data_until.isoformat()
+    return {
+        "id": f"{row.asset_id}:{row.requested_model}:{origin}:{row.horizon}",
+        "asset": row.asset_id,
+        "requested_model": row.requested_model,
+        "model": row.model,
+        "model_version": row.model_version,
+        "fallback_reason": row.fallback_reason,
+        "horizon": row.horizon,
+        "target_time": row.target_time.isoformat(),
+        "last_close": row.last_close,
+        "point": row.point,
+        "intervals": row.intervals,
+        "skill": row.skill,
+        "source": f"cryptocast:{row.model}@{row.model_version}",
+        "as_of": origin,
+        "issued_at": row.issued_at.isoformat(),
+    }
+
+
+def _publish(*, channel: str, items: list[dict[str, Any]]) -> None:
+    streaming.publish(channel=channel, items=items, key="id")
 
 
 __all__ = [

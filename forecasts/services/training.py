@@ -166,7 +166,16 @@ def _write_preprocessing(*, key: str, history: pd.DataFrame) -> None:
     registry.register_preprocessing(key=key, folder=folder)
 
 
-def train_one(*, asset: Any, model: str, history: pd.DataFrame, config: TrainConfig) -> TrainResult:
+def train_one(
+    *,
+    asset: Any,
+    model: str,
+    history: pd.DataFrame,
+    config: TrainConfig,
+    version: str | None = None,
+) -> TrainResult:
+    """Fit, evaluate, register and maybe promote one coin x model (``version``: a fixed id, so
+    a re-run of the same fanned-out task writes the same version instead of a second one)."""
     import time
 
     from forecasts.engine import get_forecaster, save_forecaster
@@ -199,7 +208,9 @@ def train_one(*, asset: Any, model: str, history: pd.DataFrame, config: TrainCon
             "calibration": {"file": cal.CALIBRATION_FILE, "method": calibration.method},
             "horizons": list(config.horizons),
         }
-        version = registry.register_version(key=key, model=model, source=stage, meta=meta)
+        version = registry.register_version(
+            key=key, model=model, source=stage, meta=meta, version=version
+        )
     promotion = registry.promote(key=key, model=model, version=version)
     seconds = round(time.perf_counter() - started, 2)
     log.info(

@@ -43,3 +43,28 @@ def test_cli_exit_code_is_non_zero_on_bad_input(coins, artifacts):
     )
     assert done.returncode != 0
     assert "days must be between 1 and 30" in done.stderr
+
+
+def test_train_models_tracked_runs_every_tracked_coin_as_a_run(
+    coins, artifacts, settings, monkeypatch
+):
+    from forecasts.models import ForecastRun
+    from forecasts.services import fanout
+
+    settings.FORECAST_TOP_N = 2
+    monkeypatch.setattr(fanout, "_tracked_sources", {})
+    monkeypatch.setattr(fanout, "enqueue_tasks", lambda **kw: pytest.fail("nothing is sent"))
+    call_command(
+        "train_models", tracked=True, models="naive", horizons=2, eval_days=20, warmup_days=10
+    )
+    run = ForecastRun.objects.get()
+    assert run.status == "done"
+    assert sorted(run.tasks.values_list("asset_id", "status")) == [
+        ("bitcoin", "done"),
+        ("ethereum", "done"),
+    ]
+
+
+def test_train_models_needs_coins_or_tracked(coins, artifacts):
+    with pytest.raises(CommandError, match="--tracked"):
+        call_command("train_models", models="naive")

@@ -1,4 +1,9 @@
-"""``manage.py train_models --symbols BTC,ETH --models naive,lightgbm,lstm``"""
+"""``manage.py train_models --symbols BTC,ETH --models naive,lightgbm,lstm``
+
+``--tracked`` trains every tracked coin (top ``FORECAST_TOP_N`` + defaults) as one fanned-out
+run executed here, task by task (visible in ``/api/v1/forecasts/training``); ``--fanout``
+only sends the run's tasks to the Celery workers and returns.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,18 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
-        parser.add_argument("--symbols", required=True, help="Comma-separated coins (BTC,ETH).")
+        parser.add_argument("--symbols", default="", help="Comma-separated coins (BTC,ETH).")
+        parser.add_argument(
+            "--tracked",
+            action="store_true",
+            help="Every tracked coin (top FORECAST_TOP_N + defaults) with enough history, as "
+            "a run of one task per coin x model (run here, unless --fanout).",
+        )
+        parser.add_argument(
+            "--fanout",
+            action="store_true",
+            help="Send the run's tasks to the Celery workers instead of running them here.",
+        )
         parser.add_argument(
             "--models",
             default="",
@@ -45,6 +61,11 @@ class Command(BaseCommand):
             params = {
                 m: {"epochs": opts["epochs"]} for m in ("lstm", "tcn", "transformer", "dlinear")
             }
+        if opts["tracked"] or opts["fanout"]:
+            self._run(opts, horizons=horizons, params=params)
+            return
+        if not opts["symbols"]:
+            raise CommandError("give --symbols, or --tracked for every tracked coin")
         try:
             report = services.train_models(
                 symbols=opts["symbols"],
@@ -70,3 +91,43 @@ class Command(BaseCommand):
         if report.failures:
             raise CommandError(f"{len(report.failures)} model(s) failed to train")
         self.stdout.write(self.style.SUCCESS(f"{len(report.results)} version(s) registered."))
+
+    def _run(self, opts, *, horizons, params) -> None:  # type: ignore[no-untyped-def]
+        from forecasts import selectors
+
+        try:
+            run = services.training_run_start(
+                symbols=opts["symbols"] or None,
+                models=opts["models"] or None,
+                horizons=horizons,
+                eval_days=opts["eval_days"],
+                refit_every=opts["refit_every"],
+                warmup_days=opts["warmup_days"],
+                params=params,
+                enqueue=opts["fanout"],
+                issue_after=opts["fanout"],
+            )
+        except services.ForecastInputError as exc:
+            raise CommandError(str(exc)) from exc
+        if opts["fanout"]:
+            counts = selectors.run_summary(run=run)["counts"]
+            self.stdout.write(f"run {run.pk} sent to the workers: {counts}")
+            return
+        queued = list(run.tasks.filter(status="queued").order_by("id"))
+        wrap = progress_wrapper(desc="train", force=opts["progress"])
+        for task in wrap(queued):
+            done = services.execute_task(task_id=task.pk)
+            skill = "n/a" if done.skill_score is None else f"{done.skill_score:.4f}"
+            self.stdout.write(
+                f"{task.asset_id:<12} {task.model:<12} {done.status:<8} relMAE vs naive {skill} "
+                f"({done.detail}; {done.seconds}s)"
+            )
+        run.refresh_from_db()
+        summary = selectors.run_summary(run=run)
+        for line in summary["skipped"]:
+            self.stdout.write(self.style.WARNING(f"skipped {line}"))
+        for line in summary["failures"]:
+            self.stderr.write(self.style.ERROR(f"FAILED {line}"))
+        self.stdout.write(f"run {run.pk}: {run.status} {summary['counts']}")
+        if summary["failures"]:
+            raise CommandError(f"{len(summary['failures'])} task(s) failed")

@@ -1,0 +1,223 @@
+"""Fanned-out training: 1 vs 2 Celery worker processes, and the fan-out's per-task overhead.
+
+Run: ``.venv/bin/python bench/training_scale.py [--coins 6] [--models drift,ets,lightgbm]
+[--horizons 7]``. Self-contained: a temporary SQLite database, artifacts folder and SQLite
+broker (the embedded mode's kombu SQLAlchemy transport), the sample candles loaded into it.
+The same workload (coins x model types, ``naive`` always added, horizons 1..N, the default
+walk-forward windows) is measured three ways in one run:
+
+1. **direct**: ``train_one`` per (coin, model) called one after another in this process;
+2. **fan-out, 1 worker**: one run, one message per (coin, model), one real ``celery worker``
+   process (prefork, concurrency 1) consuming them;
+3. **fan-out, 2 workers**: the same with concurrency 2.
+
+Wall clock is from starting the run to the run closing (every task reported). Worker start-up
+is excluded: each worker pool first does an untimed warm-up run (start-up, imports, caches), as
+a long-lived worker would have. LightGBM runs with 1 thread in all three, so parallelism comes
+from the workers only. Prints the speedup (goal >= 1.7x with 2 workers on 2 cores) and the
+fan-out's overhead per task vs the direct call (goal <= 5%), plus the load average: on a
+machine shared with other jobs the 2-worker figure is bounded by the free cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}
+    }  # never the developer's database or Redis
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        CRYPTOCAST_VAR_DIR=str(tmp),
+        SQLITE_PATH=str(tmp / "bench.sqlite3"),
+        MODEL_ARTIFACTS_DIR=str(tmp / "artifacts"),
+        CELERY_BROKER_URL=f"sqla+sqlite:///{tmp / 'broker.sqlite3'}",
+        CELERY_RESULT_BACKEND=f"db+sqlite:///{tmp / 'results.sqlite3'}",
+        PROVIDER_BUDGET_SQLITE_PATH="",
+        LOG_LEVEL="WARNING",
+        OMP_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+    )
+    return env
+
+
+def _start_worker(env: dict[str, str], concurrency: int, log: Path) -> subprocess.Popen:
+    cmd = [
+        str(ROOT / ".venv" / "bin" / "celery"),
+        "-A",
+        "config",
+        "worker",
+        "-P",
+        "prefork",
+        "-c",
+        str(concurrency),
+        "-l",
+        "info",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-n",
+        f"bench{concurrency}@%h",
+    ]
+    fh = open(log, "w")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
+    time.sleep(1)
+    if proc.poll() is not None:
+        raise SystemExit(f"worker exited early:\n{log.read_text()[-2000:]}")
+    return proc  # ready when it has done the (untimed) warm-up run
+
+
+def _run_and_wait(start_kwargs: dict, timeout: float = 3600) -> tuple[float, dict]:
+    from django.db import transaction
+
+    from forecasts import selectors, services
+    from forecasts.models import ForecastRun
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        run = services.training_run_start(**start_kwargs)
+    while time.perf_counter() - started < timeout:
+        if ForecastRun.objects.filter(pk=run.pk, finished_at__isnull=False).exists():
+            elapsed = time.perf_counter() - started
+            summary = selectors.run_summary(run=run)
+            busy = sum(t.seconds or 0.0 for t in run.tasks.all())
+            summary["parallelism"] = busy / elapsed  # task-seconds per wall second
+            return elapsed, summary
+        time.sleep(0.05)
+    raise SystemExit(f"run {run.pk} did not finish in {timeout} s")
+
+
+def main() -> None:
+    # a terminated benchmark still stops its workers (the finally blocks run)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--coins", type=int, default=6)
+    parser.add_argument("--models", default="drift,ets,lightgbm")
+    parser.add_argument("--horizons", type=int, default=7)
+    parser.add_argument(
+        "--max-days", type=int, default=500, help="Daily candles per coin (latest; 0 = all)."
+    )
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="cc-bench-train-"))
+    env = _env(tmp)
+    os.environ.update(env)
+    for key in ("DATABASE_URL", "REDIS_URL"):
+        os.environ.pop(key, None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from markets.services import load_sample_data
+
+    loaded = load_sample_data()
+    if not loaded.available:
+        raise SystemExit(f"no sample data: {loaded.message}")
+
+    from forecasts.services import training
+    from forecasts.services.common import key_of
+    from forecasts.services.generation import resolve_assets
+    from markets import selectors as market_selectors
+
+    assets = list(market_selectors.asset_list(active_only=True))[: args.coins]
+    symbols = [a.symbol for a in assets]
+    models = ["naive", *[m for m in args.models.split(",") if m and m != "naive"]]
+    params = {"lightgbm": {"num_threads": 1}}
+    horizons = list(range(1, args.horizons + 1))
+    start_kwargs = {
+        "symbols": symbols,
+        "models": models,
+        "horizons": horizons,
+        "params": params,
+        "max_history_days": args.max_days,
+        "issue_after": False,
+    }
+    n_tasks = len(symbols) * len(models)
+    print(
+        f"workload: {len(symbols)} coins ({','.join(symbols)}) x {len(models)} model types "
+        f"({','.join(models)}) = {n_tasks} tasks, horizons 1..{args.horizons}, last "
+        f"{args.max_days or 'all'} days, default walk-forward windows; "
+        f"load average before: {os.getloadavg()[0]:.2f}"
+    )
+
+    # 1. direct, in this process (warm-up first: imports and caches, like a warm worker)
+    config = training.TrainConfig.from_settings(
+        horizons=horizons, params=params, max_history_days=args.max_days
+    )
+    histories = {a.pk: training._load_history(a, config) for a in assets}
+    for model in models:
+        training.train_one(
+            asset=assets[0], model=model, history=histories[assets[0].pk], config=config
+        )
+    t0 = time.perf_counter()
+    per_model: dict[str, float] = dict.fromkeys(models, 0.0)
+    for asset in resolve_assets(symbols):
+        training._write_preprocessing(key=key_of(asset), history=histories[asset.pk])
+        for model in models:
+            t = time.perf_counter()
+            training.train_one(asset=asset, model=model, history=histories[asset.pk], config=config)
+            per_model[model] += time.perf_counter() - t
+    direct = time.perf_counter() - t0
+    print(
+        "direct, seconds per coin by model type: "
+        + ", ".join(f"{m} {v / len(symbols):.2f}" for m, v in per_model.items())
+    )
+    print(f"direct (service calls, 1 process): {direct:.2f} s ({direct / n_tasks:.2f} s/task)")
+
+    # 2./3. fanned out over real worker processes
+    results: dict[int, float] = {}
+    outside: dict[int, tuple[float, float]] = {}
+    for concurrency in (1, 2):
+        proc = _start_worker(env, concurrency, tmp / f"worker{concurrency}.log")
+        try:
+            warm = {**start_kwargs, "symbols": symbols[: max(1, concurrency)]}
+            _run_and_wait(warm)
+            elapsed, summary = _run_and_wait(start_kwargs)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+        if summary["counts"].get("done", 0) != n_tasks:
+            raise SystemExit(f"fan-out with {concurrency} worker(s) did not finish: {summary}")
+        results[concurrency] = elapsed
+        outside[concurrency] = (elapsed, summary["parallelism"] * elapsed)
+        print(
+            f"fan-out, {concurrency} worker process(es): {elapsed:.2f} s "
+            f"({elapsed / n_tasks:.2f} s/task); tasks overlapping on average: "
+            f"{summary['parallelism']:.2f}; load average: {os.getloadavg()[0]:.2f}"
+        )
+
+    for concurrency, (elapsed, busy) in outside.items():
+        print(
+            f"{concurrency} worker(s): wall time outside any task (queueing, broker polling, "
+            f"bookkeeping): {(elapsed * concurrency - busy) / n_tasks * 1000:.0f} ms/task, "
+            f"{(1 - busy / (elapsed * concurrency)) * 100:.1f}% of worker time"
+        )
+    overhead = (results[1] - direct) / direct
+    speedup = results[1] / results[2]
+    print(
+        f"per-task overhead of the fan-out vs direct calls (1 worker): {overhead * 100:+.1f}% "
+        f"({(results[1] - direct) / n_tasks * 1000:+.0f} ms/task) (goal <= 5%: "
+        f"{'OK' if overhead <= 0.05 else 'OVER'})"
+    )
+    print(
+        f"speedup 2 workers vs 1: {speedup:.2f}x (goal >= 1.7x on 2 free cores: "
+        f"{'OK' if speedup >= 1.7 else 'UNDER'}; {os.cpu_count()} cores, shared)"
+    )
+
+
+if __name__ == "__main__":
+    main()
