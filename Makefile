@@ -42,6 +42,7 @@ setup: deps migrate
 	$(MANAGE) init_broker
 	$(MANAGE) setup_schedule
 	$(MANAGE) load_sample_data
+	$(MANAGE) load_news_samples
 
 run: setup demo-forecasts
 	@echo ""

@@ -112,7 +112,8 @@ def _nat64(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
-def check_url(url: str, *, resolver: Resolver = system_resolver) -> CheckedUrl:
+def check_url(url: str, *, resolver: Resolver | None = None) -> CheckedUrl:
+    resolve = resolver or system_resolver  # looked up per call (tests swap it)
     if not isinstance(url, str) or len(url) > 2000:
         raise UnsafeUrl("URL must be a string of at most 2000 characters")
     if any(c in url for c in "\r\n\t\x00 \\"):
@@ -145,7 +146,7 @@ def check_url(url: str, *, resolver: Resolver = system_resolver) -> CheckedUrl:
             literal = socket.inet_ntoa(socket.inet_aton(host))
         except OSError:
             literal = None
-    addresses = [literal] if literal else resolver(host, port)
+    addresses = [literal] if literal else resolve(host, port)
     if not addresses:
         raise UnsafeUrl(f"host {host!r} does not resolve")
     for address in addresses:
@@ -198,7 +199,7 @@ def _redirect(response: httpx.Response) -> CrawledPage | _Redirect:
     return _Redirect(response.headers.get("Location", ""))
 
 
-def fetch_page(url: str, *, resolver: Resolver = system_resolver) -> CrawledPage:
+def fetch_page(url: str, *, resolver: Resolver | None = None) -> CrawledPage:
     """Follow at most N checked redirects, then parse the HTML. Raises UnsafeUrl/ProviderError."""
     http = provider_http(PROVIDER)
     current = url

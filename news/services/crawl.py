@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from ..clients.crawl import Resolver, fetch_page, system_resolver
+from ..clients.crawl import Resolver, fetch_page
 from ..contracts import FeedItem
 from ..models import Article, Source
 from .ingest import articles_ingest
@@ -14,7 +14,7 @@ from .sources import sources_seed
 CRAWL_SOURCE = "user-submitted"
 
 
-def article_crawl(*, url: str, resolver: Resolver = system_resolver) -> tuple[Article, bool]:
+def article_crawl(*, url: str, resolver: Resolver | None = None) -> tuple[Article, bool]:
     """Fetch (outside any transaction), then store. Returns (article, created).
 
     Raises ``UnsafeUrl`` (refused) or ``ProviderError`` (fetch failed / not HTML / too big).

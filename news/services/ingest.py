@@ -24,7 +24,7 @@ from ..tagging import CoinTagger
 from ..text import canonical_url, overlap, title_fingerprint, title_tokens
 
 CLUSTER_WINDOW = timedelta(hours=72)
-CLUSTER_SIMILARITY = 0.5  # overlap coefficient of stemmed content words ...
+CLUSTER_SIMILARITY = 0.4  # overlap coefficient of stemmed content words ...
 CLUSTER_MIN_SHARED = 4  # ... with at least this many words in common
 FUTURE_SLACK = timedelta(hours=1)
 
@@ -50,35 +50,47 @@ def coin_tagger() -> CoinTagger:
 
 
 class _Clusters:
-    """Recent clusters in memory for one batch: the same fingerprint, or titles sharing at
-    least 4 stemmed content words and half of the shorter title's words, within 72 h."""
+    """Recent stories in memory for one batch. An article joins the cluster of the most
+    similar recent article (same fingerprint, or at least 4 shared stemmed content words
+    covering 40 % of the shorter title) published within 72 h; else it starts a new one."""
 
     def __init__(self, since: datetime) -> None:
-        self.rows: list[tuple[StoryCluster, frozenset[str]]] = [
-            (c, title_tokens(c.title))
-            for c in StoryCluster.objects.filter(first_seen_at__gte=since).order_by(
-                "-first_seen_at"
-            )[:5000]
-        ]
+        self.clusters: dict[int, StoryCluster] = {}
+        self.rows: list[tuple[int, str, frozenset[str], datetime]] = []
+        recent = (
+            Article.objects.filter(published_at__gte=since, cluster__isnull=False)
+            .select_related("cluster")
+            .order_by("-published_at")[:5000]
+        )
+        for a in recent:
+            assert a.cluster is not None
+            self.clusters[a.cluster.pk] = a.cluster
+            fp = title_fingerprint(a.title)
+            self.rows.append((a.cluster.pk, fp, title_tokens(a.title), a.published_at))
 
     def assign(self, title: str, when: datetime) -> StoryCluster:
         fp = title_fingerprint(title)
         tokens = title_tokens(title)
-        best, best_sim = None, 0.0
-        for cluster, ctokens in self.rows:
-            if abs(cluster.first_seen_at - when) > CLUSTER_WINDOW:
+        best: int | None = None
+        best_sim = 0.0
+        for cluster_id, other_fp, other_tokens, other_when in self.rows:
+            if abs(other_when - when) > CLUSTER_WINDOW:
                 continue
-            if cluster.fingerprint == fp and len(tokens) >= 3:
-                best, best_sim = cluster, 2.0
+            if other_fp == fp and len(tokens) >= 3:
+                best, best_sim = cluster_id, 2.0
                 break
-            shared, sim = overlap(tokens, ctokens)
+            shared, sim = overlap(tokens, other_tokens)
             if shared >= CLUSTER_MIN_SHARED and sim > best_sim:
-                best, best_sim = cluster, sim
+                best, best_sim = cluster_id, sim
         if best is not None and best_sim >= CLUSTER_SIMILARITY:
-            StoryCluster.objects.filter(pk=best.pk).update(size=F("size") + 1)
-            return best
-        cluster = StoryCluster.objects.create(fingerprint=fp, title=title[:500], first_seen_at=when)
-        self.rows.append((cluster, tokens))
+            cluster = self.clusters[best]
+            StoryCluster.objects.filter(pk=cluster.pk).update(size=F("size") + 1)
+        else:
+            cluster = StoryCluster.objects.create(
+                fingerprint=fp, title=title[:500], first_seen_at=when
+            )
+            self.clusters[cluster.pk] = cluster
+        self.rows.append((cluster.pk, fp, tokens, when))
         return cluster
 
 
