@@ -43,6 +43,7 @@ setup: deps migrate
 	$(MANAGE) setup_schedule
 	$(MANAGE) load_sample_data
 	$(MANAGE) replay_fill
+	$(MANAGE) load_news_samples
 
 run: setup demo-forecasts
 	@echo ""

@@ -310,6 +310,7 @@ class ProviderHttp:
         *,
         params: Mapping[str, Any] | None = None,
         parse: Callable[[Any], T] | None = None,
+        _raw: Mapping[str, Any] | None = None,
     ) -> T:
         """GET ``path`` and return ``parse(json)``; every failure is a ``ProviderError``.
 
@@ -320,7 +321,7 @@ class ProviderHttp:
             raise self._circuit_open()  # before spending budget on a call that cannot happen
         self._acquire_budget()
         try:
-            result = self.breaker.call(self._with_retries, path, params, parse)
+            result = self.breaker.call(self._with_retries, path, params, parse, _raw)
         except pybreaker.CircuitBreakerError as exc:
             raise self._circuit_open() from exc
         except ProviderError as exc:
@@ -338,6 +339,39 @@ class ProviderHttp:
         PROVIDER_LAST_SUCCESS.labels(self.name).set(now.timestamp())
         self.breaker_state()
         return result
+
+    def get_bytes(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        parse: Callable[[bytes], T] | None = None,
+        max_bytes: int = 5_000_000,
+        accept: str = "*/*",
+        headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
+        on_redirect: Callable[[httpx.Response], T] | None = None,
+        content_types: tuple[str, ...] = (),
+    ) -> T:
+        """GET ``path`` (relative or absolute) and return ``parse(body_bytes)``.
+
+        Same timeouts, retries, breaker, budget and stats as ``get_json``; the body is read as
+        a stream and a response larger than ``max_bytes`` is a provider failure (never buffered
+        whole). Feeds (RSS/Atom) and pages use this; the parser decides what the bytes mean.
+        Redirects are never followed here: ``on_redirect`` gets a 3xx response (the caller
+        checks the next hop, e.g. against SSRF) — without it a 3xx is a client error.
+        ``extensions`` go to httpcore (``sni_hostname`` when connecting to a pinned address).
+        """
+        parse_bytes = parse or (lambda body: body)  # type: ignore[assignment,return-value]
+        opts = {
+            "max_bytes": max_bytes,
+            "accept": accept,
+            "headers": dict(headers or {}),
+            "extensions": dict(extensions or {}),
+            "on_redirect": on_redirect,
+            "content_types": content_types,
+        }
+        return self.get_json(path, params=params, parse=parse_bytes, _raw=opts)  # type: ignore[arg-type,return-value]
 
     def _circuit_open(self) -> ProviderError:
         _stat_incr(self.name, "circuit_open")
@@ -361,7 +395,11 @@ class ProviderHttp:
         return True
 
     def _with_retries(
-        self, path: str, params: Mapping[str, Any] | None, parse: Callable[[Any], T]
+        self,
+        path: str,
+        params: Mapping[str, Any] | None,
+        parse: Callable[[Any], T],
+        raw: Mapping[str, Any] | None = None,
     ) -> T:
         first = True
         for attempt in stamina.retry_context(
@@ -376,14 +414,24 @@ class ProviderHttp:
                 if not first:
                     self._acquire_budget()
                 first = False
-                return self._once(path, params, parse)
+                return self._once(path, params, parse, raw)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _once(self, path: str, params: Mapping[str, Any] | None, parse: Callable[[Any], T]) -> T:
+    def _once(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None,
+        parse: Callable[[Any], T],
+        raw: Mapping[str, Any] | None = None,
+    ) -> T:
         _stat_incr(self.name, "calls")
         started = time.perf_counter()
+        body: bytes | None = None
         try:
-            response = self.client.get(path, params=params)
+            if raw is None:
+                response = self.client.get(path, params=params)
+            else:
+                response, body = self._get_capped(path, params, raw)
         except httpx.TimeoutException as exc:
             PROVIDER_REQUESTS.labels(self.name, "timeout").inc()
             raise ProviderError(self.name, "timeout", retryable=True) from exc
@@ -412,6 +460,8 @@ class ProviderHttp:
                 retry_after=retry_after,
                 retryable=True,
             )
+        if 300 <= status < 400 and raw is not None and raw.get("on_redirect") is not None:
+            return raw["on_redirect"](response)  # type: ignore[no-any-return]
         if status in (401, 403):
             PROVIDER_REQUESTS.labels(self.name, "client_error").inc()
             raise ProviderError(self.name, f"{status} unauthorized", status=status)
@@ -419,7 +469,7 @@ class ProviderHttp:
             PROVIDER_REQUESTS.labels(self.name, "client_error").inc()
             raise ProviderError(self.name, f"{status} client error", status=status, counts=False)
         try:
-            data = decode_json(response.content)
+            data = decode_json(response.content) if body is None else body
             result = parse(data)
         except ProviderError:
             raise
@@ -430,6 +480,38 @@ class ProviderHttp:
             ) from exc
         PROVIDER_REQUESTS.labels(self.name, "ok").inc()
         return result
+
+    def _get_capped(
+        self, path: str, params: Mapping[str, Any] | None, raw: Mapping[str, Any]
+    ) -> tuple[httpx.Response, bytes]:
+        cap = int(raw["max_bytes"])
+        headers = {"Accept": str(raw["accept"]), **raw.get("headers", {})}
+        with self.client.stream(
+            "GET", path, params=params, headers=headers, extensions=raw.get("extensions") or None
+        ) as response:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > cap:
+                PROVIDER_REQUESTS.labels(self.name, "too_large").inc()
+                raise ProviderError(self.name, f"response larger than {cap} bytes", counts=False)
+            chunks: list[bytes] = []
+            size = 0
+            wanted = raw.get("content_types") or ()
+            ctype = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if wanted and response.status_code < 300 and ctype not in wanted:
+                PROVIDER_REQUESTS.labels(self.name, "client_error").inc()
+                raise ProviderError(
+                    self.name, f"unsupported content type {ctype or 'none'!r}", counts=False
+                )
+            if response.status_code < 300:
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > cap:
+                        PROVIDER_REQUESTS.labels(self.name, "too_large").inc()
+                        raise ProviderError(
+                            self.name, f"response larger than {cap} bytes", counts=False
+                        )
+                    chunks.append(chunk)
+            return response, b"".join(chunks)
 
     # ops ---------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

@@ -659,3 +659,21 @@ FORECAST_TASK_LEASE_SECONDS = env.int("FORECAST_TASK_LEASE_SECONDS", default=120
 # Queue of the training tasks ("" = the default queue every worker consumes; "training" needs
 # workers started with `-Q training`).
 FORECAST_TRAINING_QUEUE = env.str("FORECAST_TRAINING_QUEUE", default="")
+# --- news -------------------------------------------------------------------------------
+# Feeds: descriptive User-Agent (Reddit requires one), timeouts, size cap, request budgets.
+NEWS_USER_AGENT = env.str(
+    "NEWS_USER_AGENT",
+    default="cryptocast/0.1 (news aggregator; +https://github.com/cryptocast/cryptocast)",
+)
+NEWS_FETCH_TIMEOUT_SECONDS = env.float("NEWS_FETCH_TIMEOUT_SECONDS", default=10.0)
+NEWS_MAX_FEED_BYTES = env.int("NEWS_MAX_FEED_BYTES", default=5_000_000)
+NEWS_DEFAULT_BUDGET_PER_MINUTE = env.int("NEWS_DEFAULT_BUDGET_PER_MINUTE", default=10)
+NEWS_RETENTION_DAYS = env.int("NEWS_RETENTION_DAYS", default=90)
+NEWS_GDELT_URL = env.str("NEWS_GDELT_URL", default="https://api.gdeltproject.org/api/v2/doc/doc")
+# CryptoPanic is skipped cleanly without a key.
+CRYPTOPANIC_API_KEY = env.str("CRYPTOPANIC_API_KEY", default="")
+# POST news/refresh: the SSRF-checked crawl of one user-given URL.
+NEWS_CRAWL_TIMEOUT_SECONDS = env.float("NEWS_CRAWL_TIMEOUT_SECONDS", default=8.0)
+NEWS_CRAWL_MAX_BYTES = env.int("NEWS_CRAWL_MAX_BYTES", default=2_000_000)
+NEWS_CRAWL_MAX_REDIRECTS = env.int("NEWS_CRAWL_MAX_REDIRECTS", default=3)
+NEWS_CRAWL_BUDGET_PER_MINUTE = env.int("NEWS_CRAWL_BUDGET_PER_MINUTE", default=30)

@@ -1,0 +1,1 @@
+"""Headline sentiment: a small char-n-gram + VADER logistic model trained on CryptoLin."""
