@@ -73,23 +73,30 @@ INSTALLED_APPS = [
     "alerts",
 ]
 
+# Every entry runs natively under WSGI and ASGI (no thread hops); the browser-only ones skip
+# lean requests (health, metrics, API calls without a session cookie). See core/middleware.py.
 MIDDLEWARE = [
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "core.middleware.PrometheusBeforeMiddleware",
     "django_guid.middleware.guid_middleware",
     "core.middleware.request_logging_middleware",
-    "django.middleware.security.SecurityMiddleware",
-    "servestatic.middleware.ServeStaticMiddleware",
+    "core.middleware.SecurityMiddleware",
+    "core.middleware.StaticFilesMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.middleware.SessionMiddleware",
+    "core.middleware.CommonMiddleware",
+    "core.middleware.CsrfViewMiddleware",
+    "core.middleware.AuthenticationMiddleware",
+    "core.middleware.MessageMiddleware",
+    "core.middleware.XFrameOptionsMiddleware",
+    # allauth insists on its own dotted path here; it is natively sync+async and costs a
+    # context variable per request.
     "allauth.account.middleware.AccountMiddleware",
-    # AxesMiddleware last among auth-related middleware (django-axes docs).
+    # AxesMiddleware last among auth-related middleware (django-axes docs); natively
+    # sync+async, one getattr per request (axes checks for this dotted path too).
     "axes.middleware.AxesMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "core.middleware.PrometheusAfterMiddleware",
+    # Innermost: async views' in-memory answers (cached reads) without a thread hop.
+    "core.middleware.async_fast_path_middleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -550,3 +557,16 @@ EMAIL_VERIFY_URL_TEMPLATE = env.str(
     "EMAIL_VERIFY_URL_TEMPLATE", default="http://localhost:8000/verify-email#token={token}"
 )
 EMAIL_VERIFY_MAX_AGE_HOURS = env.int("EMAIL_VERIFY_MAX_AGE_HOURS", default=72)
+
+# --- request speed (issue 17: middleware stack, request logging) ------------------------------
+# Lean requests skip session, CSRF, messages, auth middleware, allauth and axes: these path
+# prefixes always, and API paths that carry no session cookie (except the full-stack ones).
+CORE_LEAN_PATH_PREFIXES = env.list("CORE_LEAN_PATH_PREFIXES", default=["/health", "/metrics"])
+CORE_LEAN_API_PREFIXES = env.list("CORE_LEAN_API_PREFIXES", default=["/api/"])
+CORE_FULL_STACK_PREFIXES = env.list("CORE_FULL_STACK_PREFIXES", default=["/api/v1/auth/"])
+# Share of successful (< 400) requests logged; errors and slow requests are always logged.
+CORE_REQUEST_LOG_SAMPLE_RATE = env.float("CORE_REQUEST_LOG_SAMPLE_RATE", default=1.0)
+CORE_REQUEST_LOG_SLOW_MS = env.float("CORE_REQUEST_LOG_SLOW_MS", default=500.0)
+# Django's W001-W003 look for its own dotted paths; core.checks re-makes them for the
+# core.middleware subclasses (each must be in MIDDLEWARE, as itself or a subclass).
+SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
