@@ -567,6 +567,14 @@ CORE_FULL_STACK_PREFIXES = env.list("CORE_FULL_STACK_PREFIXES", default=["/api/v
 # Share of successful (< 400) requests logged; errors and slow requests are always logged.
 CORE_REQUEST_LOG_SAMPLE_RATE = env.float("CORE_REQUEST_LOG_SAMPLE_RATE", default=1.0)
 CORE_REQUEST_LOG_SLOW_MS = env.float("CORE_REQUEST_LOG_SLOW_MS", default=500.0)
+# The listing (/api/v1/cryptocurrencies/) answers repeat queries from a cache of the rendered
+# page for this long (in-process and shared; 0 = off). Quotes change once per sync period.
+MARKETS_LISTING_CACHE_SECONDS = env.int("MARKETS_LISTING_CACHE_SECONDS", default=2)
+# Embedded SQLite: reopening the file costs a connect and two PRAGMAs per request; keep the
+# connection (per thread) this many seconds. PostgreSQL keeps CONN_MAX_AGE=0 with its pool.
+if not DATABASE_URL:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("SQLITE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Django's W001-W003 look for its own dotted paths; core.checks re-makes them for the
 # core.middleware subclasses (each must be in MIDDLEWARE, as itself or a subclass).
 SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
