@@ -1,9 +1,13 @@
 """Cached ``GET /api/v1/prices`` throughput vs a bare Django view returning the same bytes.
 
-One gunicorn (1 sync worker) serves both, behind the project's full middleware stack; a
-sequential client alternates between the two in rounds and prints requests/s and the ratio
-(goal >= 0.9x). Embedded mode by default (temp SQLite, locmem); with DATABASE_URL/REDIS_URL set
-it runs against them. Run: ``.venv/bin/python bench/prices_cache.py [--seconds 2 --rounds 5]``.
+One gunicorn (1 sync worker) serves both: ``/api/v1/prices`` through the project's full
+middleware stack and ``/bare/sync/prices`` through a Django handler with *no middleware at all*
+(``bench/_bare_app.py``; before issue 17 the baseline sat behind the same middleware, so the
+ratio measured the view, not the stack). A sequential client alternates between the two request
+by request and prints requests/s and the ratio (goal >= 0.9x; bench/stack_overhead.py measures
+the stack under load on gunicorn and daphne). Embedded mode by default (temp SQLite, locmem);
+with DATABASE_URL/REDIS_URL set it runs against them.
+Run: ``.venv/bin/python bench/prices_cache.py [--seconds 2 --rounds 5]``.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 IDS = "bitcoin,ethereum,solana,cardano,dogecoin"
 PRICES = f"/api/v1/prices?ids={IDS}&vs=usd"
-BARE = "/bench/bare"
+BARE = "/bare/sync/prices"
 GUNICORN_ARGS = ("-w", "1", "--log-level", "warning")
 
 SEED = """
@@ -87,11 +91,11 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-prices-"))
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench._prices_cache_settings",
+        "DJANGO_SETTINGS_MODULE": "bench._bare_settings",
         "CRYPTOCAST_VAR_DIR": str(tmp),
         "SQLITE_PATH": str(tmp / "bench.sqlite3"),
         "PROVIDER_BUDGET_SQLITE_PATH": "",
-        "BENCH_BODY_FILE": str(tmp / "body.json"),
+        "BENCH_BODY_DIR": str(tmp),
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     }
@@ -119,7 +123,7 @@ def _measure(env: dict[str, str], seconds: float, *, label: str) -> float:
     """Start a server, check both routes return the same bytes, time them interleaved."""
     port = _free_port()
     server = subprocess.Popen(
-        [GUNICORN, "config.wsgi:application", "-b", f"127.0.0.1:{port}", *GUNICORN_ARGS],
+        [GUNICORN, "bench._bare_app:wsgi", "-b", f"127.0.0.1:{port}", *GUNICORN_ARGS],
         cwd=ROOT,
         env=env,
     )
@@ -134,7 +138,7 @@ def _measure(env: dict[str, str], seconds: float, *, label: str) -> float:
             raise SystemExit("server did not start")
         if status != 200:
             raise SystemExit(f"/api/v1/prices answered {status}: {body[:200]!r}")
-        Path(env["BENCH_BODY_FILE"]).write_bytes(body)
+        (Path(env["BENCH_BODY_DIR"]) / "prices").write_bytes(body)
         status, bare_body = _get(port, BARE)
         assert status == 200 and bare_body == body, "bare view must return the same bytes"
         for _ in range(50):  # warm both paths
@@ -164,7 +168,7 @@ def _measure(env: dict[str, str], seconds: float, *, label: str) -> float:
     c_mean, c_med = summary(lat[PRICES])
     b_mean, b_med = summary(lat[BARE])
     print(f"-- {label}: {pairs} requests of each")
-    print(f"   bare Django view : {b_mean:7.1f} req/s (mean)  {b_med:7.1f} req/s (median)")
+    print(f"   no middleware    : {b_mean:7.1f} req/s (mean)  {b_med:7.1f} req/s (median)")
     print(f"   /api/v1/prices   : {c_mean:7.1f} req/s (mean)  {c_med:7.1f} req/s (median)")
     print(f"   ratio prices/bare: {c_mean / b_mean:.3f}x (mean)  {c_med / b_med:.3f}x (median)")
     return c_mean

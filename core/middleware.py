@@ -1,38 +1,315 @@
-"""Request logging with the request id bound (django-guid sets the id and the header), and
-response compression."""
+"""The project's middleware stack: every piece runs natively in both modes, no thread hops.
+
+Why this module exists (measured in docs/performance.md): Django adapts a middleware that is not
+capable of the server's mode, and ``MiddlewareMixin`` under ASGI runs ``process_request`` and
+``process_response`` through ``sync_to_async`` *on every request*: one hop to the single
+thread-sensitive thread and back, twice per middleware. ServeStatic is async-only, so under
+gunicorn it costs an ``async_to_sync`` (a new event loop in a new thread) on every request.
+
+- ``Inline*``: Django's and django-prometheus' middleware whose hooks do no I/O, run inline in
+  both modes (the mixin's ``__acall__`` calls the sync hooks directly).
+- Browser-only middleware (session, CSRF, auth, messages) is skipped on *lean*
+  requests: health and metrics, and API calls that carry no session cookie (bearer token, API
+  key or anonymous; no cookie means no ambient credential, so CSRF has nothing to protect).
+  ``/api/v1/auth/`` always gets the full stack (allauth's OAuth state lives in the session).
+  allauth's and axes' middleware stay as they are: both natively sync+async, a few
+  microseconds, and both check for their own dotted path in MIDDLEWARE.
+- Static files only go through ServeStatic under ``STATIC_URL``.
+- ``async_fast_path_middleware`` (innermost) lets a sync view answer an async request without a
+  thread hop when it can answer from memory: the view class's ``async_fast_path``.
+- Compression: gzip above ``HTTP_GZIP_MIN_BYTES``, inline in both modes, never for streams.
+- Request logging: one structured line per request (never the query string), at debug for
+  probes, sampled for successful requests when ``CORE_REQUEST_LOG_SAMPLE_RATE`` < 1.
+"""
 
 from __future__ import annotations
 
+import logging
+import random
 import time
 from collections.abc import Callable
+from typing import Any
 
 import structlog
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware as _AuthenticationMiddleware
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.middleware import MessageMiddleware as _MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware as _SessionMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.middleware.gzip import GZipMiddleware
+from django.middleware.clickjacking import XFrameOptionsMiddleware as _XFrameOptionsMiddleware
+from django.middleware.common import CommonMiddleware as _CommonMiddleware
+from django.middleware.csrf import CsrfViewMiddleware as _CsrfViewMiddleware
+from django.middleware.gzip import GZipMiddleware as _GZipMiddleware
+from django.middleware.security import SecurityMiddleware as _SecurityMiddleware
+from django_prometheus.middleware import PrometheusAfterMiddleware as _PrometheusAfter
+from django_prometheus.middleware import PrometheusBeforeMiddleware as _PrometheusBefore
+from servestatic.middleware import ServeStaticMiddleware
 
 logger = structlog.get_logger("cryptocast.request")
+_stdlib_logger = logging.getLogger("cryptocast.request")
 
-_QUIET_PREFIXES = ("/static/", "/metrics", "/health/live")
-_STREAM_PREFIX = "/api/v1/stream/"
+GetResponse = Callable[[HttpRequest], Any]
 
 
-def _log(request: HttpRequest, response: HttpResponse, started: float) -> None:
-    if request.path.startswith(_QUIET_PREFIXES):
-        return
-    log = logger.warning if response.status_code >= 500 else logger.info
-    log(
+# --- which requests need the browser stack ------------------------------------------------
+
+
+def lean_request(request: HttpRequest) -> bool:
+    """True when the request needs no session, messages, CSRF, auth middleware or allauth."""
+    cached = getattr(request, "_cc_lean", None)
+    if cached is not None:
+        return bool(cached)
+    path = request.path_info
+    if path.startswith(tuple(settings.CORE_LEAN_PATH_PREFIXES)):
+        lean = True
+    elif path.startswith(tuple(settings.CORE_LEAN_API_PREFIXES)):
+        lean = not path.startswith(tuple(settings.CORE_FULL_STACK_PREFIXES)) and (
+            settings.SESSION_COOKIE_NAME not in request.COOKIES
+        )
+    else:
+        lean = False
+    request._cc_lean = lean  # type: ignore[attr-defined]
+    return lean
+
+
+async def _anonymous() -> AnonymousUser:
+    return AnonymousUser()
+
+
+class InlineAsyncMixin:
+    """For ``MiddlewareMixin`` subclasses whose hooks do no I/O: under ASGI, call them inline
+    instead of through ``sync_to_async`` (Django's default, one thread hop per hook)."""
+
+    get_response: GetResponse
+    async_mode: bool
+    browser_only = False  # skip on lean requests
+
+    def __init__(self, get_response: GetResponse) -> None:
+        super().__init__(get_response)  # type: ignore[call-arg]
+        # Django adapts sync process_view/process_template_response with sync_to_async under
+        # ASGI; bound coroutine methods keep them inline. (process_exception is always sync.)
+        self._sync_process_view = getattr(self, "process_view", None)
+        self._sync_process_template_response = getattr(self, "process_template_response", None)
+        if self._sync_process_view is not None:
+            self.process_view = self._aprocess_view if self.async_mode else self._process_view
+        if self._sync_process_template_response is not None and self.async_mode:
+            self.process_template_response = self._aprocess_template_response
+
+    def _process_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if self.browser_only and lean_request(request):
+            return None
+        return self._sync_process_view(request, *args, **kwargs)  # type: ignore[misc]
+
+    async def _aprocess_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        return self._process_view(request, *args, **kwargs)
+
+    async def _aprocess_template_response(self, request: HttpRequest, response: Any) -> Any:
+        return self._sync_process_template_response(request, response)  # type: ignore[misc]
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.browser_only and lean_request(request):
+            self.lean(request)
+            return self.get_response(request)
+        return super().__call__(request)  # type: ignore[misc]  # sync, or __acall__
+
+    def lean(self, request: HttpRequest) -> None:
+        """What a skipped middleware leaves on a lean request (nothing by default)."""
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        response = None
+        if hasattr(self, "process_request"):
+            response = self.process_request(request)
+        response = response or await self.get_response(request)
+        if hasattr(self, "process_response"):
+            if self.response_needs_io(request, response):
+                return await sync_to_async(self.process_response, thread_sensitive=True)(
+                    request, response
+                )
+            response = self.process_response(request, response)
+        return response
+
+    def response_needs_io(self, request: HttpRequest, response: HttpResponseBase) -> bool:
+        return False
+
+
+class PrometheusBeforeMiddleware(InlineAsyncMixin, _PrometheusBefore):
+    """Counters and a clock: no I/O (multiprocess mode writes to mmapped files)."""
+
+
+class PrometheusAfterMiddleware(InlineAsyncMixin, _PrometheusAfter):
+    """Counters and histograms by view and status: no I/O."""
+
+
+class SecurityMiddleware(InlineAsyncMixin, _SecurityMiddleware):
+    """HTTPS redirect and security headers: no I/O."""
+
+
+class CommonMiddleware(InlineAsyncMixin, _CommonMiddleware):
+    """User-agent check, slash redirects (URL resolution), Content-Length: no I/O."""
+
+
+class XFrameOptionsMiddleware(InlineAsyncMixin, _XFrameOptionsMiddleware):
+    """One header: no I/O."""
+
+
+class SessionMiddleware(InlineAsyncMixin, _SessionMiddleware):
+    """The session is loaded lazily by whoever reads it; only saving does I/O, so only a
+    modified session costs a thread hop under ASGI."""
+
+    browser_only = True
+
+    def response_needs_io(self, request: HttpRequest, response: HttpResponseBase) -> bool:
+        session = getattr(request, "session", None)
+        return session is not None and (session.modified or settings.SESSION_SAVE_EVERY_REQUEST)
+
+
+class CsrfViewMiddleware(InlineAsyncMixin, _CsrfViewMiddleware):  # type: ignore[misc]
+    """The CSRF secret lives in a cookie (not in the session): no I/O."""
+
+    browser_only = True
+
+
+class AuthenticationMiddleware(InlineAsyncMixin, _AuthenticationMiddleware):
+    """``request.user`` is lazy: no I/O here. Lean requests get an anonymous user (DRF's
+    authenticators replace it with the bearer's or the API key's user)."""
+
+    browser_only = True
+
+    def lean(self, request: HttpRequest) -> None:
+        request.user = AnonymousUser()
+        request.auser = _anonymous  # type: ignore[attr-defined]
+
+
+class MessageMiddleware(InlineAsyncMixin, _MessageMiddleware):
+    """Storing messages may read or write the session (database): only then a thread hop."""
+
+    browser_only = True
+
+    def response_needs_io(self, request: HttpRequest, response: HttpResponseBase) -> bool:
+        storage = getattr(request, "_messages", None)
+        return storage is not None and bool(storage.used or storage.added_new)
+
+
+class _Gate:
+    """Wraps a middleware so that only some requests go through it."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: GetResponse, inner: Callable[..., Any]) -> None:
+        self.get_response = get_response
+        self.inner = inner
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+        inner_exception = getattr(inner, "process_exception", None)
+        if inner_exception is not None:
+
+            def process_exception(request: HttpRequest, exception: Exception) -> Any:
+                return None if self.skip(request) else inner_exception(request, exception)
+
+            self.process_exception = process_exception
+
+    def skip(self, request: HttpRequest) -> bool:
+        return lean_request(request)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        # Both modes: the callee returns a response (sync) or a coroutine (async).
+        return (self.get_response if self.skip(request) else self.inner)(request)
+
+
+class StaticFilesMiddleware(_Gate):
+    """ServeStatic for ``STATIC_URL`` only. It is async-only: under WSGI a static file costs
+    an ``async_to_sync``; nothing else does (production serves static from the proxy)."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        if iscoroutinefunction(get_response):
+            inner: Callable[..., Any] = ServeStaticMiddleware(get_response)
+        else:
+            threaded = sync_to_async(get_response, thread_sensitive=True)
+
+            async def aget_response(request: HttpRequest) -> HttpResponseBase:
+                return await threaded(request)
+
+            inner = async_to_sync(ServeStaticMiddleware(aget_response))
+        super().__init__(get_response, inner)
+        self.prefix = settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/static/"
+
+    def skip(self, request: HttpRequest) -> bool:
+        return not request.path_info.startswith(self.prefix)
+
+
+# --- async fast path -------------------------------------------------------------------------
+
+
+def async_fast_path_middleware(get_response: GetResponse) -> GetResponse:
+    """Innermost. Under ASGI a sync view costs a thread hop; a view class may define
+    ``async_fast_path(request, **kwargs) -> HttpResponse | None`` that answers from memory
+    (no I/O) or returns None to run the view as usual. Under WSGI nothing changes."""
+    if not iscoroutinefunction(get_response):
+        return get_response
+
+    async def middleware(request: HttpRequest) -> HttpResponseBase:
+        return await get_response(request)
+
+    async def process_view(
+        request: HttpRequest, view_func: Any, view_args: tuple, view_kwargs: dict
+    ) -> HttpResponseBase | None:
+        cls = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None)
+        fast = getattr(cls, "async_fast_path", None)
+        if fast is None:
+            return None
+        return await fast(request, *view_args, **view_kwargs)
+
+    middleware.process_view = process_view  # type: ignore[attr-defined]
+    markcoroutinefunction(middleware)
+    return middleware
+
+
+async_fast_path_middleware.sync_capable = True  # type: ignore[attr-defined]
+async_fast_path_middleware.async_capable = True  # type: ignore[attr-defined]
+
+
+# --- request logging -------------------------------------------------------------------------
+
+
+def _log(request: HttpRequest, response: HttpResponseBase, started: float) -> None:
+    status = response.status_code
+    path = request.path  # never the query string: it may carry secrets
+    if status < 400:
+        if path.startswith(_QUIET_PREFIXES):
+            if _debug_enabled():
+                logger.debug("request", method=request.method, path=path, status=status)
+            return
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        rate = settings.CORE_REQUEST_LOG_SAMPLE_RATE
+        if (
+            rate < 1.0
+            and elapsed_ms < settings.CORE_REQUEST_LOG_SLOW_MS
+            and random.random() >= rate
+        ):
+            return
+    else:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+    (logger.warning if status >= 500 else logger.info)(
         "request",
         method=request.method,
-        path=request.path,  # never the query string: it may carry secrets
-        status=response.status_code,
-        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        path=path,
+        status=status,
+        duration_ms=round(elapsed_ms, 2),
     )
 
 
-def request_logging_middleware(get_response: Callable) -> Callable:
+_QUIET_PREFIXES = ("/static/", "/metrics", "/health")
+
+
+def _debug_enabled() -> bool:
+    return _stdlib_logger.isEnabledFor(logging.DEBUG)
+
+
+def request_logging_middleware(get_response: GetResponse) -> GetResponse:
     if iscoroutinefunction(get_response):
 
         async def amiddleware(request: HttpRequest) -> HttpResponse:
@@ -57,8 +334,11 @@ request_logging_middleware.sync_capable = True  # type: ignore[attr-defined]
 request_logging_middleware.async_capable = True  # type: ignore[attr-defined]
 
 
-class CompressionMiddleware(GZipMiddleware):
-    """gzip for JSON, HTML and static responses above ``HTTP_GZIP_MIN_BYTES``.
+_STREAM_PREFIX = "/api/v1/stream/"
+
+
+class CompressionMiddleware(InlineAsyncMixin, _GZipMiddleware):
+    """gzip for JSON, HTML and static responses above ``HTTP_GZIP_MIN_BYTES`` (CPU only: inline).
 
     Streams are never compressed: SSE (``text/event-stream``) and anything under
     ``/api/v1/stream/`` must reach the client event by event, and a compressor buffers.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -46,7 +49,25 @@ class HealthView(_OpsView):
         return Response(health.basic())
 
 
+def _quick_probe(request: HttpRequest) -> HttpResponse | None:
+    """``/health/quick`` without DRF's request wrapping (the same bytes and headers)."""
+    if request.method != "GET":
+        return None
+    response = HttpResponse(b'{"status":"ok"}', content_type="application/json")
+    response["Allow"] = "GET, HEAD, OPTIONS"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 class HealthQuickView(_OpsView):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return _quick_probe(request) or super().dispatch(request, *args, **kwargs)
+
+    @staticmethod
+    async def async_fast_path(request: HttpRequest, **kwargs: Any) -> HttpResponse | None:
+        """ASGI: no thread hop (see core.middleware.async_fast_path_middleware)."""
+        return _quick_probe(request)
+
     @extend_schema(tags=["ops"], responses=_basic, summary="Cheapest possible probe")
     def get(self, request: Request) -> Response:
         return Response({"status": "ok"})

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.http import HttpResponse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from django_guid import get_guid
@@ -19,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services as accounts_services
+from core.cache import TwoTierCache
 from core.pagination import BoundedCursorPagination
 from core.tabular import CSVRenderer, XLSXRenderer
 
@@ -85,14 +89,53 @@ class AssetListApi(generics.ListAPIView):
         context["now"] = timezone.now()
         return context
 
-    def list(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+    def list(self, request: Request, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
+        """Answers repeat queries from a short-lived cache of the rendered page (the listing
+        is public and the same for everyone; ``MARKETS_LISTING_CACHE_SECONDS``, 0 = off)."""
+        ttl = settings.MARKETS_LISTING_CACHE_SECONDS
+        key = _listing_key(request) if ttl > 0 else ""
+        if key:
+            read = _listing_cache().get(key)
+            if read.hit and not read.stale:
+                return _json_bytes(read.value, tier=read.tier)
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         context = self.get_serializer_context()
         if request.query_params.get("sparkline") == "7d":
             context["sparklines"] = selectors.sparkline_map(asset_ids=[a.pk for a in page], days=7)
         data = AssetSerializer(page, many=True, context=context).data
-        return self.get_paginated_response(data)
+        body = JSONRenderer().render(self.get_paginated_response(data).data)
+        if key:
+            _listing_cache().set(key, body, ttl=ttl, l1_ttl=ttl)
+        return _json_bytes(body, tier="miss")
+
+
+_listing_cache_instance: TwoTierCache | None = None
+
+
+def _listing_cache() -> TwoTierCache:
+    global _listing_cache_instance
+    if _listing_cache_instance is None:
+        _listing_cache_instance = TwoTierCache(prefix="listing", l1_ttl=1.0, l1_max_entries=512)
+    return _listing_cache_instance
+
+
+def reset_listing_cache() -> None:
+    """Tests: forget the in-process tier."""
+    global _listing_cache_instance
+    _listing_cache_instance = None
+
+
+def _listing_key(request: Request) -> str:
+    # Host and scheme are in the page links (next/previous), so they are part of the key.
+    raw = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _json_bytes(body: bytes, *, tier: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="application/json")
+    response["X-Cache"] = tier
+    return response
 
 
 class AssetDetailApi(APIView):

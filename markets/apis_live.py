@@ -99,15 +99,25 @@ def _fast_prices_key(request: HttpRequest) -> str | None:
     return live.prices_key(ids=ids, vs="usd", limit=10)
 
 
+def _prices_l1_hit(request: HttpRequest) -> HttpResponse | None:
+    """An L1 hit of a plain ``/prices`` query, answered before DRF's request wrapping."""
+    if request.method != "GET":
+        return None
+    key = _fast_prices_key(request)
+    body = live.price_cache().peek_l1(key) if key else None
+    return _bytes_response(live.LiveBody(body, "l1")) if body is not None else None
+
+
 class PricesApi(_CachedReadView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        """Hot path: an L1 hit answers before DRF's request wrapping (>= 0.9x a bare view)."""
-        if request.method == "GET":
-            key = _fast_prices_key(request)
-            body = live.price_cache().peek_l1(key) if key else None
-            if body is not None:
-                return _bytes_response(live.LiveBody(body, "l1"))
-        return super().dispatch(request, *args, **kwargs)
+        """Hot path (WSGI): an L1 hit answers before DRF's request wrapping."""
+        return _prices_l1_hit(request) or super().dispatch(request, *args, **kwargs)
+
+    @staticmethod
+    async def async_fast_path(request: HttpRequest, **kwargs: Any) -> HttpResponse | None:
+        """Hot path (ASGI): the same L1 hit without a sync view's thread hop (see
+        core.middleware.async_fast_path_middleware); a miss runs the view as usual."""
+        return _prices_l1_hit(request)
 
     @extend_schema(
         tags=["prices"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from markets.tests.data_helpers import asset_data, make_asset, make_candles, quote, store
 
@@ -191,6 +192,43 @@ def test_listing_query_count_does_not_grow_with_assets(
         api_client.get(URL, {"ordering": "-change_24h", "category": "pow"})
     with django_assert_num_queries(3):  # + one query for every sparkline of the page
         api_client.get(URL, {"sparkline": "7d"})
+
+
+def test_repeat_listing_queries_are_answered_from_the_cache_without_queries(
+    api_client, market, settings, django_assert_num_queries
+):  # type: ignore[no-untyped-def]
+    settings.MARKETS_LISTING_CACHE_SECONDS = 2
+    with django_assert_num_queries(2):
+        first = api_client.get(URL, {"ordering": "rank"})
+    with django_assert_num_queries(0):
+        again = api_client.get(URL, {"ordering": "rank"})
+    assert first["X-Cache"] == "miss" and again["X-Cache"] == "l1"
+    assert again.content == first.content
+    with django_assert_num_queries(2):  # another query string is another entry
+        other = api_client.get(URL, {"ordering": "-rank"})
+    assert other.json()["results"][0]["id"] != first.json()["results"][0]["id"]
+
+
+def test_listing_cache_expires_and_never_caches_errors(api_client, market, settings, monkeypatch):  # type: ignore[no-untyped-def]
+    import core.cache
+
+    settings.MARKETS_LISTING_CACHE_SECONDS = 2
+    now = [1000.0]  # L1 clock (monotonic); time-machine moves the L2 (locmem) clock
+    monkeypatch.setattr(core.cache.time, "monotonic", lambda: now[0])
+    with time_machine.travel("2026-01-01T00:00:00Z", tick=False) as clock:
+        api_client.get(URL)
+        store(quote(asset_data("newcoin", "NEW", 1), 5.0))
+        assert "newcoin" not in {r["id"] for r in api_client.get(URL).json()["results"]}
+        now[0] += 3
+        clock.shift(3)
+        if settings.REDIS_URL:  # Redis expires L2 on its own (real) clock: emulate that
+            from django.core.cache import cache
+
+            cache.clear()
+        assert "newcoin" in {r["id"] for r in api_client.get(URL).json()["results"]}
+    for _ in range(2):  # a 400 is computed every time, never served from the cache
+        bad = api_client.get(URL, {"price_min": "cheap"})
+        assert bad.status_code == 400 and bad.json()["errors"][0]["attr"] == "price_min"
 
 
 def test_detail_by_id_or_symbol(api_client, market):  # type: ignore[no-untyped-def]
