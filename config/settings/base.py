@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "news",
     "forecasts",
     "alerts",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -479,7 +480,7 @@ PROVIDER_BUDGET_SQLITE_PATH = env.str(
     "PROVIDER_BUDGET_SQLITE_PATH", default=str(VAR_DIR / "provider-budget.sqlite")
 )
 # Replay provider: recorded candles played as if live (deterministic given the clock).
-MARKET_REPLAY_SPEED = env.float("MARKET_REPLAY_SPEED", default=60.0)  # recorded s per real s
+MARKET_REPLAY_SPEED = env.float("MARKET_REPLAY_SPEED", default=1.0)  # recorded s per real s
 MARKET_REPLAY_START = env.str("MARKET_REPLAY_START", default="2024-07-01T00:00:00Z")
 MARKET_REPLAY_ANCHOR = env.str("MARKET_REPLAY_ANCHOR", default="2026-01-01T00:00:00Z")
 # Live price cache: in-process L1 TTL over the Django cache (L2) TTL; L2 skipped after a failure.
@@ -550,6 +551,34 @@ EMAIL_VERIFY_URL_TEMPLATE = env.str(
     "EMAIL_VERIFY_URL_TEMPLATE", default="http://localhost:8000/verify-email#token={token}"
 )
 EMAIL_VERIFY_MAX_AGE_HOURS = env.int("EMAIL_VERIFY_MAX_AGE_HOURS", default=72)
+
+# --- streaming (WebSocket /api/v1/stream/ws, SSE /api/v1/stream/sse) --------------------
+# Where seqs and resume buffers live: "auto" = Redis when REDIS_URL is set, else the database
+# (embedded default: web processes relay new rows, so a worker's publish reaches browsers).
+STREAM_BACKEND = env.str("STREAM_BACKEND", default="auto")
+# Messages kept per channel for resume (WS "resume", SSE Last-Event-ID); older -> reset.
+STREAM_BUFFER_SIZE = env.int("STREAM_BUFFER_SIZE", default=500)
+# Socket timeout of every Redis call of the stream log and the publisher.
+STREAM_REDIS_TIMEOUT_SECONDS = env.float("STREAM_REDIS_TIMEOUT_SECONDS", default=0.5)
+# Server heartbeat frame interval; a connection with no subscription is closed after the idle time.
+STREAM_HEARTBEAT_SECONDS = env.int("STREAM_HEARTBEAT_SECONDS", default=15)
+STREAM_IDLE_TIMEOUT_SECONDS = env.int("STREAM_IDLE_TIMEOUT_SECONDS", default=120)
+# Per-connection limits: channels, client frame size, bad messages before closing (4400).
+STREAM_MAX_SUBSCRIPTIONS = env.int("STREAM_MAX_SUBSCRIPTIONS", default=100)
+STREAM_MAX_MESSAGE_BYTES = env.int("STREAM_MAX_MESSAGE_BYTES", default=8192)
+STREAM_MAX_ERRORS = env.int("STREAM_MAX_ERRORS", default=20)
+# Slow clients: updates coalesce per channel; a client behind for this long, or with this many
+# items pending, is closed with 4429.
+STREAM_SLOW_CLIENT_SECONDS = env.float("STREAM_SLOW_CLIENT_SECONDS", default=10.0)
+STREAM_MAX_PENDING_ITEMS = env.int("STREAM_MAX_PENDING_ITEMS", default=5000)
+# Embedded relay: how often each web process looks for new stream rows.
+STREAM_RELAY_POLL_SECONDS = env.float("STREAM_RELAY_POLL_SECONDS", default=0.5)
+# SSE: reconnect delay told to EventSource (retry:) and comment keep-alive interval.
+STREAM_SSE_RETRY_MS = env.int("STREAM_SSE_RETRY_MS", default=3000)
+STREAM_SSE_KEEPALIVE_SECONDS = env.float("STREAM_SSE_KEEPALIVE_SECONDS", default=15.0)
+# markets: the live tick (quotes of the top coins every few seconds through the failover).
+MARKETS_TICK_SECONDS = env.int("MARKETS_TICK_SECONDS", default=5)
+MARKETS_TICK_TOP = env.int("MARKETS_TICK_TOP", default=20)
 
 # --- alerts -----------------------------------------------------------------------------
 # Limits per user (a clear 400 past them).
