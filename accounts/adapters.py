@@ -21,6 +21,7 @@ from django.urls import reverse
 from core.errors import envelope
 
 from .models import User
+from .services.audit import audit_record
 from .services.codes import oauth_handoff_issue
 from .services.google import GoogleSignInRefused, google_id_token_verify, google_sign_in
 from .services.roles import user_role_set
@@ -59,6 +60,14 @@ def spa_redirect(**params: str) -> HttpResponseRedirect:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_login_stages(self) -> list[str]:
+        # After allauth's own stages (e-mail verification, ...): a 2FA user gives a code.
+        return [*super().get_login_stages(), "accounts.stages.TotpStage"]
+
+    def login(self, request: HttpRequest, user: Any) -> None:
+        super().login(request, user)
+        audit_record(action="signin", user=user, request=request, data={"method": "browser"})
+
     def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
         user = super().save_user(request, user, form, commit=commit)
         if commit:

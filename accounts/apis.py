@@ -10,9 +10,15 @@ from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.base.constants import AuthProcess
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -21,14 +27,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import ServiceUnavailable
+from core.pagination import BoundedCursorPagination
 from core.parsers import BoundedJSONParser
+from core.permissions import IsAdmin
 from core.throttling import ScopedRateThrottle
 
 from . import selectors, services
 from .adapters import HANDOFF_STATE_KEY, GoogleRedirectAdapter
 from .authentication import JWTAuthentication
 from .lockout import axes_client_ip
-from .models import ApiKey, User
+from .models import ApiKey, AuditEvent, DataExport, User
 
 TAGS = ["auth"]
 log = structlog.get_logger("cryptocast.accounts")
@@ -56,6 +64,7 @@ class NotApiKey(BasePermission):
     keys, change the password or delete the account."""
 
     message = "Not allowed with an API key."
+    role_note = "not with an API key"  # shown in the role table (core.routes)
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return not isinstance(request.auth, ApiKey)
@@ -223,8 +232,135 @@ class WsTicketOut(serializers.Serializer):
     expires_in = serializers.IntegerField()
 
 
+class MfaRequiredOut(serializers.Serializer):
+    mfa_required = serializers.BooleanField(help_text="Always true: no tokens yet.")
+    challenge = serializers.CharField(
+        help_text="Single use, short-lived; POST it with a code to auth/signin/mfa."
+    )
+    expires_at = serializers.DateTimeField()
+    expires_in = serializers.IntegerField()
+    methods = serializers.ListField(child=serializers.CharField())
+
+
+SigninResult = PolymorphicProxySerializer(
+    component_name="SigninResult",
+    serializers=[PairOut, MfaRequiredOut],
+    resource_type_field_name=None,
+)
+
+
+class SigninMfaIn(serializers.Serializer):
+    challenge = serializers.CharField(max_length=200)
+    code = serializers.CharField(
+        max_length=64, help_text="6-digit code from the app, or an unused recovery code."
+    )
+
+
+class MfaStatusOut(serializers.Serializer):
+    totp_enabled = serializers.BooleanField()
+    recovery_codes_left = serializers.IntegerField()
+
+
+class TotpEnrolOut(serializers.Serializer):
+    secret = serializers.CharField(help_text="Base32, for manual entry in the app.")
+    otpauth_uri = serializers.CharField()
+    qr_svg = serializers.CharField(help_text="The otpauth URI as an inline SVG QR code.")
+
+
+class TotpConfirmIn(serializers.Serializer):
+    code = serializers.CharField(max_length=16)
+
+
+class ReauthIn(serializers.Serializer):
+    code = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    password = serializers.CharField(
+        max_length=256, required=False, allow_blank=True, trim_whitespace=False
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("code") and not attrs.get("password"):
+            raise serializers.ValidationError(
+                {"code": ["A current code (or recovery code) or the password is required."]}
+            )
+        return attrs
+
+
+class RecoveryCodesOut(serializers.Serializer):
+    recovery_codes = serializers.ListField(
+        child=serializers.CharField(), help_text="Shown once; only digests are stored."
+    )
+
+
+class AuditEventOut(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "created_at",
+            "action",
+            "outcome",
+            "target_type",
+            "target_id",
+            "ip",
+            "user_agent",
+            "request_id",
+            "data",
+        ]
+        read_only_fields = fields
+
+
+class DataExportOut(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField(
+        help_text="While ready and unexpired: GET it with the same Authorization header."
+    )
+
+    class Meta:
+        model = DataExport
+        fields = [
+            "id",
+            "status",
+            "created_at",
+            "finished_at",
+            "expires_at",
+            "size_bytes",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, obj: DataExport) -> str | None:
+        from django.utils import timezone
+
+        if obj.status != DataExport.Status.READY or obj.expires_at <= timezone.now():
+            return None
+        path = reverse("accounts:me-export-file", kwargs={"export_id": obj.id})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class RoleOut(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=list(services.ROLES))
+
+
+class RoleIn(serializers.Serializer):
+    role = serializers.ChoiceField(choices=list(services.ROLES))
+
+
 def _pair(pair: services.TokenPair) -> dict[str, str]:
     return {"access": pair.access, "refresh": pair.refresh}
+
+
+def _signin_body(result: services.TokenPair | services.MfaChallengeIssued) -> dict[str, Any]:
+    if isinstance(result, services.MfaChallengeIssued):
+        return {
+            "mfa_required": True,
+            "challenge": result.challenge,
+            "expires_at": result.expires_at,
+            "expires_in": result.expires_in,
+            "methods": ["totp", "recovery_code"],
+        }
+    return _pair(result)
 
 
 def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
@@ -252,14 +388,34 @@ class SigninApi(_PublicAuthView):
     @extend_schema(
         tags=TAGS,
         request=SigninIn,
-        responses={200: PairOut},
+        responses={200: SigninResult},
         summary="Sign in with e-mail and password",
         description="Unknown e-mail and wrong password give the same 401. Too many failures "
-        "(per account and per IP) give 429 with Retry-After.",
+        "(per account and per IP) give 429 with Retry-After. With two-factor "
+        "authentication on, the answer is `mfa_required` with a single-use challenge "
+        "(MFA_CHALLENGE_TTL_SECONDS) instead of tokens: POST it to auth/signin/mfa.",
     )
     def post(self, request: Request) -> Response:
         data = _valid(SigninIn, request.data)
-        pair = services.user_signin(request=request._request, **data)
+        result = services.user_signin(request=request._request, **data)
+        return Response(_signin_body(result))
+
+
+class SigninMfaApi(_PublicAuthView):
+    serializer_class = SigninMfaIn
+
+    @extend_schema(
+        tags=TAGS,
+        request=SigninMfaIn,
+        responses={200: PairOut},
+        summary="Second step of a 2FA sign-in: challenge + code for a token pair",
+        description="A TOTP code works once (a replay inside its window is refused); a "
+        "recovery code works once. Wrong codes count toward the account lockout (429 "
+        "with Retry-After); the challenge stays usable until it expires or succeeds.",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(SigninMfaIn, request.data)
+        pair = services.mfa_signin_complete(request=request._request, **data)
         return Response(_pair(pair))
 
 
@@ -370,7 +526,7 @@ class MeApi(_UserView):
         summary="Delete my account: deactivate now, revoke every token and key",
     )
     def delete(self, request: Request) -> Response:
-        services.user_deactivate(user=request.user)
+        services.user_deactivate(user=request.user, request=request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -509,7 +665,7 @@ class GoogleExchangeApi(_PublicAuthView):
     @extend_schema(
         tags=TAGS,
         request=GoogleExchangeIn,
-        responses={200: PairOut},
+        responses={200: SigninResult},
         summary="Exchange the one-time code (+ PKCE verifier) from the redirect flow for a pair",
     )
     def post(self, request: Request) -> Response:
@@ -521,7 +677,8 @@ class GoogleExchangeApi(_PublicAuthView):
             raise exceptions.ValidationError(
                 {"code": ["Invalid, used or expired code, or a verifier that does not match."]}
             )
-        return Response(_pair(services.token_pair_issue(user=user, method="google")))
+        result = services.signin_finish(request=request._request, user=user, method="google")
+        return Response(_signin_body(result))
 
 
 class GoogleMobileApi(_PublicAuthView):
@@ -530,7 +687,7 @@ class GoogleMobileApi(_PublicAuthView):
     @extend_schema(
         tags=TAGS,
         request=GoogleMobileIn,
-        responses={200: PairOut},
+        responses={200: SigninResult},
         summary="Sign in with a Google ID token from a mobile or SPA client",
     )
     def post(self, request: Request) -> Response:
@@ -542,7 +699,8 @@ class GoogleMobileApi(_PublicAuthView):
             user = services.google_sign_in(claims=claims)
         except services.GoogleSignInRefused as exc:
             raise _google_error(exc) from exc
-        return Response(_pair(services.token_pair_issue(user=user, method="google")))
+        result = services.signin_finish(request=request._request, user=user, method="google")
+        return Response(_signin_body(result))
 
 
 # --- API keys, WebSocket tickets ------------------------------------------------------------
@@ -573,7 +731,10 @@ class ApiKeyListCreateApi(_UserView):
     def post(self, request: Request) -> Response:
         data = _valid(ApiKeyIn, request.data)
         key, raw = services.api_key_create(
-            user=request.user, name=data["name"], expires_at=data.get("expires_at")
+            user=request.user,
+            name=data["name"],
+            expires_at=data.get("expires_at"),
+            request=request._request,
         )
         body = ApiKeyCreatedOut(key, context={"raw_key": raw}).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -585,7 +746,7 @@ class ApiKeyDeleteApi(_UserView):
 
     @extend_schema(tags=TAGS, responses={204: None}, summary="Revoke one of my API keys")
     def delete(self, request: Request, key_id: str) -> Response:
-        services.api_key_revoke(user=request.user, key_id=key_id)
+        services.api_key_revoke(user=request.user, key_id=key_id, request=request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -606,3 +767,207 @@ class WsTicketApi(_UserView):
             "expires_in": services.codes.ws_ticket_ttl(),
         }
         return Response(WsTicketOut(body).data, status=status.HTTP_201_CREATED)
+
+
+# --- two-factor authentication --------------------------------------------------------------
+class _AccountView(_UserView):
+    """Account security: a user's JWT or session, never an API key."""
+
+    permission_classes = [IsAuthenticated, NotApiKey]
+
+
+def _mfa_status(user: User) -> dict[str, Any]:
+    return {
+        "totp_enabled": services.mfa_enabled(user),
+        "recovery_codes_left": services.recovery_codes_left(user=user),
+    }
+
+
+class TotpApi(_AccountView):
+    serializer_class = MfaStatusOut
+
+    @extend_schema(tags=TAGS, responses={200: MfaStatusOut}, summary="My 2FA status")
+    def get(self, request: Request) -> Response:
+        return Response(MfaStatusOut(_mfa_status(request.user)).data)
+
+    @extend_schema(
+        tags=TAGS,
+        request=None,
+        responses={201: TotpEnrolOut},
+        summary="Start TOTP enrolment: a secret and its QR code (2FA is off until confirmed)",
+        description="Calling it again before confirming replaces the secret. 409 when 2FA "
+        "is already on.",
+    )
+    def post(self, request: Request) -> Response:
+        enrolment = services.totp_enrol(user=request.user)
+        body = {
+            "secret": enrolment.secret,
+            "otpauth_uri": enrolment.otpauth_uri,
+            "qr_svg": enrolment.qr_svg,
+        }
+        return Response(TotpEnrolOut(body).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=TAGS,
+        request=ReauthIn,
+        responses={204: None},
+        summary="Turn 2FA off (a current code, a recovery code or the password)",
+    )
+    def delete(self, request: Request) -> Response:
+        data = _valid(ReauthIn, request.data)
+        services.totp_disable(
+            request=request._request,
+            user=request.user,
+            code=data.get("code") or None,
+            password=data.get("password") or None,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TotpConfirmApi(_AccountView):
+    serializer_class = TotpConfirmIn
+
+    @extend_schema(
+        tags=TAGS,
+        request=TotpConfirmIn,
+        responses={200: RecoveryCodesOut},
+        summary="Confirm TOTP with a first code: 2FA on, recovery codes shown once",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(TotpConfirmIn, request.data)
+        codes = services.totp_confirm(request=request._request, user=request.user, **data)
+        return Response(RecoveryCodesOut({"recovery_codes": codes}).data)
+
+
+class RecoveryCodesApi(_AccountView):
+    serializer_class = ReauthIn
+
+    @extend_schema(
+        tags=TAGS,
+        request=ReauthIn,
+        responses={200: RecoveryCodesOut},
+        summary="New recovery codes (the old ones stop working); shown once",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(ReauthIn, request.data)
+        codes = services.recovery_codes_regenerate(
+            request=request._request,
+            user=request.user,
+            code=data.get("code") or None,
+            password=data.get("password") or None,
+        )
+        return Response(RecoveryCodesOut({"recovery_codes": codes}).data)
+
+
+# --- audit log, data export -----------------------------------------------------------------
+class AuditPagination(BoundedCursorPagination):
+    page_size = 50
+    max_page_size = 200
+    ordering = ("-created_at", "-id")
+
+
+class MeAuditApi(_UserView):
+    serializer_class = AuditEventOut
+    pagination_class = AuditPagination
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        if getattr(self, "swagger_fake_view", False):
+            return AuditEvent.objects.none()
+        return selectors.audit_event_list(user=self.request.user)
+
+    @extend_schema(
+        tags=TAGS,
+        responses={200: AuditEventOut(many=True)},
+        summary="Security events of my account (sign-ins, 2FA, keys, exports), newest first",
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(AuditEventOut(page, many=True).data)
+
+
+class MeExportApi(_AccountView):
+    serializer_class = DataExportOut
+
+    @extend_schema(
+        tags=TAGS,
+        request=None,
+        responses={202: DataExportOut},
+        summary="Start an export of everything held about me (a ZIP of JSON files)",
+        description="One per ACCOUNTS_EXPORT_MIN_INTERVAL_MINUTES (429 with Retry-After); "
+        "the file is deleted after ACCOUNTS_EXPORT_TTL_HOURS.",
+    )
+    def post(self, request: Request) -> Response:
+        export = services.data_export_request(user=request.user, request=request._request)
+        body = DataExportOut(export, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class MeExportDetailApi(_AccountView):
+    serializer_class = DataExportOut
+
+    @extend_schema(tags=TAGS, responses={200: DataExportOut}, summary="Status of one of my exports")
+    def get(self, request: Request, export_id: str) -> Response:
+        export = selectors.data_export_get(user=request.user, export_id=export_id)
+        if export is None:
+            raise exceptions.NotFound()
+        return Response(DataExportOut(export, context={"request": request}).data)
+
+
+class MeExportFileApi(_AccountView):
+    @extend_schema(
+        tags=TAGS,
+        responses={
+            (200, "application/zip"): OpenApiResponse(
+                response=OpenApiTypes.BINARY, description="The ZIP."
+            )
+        },
+        summary="Download one of my ready exports (until it expires)",
+    )
+    def get(self, request: Request, export_id: str) -> FileResponse:
+        path, export = services.data_export_file(
+            user=request.user, export_id=export_id, request=request._request
+        )
+        response = FileResponse(
+            path.open("rb"),
+            as_attachment=True,
+            filename=export.file_name or "cryptocast-export.zip",
+            content_type="application/zip",
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+# --- roles (admin only) ---------------------------------------------------------------------
+class AdminUserRoleApi(_AccountView):
+    permission_classes = [IsAuthenticated, NotApiKey, IsAdmin]
+    serializer_class = RoleOut
+
+    def _user(self, user_id: int) -> User:
+        user = selectors.user_for_admin(user_id=user_id)
+        if user is None:
+            raise exceptions.NotFound()
+        return user
+
+    def _body(self, user: User) -> dict[str, Any]:
+        return RoleOut(
+            {"user_id": user.pk, "email": user.email, "role": services.user_role(user)}
+        ).data
+
+    @extend_schema(tags=["admin"], responses={200: RoleOut}, summary="A user's role")
+    def get(self, request: Request, user_id: int) -> Response:
+        return Response(self._body(self._user(user_id)))
+
+    @extend_schema(
+        tags=["admin"],
+        request=RoleIn,
+        responses={200: RoleOut},
+        summary="Set a user's role (user, analyst, staff, admin)",
+        description="409 `last_admin` when it would leave no active administrator.",
+    )
+    def put(self, request: Request, user_id: int) -> Response:
+        data = _valid(RoleIn, request.data)
+        user = self._user(user_id)
+        user = services.user_role_set(
+            user=user, role=data["role"], actor=request.user, request=request._request
+        )
+        return Response(self._body(user))

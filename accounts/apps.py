@@ -16,7 +16,8 @@ class AccountsConfig(AppConfig):
                 task="accounts.purge_expired",
                 crontab="17 * * * *",
                 expire_seconds=3000,
-                description="Expired tickets/codes and refresh-token records; anonymise "
-                "accounts deleted more than ACCOUNT_DELETION_GRACE_DAYS ago.",
+                description="Expired tickets/codes, MFA challenges, refresh-token records "
+                "and data exports (files too); audit events older than AUDIT_RETENTION_DAYS; "
+                "anonymise accounts deleted more than ACCOUNT_DELETION_GRACE_DAYS ago.",
             )
         )

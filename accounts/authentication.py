@@ -20,6 +20,16 @@ class JWTAuthentication(jwt_authentication.JWTAuthentication):
     and the token family's revocation: logout, reuse detection, password change and
     deactivation take effect on the very next request, not when the access token expires."""
 
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        # simplejwt lists one message per token class tried, which the envelope turns into
+        # five ``messages.N.*`` errors: a client needs one clear ``token_not_valid``.
+        try:
+            return super().get_validated_token(raw_token)
+        except InvalidToken as exc:
+            raise exceptions.AuthenticationFailed(
+                "Token is invalid or expired.", code="token_not_valid"
+            ) from exc
+
     def get_user(self, validated_token: Token) -> User:
         try:
             user_id = validated_token[api_settings.USER_ID_CLAIM]

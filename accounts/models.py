@@ -151,3 +151,121 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} code for user {self.user_id}"
+
+
+class TotpDevice(models.Model):
+    """One authenticator app per user (RFC 6238 TOTP, via pyotp). ``confirmed_at`` is set once
+    the user proves the app works; until then sign-in ignores the device. ``last_step`` is the
+    time step of the last accepted code, so a code (or an older one) is never accepted twice.
+
+    The base32 secret must be readable to verify codes; it never leaves this table after
+    enrolment (the admin does not show it, exports and audit rows never carry it)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    secret = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"TOTP of user {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """Single-use recovery codes, stored as SHA-256 digests (shown once when generated)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "digest"], name="recovery_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code of user {self.user_id}"
+
+
+class MfaChallenge(models.Model):
+    """Handed out by a password (or Google) sign-in of a 2FA user instead of tokens: short-lived,
+    stored as a digest, consumed once by ``auth/signin/mfa`` together with a valid code."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    method = models.CharField(max_length=20, default="password")  # password | google
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"MFA challenge for user {self.user_id}"
+
+
+class AuditEvent(models.Model):
+    """Append-only record of security-relevant actions. Never holds a secret: ``data`` carries
+    ids and names only (the services decide what goes in; a test greps the table for secrets).
+    Rows are only created and, past ``AUDIT_RETENTION_DAYS``, deleted by the clean-up job."""
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success"
+        FAILURE = "failure"
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # the account acted upon (the one that sees the row in GET auth/me/audit)
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    # who did it, when not the user themself (an admin changing a role, staff running a job)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=64, db_index=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} ({self.outcome}) at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise ValueError("audit events are append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class DataExport(models.Model):
+    """A user's request for everything held about them; the ZIP lives in
+    ``ACCOUNTS_EXPORT_DIR`` until ``expires_at`` (then the clean-up job deletes file and row)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        READY = "ready"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="data_exports")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+    file_name = models.CharField(max_length=100, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"export {self.id} of user {self.user_id} ({self.status})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from .models import ApiKey, User
+from .models import ApiKey, AuditEvent, DataExport, User
 
 
 def user_get(*, user_id: int) -> User | None:
@@ -14,3 +14,18 @@ def user_get(*, user_id: int) -> User | None:
 def api_key_list(*, user: User) -> QuerySet[ApiKey]:
     """The user's keys that still work or were revoked (never another user's)."""
     return ApiKey.objects.filter(user=user).order_by("-created_at")
+
+
+def audit_event_list(*, user: User) -> QuerySet[AuditEvent]:
+    """The audit rows about the user's own account, newest first."""
+    return AuditEvent.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def data_export_get(*, user: User, export_id: str) -> DataExport | None:
+    """One of the user's own exports (another user's is None: a 404)."""
+    return DataExport.objects.filter(pk=export_id, user=user).first()
+
+
+def user_for_admin(*, user_id: int) -> User | None:
+    """Any account by id (active or not), for the role endpoints."""
+    return User.objects.prefetch_related("groups").filter(pk=user_id).first()

@@ -5,21 +5,26 @@ from django.urls import include, path, re_path
 from django_prometheus import exports
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts import stages as accounts_stages
+from core import apis_ops as core_ops
 from core import views as core_views
 
 api_v1 = [
     path("auth/", include("accounts.urls")),
+    path("admin/", include("accounts.admin_urls")),
     path("", include("markets.urls")),
     path("", include("news.urls")),
     path("", include("forecasts.urls")),
     path("", include("alerts.urls")),
     path("", include("mlserving.urls")),
     path("stream/", include("streaming.urls")),
+    path("", include("core.urls")),  # operator endpoints (cache, db, schedule)
 ]
 
 urlpatterns = [
     path("", include("dashboard.urls")),
     path("admin/", admin.site.urls),
+    path("accounts/2fa/", accounts_stages.mfa_authenticate, name="accounts_mfa_authenticate"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -32,6 +37,13 @@ urlpatterns = [
     path("health/db", core_views.HealthDbView.as_view(), name="health-db"),
     path("health/cache", core_views.HealthCacheView.as_view(), name="health-cache"),
     path("health/detailed", core_views.HealthDetailedView.as_view(), name="health-detailed"),
+    path("health/api", core_ops.HealthApiView.as_view(), name="health-api"),
+    path("health/trends", core_ops.HealthTrendsView.as_view(), name="health-trends"),
+    path(
+        "health/components/<str:name>",
+        core_ops.HealthComponentView.as_view(),
+        name="health-component",
+    ),
     path("metrics", exports.ExportToDjangoView, name="prometheus-metrics"),
     # Anything else under /api/ is a 404 in the envelope, whatever DEBUG says.
     re_path(r"^api/", core_views.api_not_found),

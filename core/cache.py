@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,12 @@ from django.core.cache import BaseCache, caches
 
 logger = logging.getLogger("cryptocast.cache")
 _MISSING = object()
+# Every TwoTierCache of this process, for the ops endpoints (figures, clear, invalidate).
+_INSTANCES: weakref.WeakSet[TwoTierCache] = weakref.WeakSet()
+
+
+def two_tier_caches() -> list[TwoTierCache]:
+    return sorted(_INSTANCES, key=lambda c: c.prefix)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,50 @@ class TwoTierCache:
         self._lock = threading.Lock()
         self._l2_down_until = 0.0
         self.l2_failures = 0
+        self.started_at = time.time()
+        self._zero_counters()
+        _INSTANCES.add(self)
+
+    def _zero_counters(self) -> None:
+        # Since start (or reset) of this process; plain ints: a lost increment under a race
+        # only blurs a figure.
+        self.l1_hits = 0
+        self.l1_stale_hits = 0
+        self.l2_hits = 0
+        self.misses = 0
+        self.l1_evictions = 0
+
+    def stats(self) -> dict[str, Any]:
+        lookups = self.l1_hits + self.l1_stale_hits + self.l2_hits + self.misses
+        return {
+            "prefix": self.prefix,
+            "l1": {
+                "entries": len(self._l1),
+                "max_entries": self.l1_max_entries,
+                "ttl_seconds": self.l1_ttl,
+                "hits": self.l1_hits,
+                "stale_hits": self.l1_stale_hits,
+                "evictions": self.l1_evictions,
+            },
+            "l2": {
+                "hits": self.l2_hits,
+                "failures": self.l2_failures,
+                "available": self.l2_available(),
+            },
+            "misses": self.misses,
+            "lookups": lookups,
+            "hit_ratio": round((lookups - self.misses) / lookups, 4) if lookups else None,
+            "since": self.started_at,
+        }
+
+    def l1_keys(self) -> list[str]:
+        with self._lock:
+            return list(self._l1)
+
+    def invalidate_l1(self, full_key: str) -> bool:
+        """Drop one L1 entry by its full key (``prefix:key``); whether it was there."""
+        with self._lock:
+            return self._l1.pop(full_key, None) is not None
 
     @property
     def l2(self) -> BaseCache:
@@ -92,35 +143,38 @@ class TwoTierCache:
                 expires, value = entry
                 if now < expires:
                     self._l1.move_to_end(k)
+                    self.l1_hits += 1
                     return CacheRead(value, "l1", self.l2_available())
                 if now < expires + self.l1_stale_grace:
                     expired = value
                 else:
                     del self._l1[k]
         if not self.l2_available():
-            return (
-                CacheRead(expired, "l1-stale", False)
-                if expired is not _MISSING
-                else CacheRead(None, "", False)
-            )
+            return self._without_l2(expired)
         try:
             value = self.l2.get(k, _MISSING)
         except Exception as exc:
             self._l2_failed(exc)
-            return (
-                CacheRead(expired, "l1-stale", False)
-                if expired is not _MISSING
-                else CacheRead(None, "", False)
-            )
+            return self._without_l2(expired)
         if value is _MISSING:
+            self.misses += 1
             return CacheRead(None, "", True)
         self._l1_put(k, value, self.l1_ttl)
+        self.l2_hits += 1
         return CacheRead(value, "l2", True)
+
+    def _without_l2(self, expired: Any) -> CacheRead:
+        if expired is not _MISSING:
+            self.l1_stale_hits += 1
+            return CacheRead(expired, "l1-stale", False)
+        self.misses += 1
+        return CacheRead(None, "", False)
 
     def peek_l1(self, key: str) -> Any | None:
         """The fresh L1 value or None, nothing else (the hot path of cache-first views)."""
         entry = self._l1.get(self._key(key))
         if entry is not None and time.monotonic() < entry[0]:
+            self.l1_hits += 1
             return entry[1]
         return None
 
@@ -155,6 +209,7 @@ class TwoTierCache:
         self.clear_l1()
         self._l2_down_until = 0.0
         self.l2_failures = 0
+        self._zero_counters()
 
     def _l1_put(self, k: str, value: Any, ttl: float) -> None:
         with self._lock:
@@ -162,3 +217,4 @@ class TwoTierCache:
             self._l1.move_to_end(k)
             while len(self._l1) > self.l1_max_entries:
                 self._l1.popitem(last=False)
+                self.l1_evictions += 1

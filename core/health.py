@@ -5,9 +5,11 @@ Each probe returns a plain dict and never raises: operators get a reason, not a 
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from django.conf import settings
@@ -19,8 +21,16 @@ from django.utils import timezone
 _EXTRA_PROBES: dict[str, Callable[[], dict[str, Any]]] = {}
 
 
+# Probes that cost an outbound request (providers): only /health/api runs them, concurrently.
+_EXTERNAL_PROBES: dict[str, Callable[[], dict[str, Any]]] = {}
+
+
 def register_probe(name: str, probe: Callable[[], dict[str, Any]]) -> None:
     _EXTRA_PROBES[name] = probe
+
+
+def register_external_probe(name: str, probe: Callable[[], dict[str, Any]]) -> None:
+    _EXTERNAL_PROBES[name] = probe
 
 
 def _ms(started: float) -> float:
@@ -111,6 +121,116 @@ def readiness() -> tuple[bool, dict[str, Any]]:
     return db["connected"], body
 
 
+def component_probes() -> dict[str, Callable[[], dict[str, Any]]]:
+    """Every cheap component probe by name (the ones the health sampler records)."""
+    return {
+        "database": check_database,
+        "cache": check_cache,
+        "broker": check_celery_broker,
+        **_EXTRA_PROBES,
+    }
+
+
+def component_ok(result: Mapping[str, Any]) -> bool:
+    return bool(result.get("connected", result.get("ok", False)))
+
+
+def run_probe(probe: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        result = dict(probe())
+    except Exception as exc:
+        result = {"ok": False, "error": exc.__class__.__name__}
+    result.setdefault("latency_ms", _ms(started))
+    return result
+
+
+def _in_thread(probe: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return run_probe(probe)
+    finally:
+        connections.close_all()  # a worker thread must not keep a connection open
+
+
+def probe_concurrently(
+    probes: Mapping[str, Callable[[], dict[str, Any]]], *, timeout: float
+) -> dict[str, dict[str, Any]]:
+    """Run every probe at once; one still running after ``timeout`` seconds is reported as
+    timed out (and left to finish in the background), so the answer takes ~``timeout`` at most.
+    """
+    if not probes:
+        return {}
+    pool = ThreadPoolExecutor(max_workers=min(len(probes), 16), thread_name_prefix="probe")
+    try:
+        futures = {name: pool.submit(_in_thread, fn) for name, fn in probes.items()}
+        wait(futures.values(), timeout=timeout)
+        out: dict[str, dict[str, Any]] = {}
+        for name, future in futures.items():
+            if future.done():
+                out[name] = future.result()
+            else:
+                out[name] = {
+                    "ok": False,
+                    "error": "timeout",
+                    "reason": f"no answer within {timeout:g} s",
+                    "latency_ms": round(timeout * 1000, 2),
+                }
+        return out
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def external() -> tuple[bool, dict[str, Any]]:
+    """``/health/api``: every external provider probed concurrently with a short timeout."""
+    started = time.perf_counter()
+    results = probe_concurrently(_EXTERNAL_PROBES, timeout=settings.HEALTH_API_TIMEOUT_SECONDS)
+    up = [n for n, r in results.items() if r.get("ok")]
+    down = [n for n, r in results.items() if not r.get("ok") and r.get("configured", True)]
+    status = "ok" if up and not down else ("degraded" if up else "down")
+    body = {
+        **basic(),
+        "status": status,
+        "providers": results,
+        "duration_ms": _ms(started),
+        "timeout_seconds": settings.HEALTH_API_TIMEOUT_SECONDS,
+    }
+    return bool(up), body
+
+
+def process_figures() -> dict[str, Any]:
+    """CPU, memory and disk of this process and its machine (psutil)."""
+    import psutil
+
+    proc = psutil.Process(os.getpid())
+    with proc.oneshot():
+        mem = proc.memory_info()
+        body: dict[str, Any] = {
+            "pid": proc.pid,
+            "cpu_percent": proc.cpu_percent(interval=None),
+            "rss_bytes": mem.rss,
+            "threads": proc.num_threads(),
+            "uptime_seconds": round(time.time() - proc.create_time(), 1),
+        }
+    vm = psutil.virtual_memory()
+    body["system"] = {
+        "cpu_count": psutil.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "memory_percent": vm.percent,
+        "memory_available_bytes": vm.available,
+    }
+    try:
+        disk = psutil.disk_usage(str(settings.VAR_DIR))
+        body["disk"] = {
+            "path": str(settings.VAR_DIR),
+            "percent": disk.percent,
+            "free_bytes": disk.free,
+            "total_bytes": disk.total,
+        }
+    except OSError as exc:
+        body["disk"] = {"error": exc.__class__.__name__}
+    return body
+
+
 def detailed() -> tuple[bool, dict[str, Any]]:
     db = check_database()
     cache_state = check_cache()
@@ -121,6 +241,10 @@ def detailed() -> tuple[bool, dict[str, Any]]:
             components[name] = probe()
         except Exception as exc:
             components[name] = {"ok": False, "error": exc.__class__.__name__}
+    try:
+        components["process"] = {"ok": True, **process_figures()}
+    except Exception as exc:
+        components["process"] = {"ok": False, "error": exc.__class__.__name__}
     healthy = db["connected"]
     status = (
         "ok"

@@ -1,4 +1,5 @@
-"""Request logging with the request id bound (django-guid sets the id and the header)."""
+"""Request logging with the request id bound (django-guid sets the id and the header), and
+response compression."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ from collections.abc import Callable
 
 import structlog
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.middleware.gzip import GZipMiddleware
 
 logger = structlog.get_logger("cryptocast.request")
 
 _QUIET_PREFIXES = ("/static/", "/metrics", "/health/live")
+_STREAM_PREFIX = "/api/v1/stream/"
 
 
 def _log(request: HttpRequest, response: HttpResponse, started: float) -> None:
@@ -50,3 +55,27 @@ def request_logging_middleware(get_response: Callable) -> Callable:
 
 request_logging_middleware.sync_capable = True  # type: ignore[attr-defined]
 request_logging_middleware.async_capable = True  # type: ignore[attr-defined]
+
+
+class CompressionMiddleware(GZipMiddleware):
+    """gzip for JSON, HTML and static responses above ``HTTP_GZIP_MIN_BYTES``.
+
+    Streams are never compressed: SSE (``text/event-stream``) and anything under
+    ``/api/v1/stream/`` must reach the client event by event, and a compressor buffers.
+    """
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if not settings.HTTP_GZIP:
+            return response
+        if request.path.startswith(_STREAM_PREFIX):
+            return response
+        if response.get("Content-Type", "").startswith("text/event-stream"):
+            return response
+        if (
+            isinstance(response, HttpResponse)
+            and len(response.content) < settings.HTTP_GZIP_MIN_BYTES
+        ):
+            return response
+        return super().process_response(request, response)

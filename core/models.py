@@ -25,3 +25,25 @@ class Lock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.owner} until {self.expires_at:%H:%M:%S}"
+
+
+class HealthSample(models.Model):
+    """One component's health at one instant, written by the ``core.record_health`` beat job.
+
+    Bounded: the same job deletes samples older than ``HEALTH_SAMPLE_RETENTION_HOURS``.
+    """
+
+    component = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    ok = models.BooleanField()
+    latency_ms = models.FloatField(null=True)
+    detail = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["component", "-at"], name="core_health_comp_at"),
+            models.Index(fields=["at"], name="core_health_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.component} {'ok' if self.ok else 'down'} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -1,4 +1,4 @@
-"""Role-based DRF permission classes any app may use (roles: user < staff < admin).
+"""Role-based DRF permission classes any app may use (roles: user < analyst < staff < admin).
 
 Roles are the Django groups ``staff``/``admin`` managed by ``accounts``; the ``is_staff`` and
 ``is_superuser`` flags, which the role service keeps in step, count as well.
@@ -27,6 +27,8 @@ def has_role(user: Any, role: str) -> bool:
         return True
     if user.is_superuser:
         return True
+    if role == "analyst":
+        return bool(user.is_staff) or bool(_group_names(user) & {"analyst", "staff", "admin"})
     if role == "staff":
         return bool(user.is_staff) or bool(_group_names(user) & {"staff", "admin"})
     if role == "admin":
@@ -34,10 +36,21 @@ def has_role(user: Any, role: str) -> bool:
     return False
 
 
+class IsAnalyst(BasePermission):
+    """Analyst, staff or admin (backtests, operational figures); an ordinary user gets 403."""
+
+    message = "Analysts only."
+    required_role = "analyst"  # read by core.routes (the role table, the OpenAPI schema)
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return has_role(request.user, "analyst")
+
+
 class IsStaff(BasePermission):
     """Staff or admin; an ordinary user gets 403."""
 
     message = "Staff only."
+    required_role = "staff"
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return has_role(request.user, "staff")
@@ -45,6 +58,7 @@ class IsStaff(BasePermission):
 
 class IsAdmin(BasePermission):
     message = "Administrators only."
+    required_role = "admin"
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return has_role(request.user, "admin")

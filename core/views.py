@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -96,8 +97,22 @@ def _wants_json(request: HttpRequest) -> bool:
     ) or "application/json" in request.headers.get("Accept", "")
 
 
+@csrf_exempt  # nothing to protect: a POST to an unknown path is a 404, not a CSRF page
 def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
     return envelope(status_code=404, code="not_found", detail=f"No API endpoint at {request.path}.")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: the envelope under ``/api/``, Django's page elsewhere."""
+    if _wants_json(request):
+        return envelope(
+            status_code=403,
+            code="csrf_failed",
+            detail=f"CSRF check failed: {reason or 'missing or invalid token'}.",
+        )
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason=reason)
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -15,8 +15,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from drf_spectacular.utils import extend_schema
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -119,6 +122,13 @@ class CoinForecastSerializer(serializers.Serializer):
     version = serializers.JSONField(help_text="One version id, or a list for auto.")
     trained_at = serializers.DateTimeField(allow_null=True)
     data_until = serializers.DateField(allow_null=True)
+    origin_age_days = serializers.FloatField(
+        allow_null=True, help_text="Days between the forecast's origin (data_until) and now."
+    )
+    stale = serializers.BooleanField(
+        help_text="True when origin_age_days exceeds FORECAST_STALE_AFTER_DAYS."
+    )
+    stale_reason = serializers.CharField(allow_blank=True)
     issued_at = serializers.DateTimeField(allow_null=True)
     last_close = serializers.FloatField(allow_null=True)
     fallback = serializers.CharField(
@@ -273,3 +283,30 @@ class ForecastPerformanceApi(APIView):
             return {"data": selectors.performance(assets=assets, models=models)}
 
         return Response(cached("performance", (",".join(ids), ",".join(models or [])), build))
+
+
+class CoinReportPdfApi(APIView):
+    """A coin's PDF report (price chart with the forecast band, skill vs naive)."""
+
+    @extend_schema(
+        operation_id="reports_coin_pdf",
+        tags=["reports"],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                response=OpenApiTypes.BINARY, description="Two A4 pages."
+            )
+        },
+        summary="PDF report of one coin (id or symbol)",
+    )
+    def get(self, request: Request, id: str) -> HttpResponse:
+        from forecasts.reports import coin_report_pdf
+        from markets import selectors as market_selectors
+
+        try:
+            asset = market_selectors.asset_get(id)
+        except market_selectors.AssetNotFound as exc:
+            raise NotFound(str(exc)) from exc
+        body = coin_report_pdf(asset=asset)
+        response = HttpResponse(body, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{asset.pk}-report.pdf"'
+        return response

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from statistics import fmean
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
@@ -174,6 +175,11 @@ def coin_forecast(*, asset: Any, model: str, days: int, now: datetime | None = N
     versions = sorted({r.model_version for r in rows})
     used = sorted({r.model for r in rows})
     trained = [r.trained_at for r in rows if r.trained_at]
+    # How old the forecast's origin (its last candle) is against the server clock: a forecast
+    # made from old data is still served, but says so.
+    age_days = round((now - first.data_until).total_seconds() / 86400.0, 2) if first else None
+    limit = settings.FORECAST_STALE_AFTER_DAYS
+    stale = age_days is None or age_days > limit
     return {
         "id": asset.pk,
         "symbol": asset.symbol,
@@ -183,6 +189,18 @@ def coin_forecast(*, asset: Any, model: str, days: int, now: datetime | None = N
         "version": versions[0] if len(versions) == 1 else (versions or None),
         "trained_at": _iso(min(trained)) if trained else None,
         "data_until": first.data_until.date().isoformat() if first else None,
+        "origin_age_days": age_days,
+        "stale": stale,
+        "stale_reason": (
+            (
+                f"the origin ({first.data_until.date().isoformat()}) is {age_days:g} days "
+                f"before now (limit {limit:g})"
+                if first
+                else "nothing issued"
+            )
+            if stale
+            else ""
+        ),
         "issued_at": _iso(first.issued_at) if first else None,
         "last_close": first.last_close if first else None,
         "fallback": fallback or None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -11,11 +13,14 @@ from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAdminUser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import services as accounts_services
 from core.pagination import BoundedCursorPagination
+from core.tabular import CSVRenderer, XLSXRenderer
 
 from . import selectors, services
 from .filters import AssetFilter
@@ -66,6 +71,9 @@ def _query(serializer_class: type[serializers.Serializer], request: Request) -> 
 @extend_schema(tags=["markets"], summary="Assets with their latest quote (filter, order, page)")
 class AssetListApi(generics.ListAPIView):
     serializer_class = AssetSerializer
+    # ?format=csv / ?format=xlsx: the same page as a spreadsheet (core.tabular)
+    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
+    export_filename = "cryptocurrencies"
     filter_backends = [DjangoFilterBackend]
     filterset_class = AssetFilter
 
@@ -105,6 +113,8 @@ class HistoryPagination(BoundedCursorPagination):
 
 class AssetHistoryApi(generics.ListAPIView):
     serializer_class = CandleSerializer
+    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
+    export_filename = "history"
     pagination_class = HistoryPagination
     filter_backends: list = []
 
@@ -158,6 +168,14 @@ class TopAssetsApi(APIView):
 # --- whole market -----------------------------------------------------------------------
 
 
+def _market_global() -> dict[str, Any]:
+    """The stored/cached figures at once; a stale or missing provider answer queues a refresh."""
+    data = selectors.market_global()
+    if data.pop("refresh_needed", False):
+        services.market_overview_refresh_enqueue()
+    return data
+
+
 class MarketGlobalApi(APIView):
     @extend_schema(
         tags=["markets"],
@@ -165,7 +183,7 @@ class MarketGlobalApi(APIView):
         responses=GlobalMarketSerializer,
     )
     def get(self, request: Request) -> Response:
-        return Response(GlobalMarketSerializer(selectors.market_global()).data)
+        return Response(GlobalMarketSerializer(_market_global()).data)
 
 
 class MarketTrendingApi(APIView):
@@ -177,7 +195,10 @@ class MarketTrendingApi(APIView):
     )
     def get(self, request: Request) -> Response:
         q = _query(MarketDataQuerySerializer, request)
-        return Response(TrendingSerializer(selectors.market_trending(limit=q["limit"])).data)
+        trending = selectors.market_trending(limit=q["limit"])
+        if trending.pop("refresh_needed", False):
+            services.market_overview_refresh_enqueue()
+        return Response(TrendingSerializer(trending).data)
 
 
 class MarketDataApi(APIView):
@@ -193,13 +214,20 @@ class MarketDataApi(APIView):
         context = {"now": timezone.now()}
         return Response(
             {
-                "market": GlobalMarketSerializer(selectors.market_global()).data,
+                "market": GlobalMarketSerializer(_market_global()).data,
                 "assets": AssetSerializer(assets, many=True, context=context).data,
             }
         )
 
 
 # --- staff: sync and import -------------------------------------------------------------
+
+
+def _audit(request: Request, action: str, **fields) -> None:  # type: ignore[no-untyped-def]
+    """Staff actions leave a row in the audit log (accounts.AuditEvent), actor = the caller."""
+    accounts_services.audit_record(
+        action=action, actor=request.user, request=request._request, **fields
+    )
 
 
 class SyncApi(APIView):
@@ -215,6 +243,7 @@ class SyncApi(APIView):
         s = SyncRequestSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         task_id = services.sync_enqueue(**s.validated_data)
+        _audit(request, "markets.sync", data=dict(s.validated_data))
         return Response(
             {"task_id": task_id, "task": "markets.sync_quotes", "status": "queued"},
             status=status.HTTP_202_ACCEPTED,
@@ -245,6 +274,14 @@ class ImportApi(APIView):
             symbol=s.validated_data["symbol"],
         )
         body = report.as_dict()
+        _audit(
+            request,
+            "markets.import",
+            outcome="success" if report.ok else "failure",
+            target_type="asset",
+            target_id=s.validated_data["symbol"] or "",
+            data={"file": upload.name or "upload.csv", "interval": s.validated_data["interval"]},
+        )
         if report.ok:
             return Response(body, status=status.HTTP_201_CREATED)
         errors = [
@@ -314,6 +351,9 @@ class EtlJobRunApi(APIView):
         job = _job_or_404(job_id)
         with transaction.atomic():
             task_id = services.periodic_job_run_now(job_id=job.pk)
+            _audit(
+                request, "etl.job_run", target_type="job", target_id=job.pk, data={"job": job.name}
+            )
         return Response(
             {"task_id": task_id, "task": job.task, "status": "queued"},
             status=status.HTTP_202_ACCEPTED,
@@ -328,6 +368,8 @@ class _EtlJobToggleApi(APIView):
     def post(self, request: Request, job_id: int) -> Response:
         _job_or_404(job_id)
         job = services.periodic_job_set_enabled(job_id=job_id, enabled=self.enabled)
+        action = "etl.job_enabled" if self.enabled else "etl.job_disabled"
+        _audit(request, action, target_type="job", target_id=job_id, data={"job": job.name})
         return Response(EtlJobSerializer(job).data)
 
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from core.cache import CacheRead, TwoTierCache
 
-from . import selectors
+from . import batching, selectors
 from .payloads import candle_payload, iso, quote_payload
 
 logger = logging.getLogger("cryptocast.markets.live")
@@ -124,9 +124,8 @@ def prices_snapshot(*, ids: Sequence[str] | None, vs: str = "usd", limit: int = 
 
     def build(*, force_stale: bool) -> bytes:
         now = timezone.now()
-        quotes = (
-            selectors.latest_quotes(ids=list(ids)) if ids else selectors.latest_quotes(top=limit)
-        )
+        # Misses for different coins within a few ms share one store read (markets.batching).
+        quotes = batching.latest_quotes(ids=ids) if ids else selectors.latest_quotes(top=limit)
         if not quotes:
             raise NoPriceData("No price is known yet for these assets.", retry_after=_retry_after())
         data = {q.asset.pk: quote_datum(q, now=now, force_stale=force_stale) for q in quotes}
@@ -233,15 +232,25 @@ def price_history(*, asset: Any, interval: str, days: int) -> LiveBody:
 
     def build(*, force_stale: bool) -> bytes:
         now = timezone.now()
-        start = now - timedelta(days=days)
-        rows = list(selectors.candles(asset=asset, interval=interval, start=start, end=now))
-        if not rows:
-            raise NoPriceData(
-                f"No {interval} candles for {asset.pk} in the last {days} days.",
-                retry_after=_retry_after(),
-            )
-        last = rows[-1]
         step = timedelta(seconds=selectors.INTERVAL_SECONDS[interval])
+        # The last ``days`` the store has (counted back from its newest candle when nothing is
+        # recent), said by window/coverage/stale; 503 only when there is nothing at all.
+        end = now
+        rows = list(
+            selectors.candles(
+                asset=asset, interval=interval, start=end - timedelta(days=days), end=end
+            )
+        )
+        if not rows:
+            newest = selectors.latest_candle_time(asset=asset, interval=interval)
+            if newest is not None:
+                end = newest + step
+                start = end - timedelta(days=days)
+                rows = list(selectors.candles(asset=asset, interval=interval, start=start, end=end))
+        if not rows:
+            raise NoPriceData(f"No {interval} candles for {asset.pk}.", retry_after=_retry_after())
+        last = rows[-1]
+        expected = max(int(timedelta(days=days) / step), 1)
         stale = force_stale or (now - (last.open_time + step)) > max(
             step * 2, timedelta(seconds=settings.MARKETS_QUOTE_STALE_SECONDS)
         )
@@ -257,6 +266,13 @@ def price_history(*, asset: Any, interval: str, days: int) -> LiveBody:
                 "fetched_at": iso(now),
                 "stale": bool(stale),
                 "fallback_reason": "",
+                "window": {
+                    "start": iso(end - timedelta(days=days)),
+                    "end": iso(end),
+                    "expected": expected,
+                    "coverage": round(min(len(points) / expected, 1.0), 4),
+                    "age_seconds": round((now - (last.open_time + step)).total_seconds(), 1),
+                },
                 "data": points,
             }
         )

@@ -127,8 +127,8 @@ def top_movers(*, category: str, window: str = "24h", limit: int = 10) -> list[A
 
 @dataclass(frozen=True)
 class GlobalMarket:
-    total_market_cap: float
-    total_volume_24h: float
+    total_market_cap: float | None  # None when no stored quote has a market cap (never 0)
+    total_volume_24h: float | None
     assets: int
     dominance: dict[str, float] = field(default_factory=dict)
     market_cap_change_24h: float | None = None
@@ -142,7 +142,7 @@ def global_market_from_db() -> GlobalMarket:
     quotes = latest_quotes()
     caps = [(q.asset.symbol, q.market_cap) for q in quotes if q.market_cap]
     total_cap = float(sum(c for _, c in caps))
-    total_vol = float(sum(q.volume_24h or 0.0 for q in quotes))
+    volumes = [q.volume_24h for q in quotes if q.volume_24h is not None]
     dominance = {}
     if total_cap > 0:
         for sym, cap in sorted(caps, key=lambda x: -x[1])[:10]:
@@ -153,8 +153,8 @@ def global_market_from_db() -> GlobalMarket:
             prev_cap += q.market_cap / (1 + q.change_24h / 100.0)
     change = (100.0 * (total_cap / prev_cap - 1)) if prev_cap > 0 else None
     return GlobalMarket(
-        total_market_cap=total_cap,
-        total_volume_24h=total_vol,
+        total_market_cap=total_cap if caps else None,
+        total_volume_24h=float(sum(volumes)) if volumes else None,
         assets=len(quotes),
         dominance=dominance,
         market_cap_change_24h=change,
@@ -394,8 +394,8 @@ def to_jsonable(value: Any) -> Any:
 
 # --- whole-market reads (cache first, then a provider, then our own database) -------------
 
-_GLOBAL_KEY = "markets:global:v1"
-_TRENDING_KEY = "markets:trending:v1"
+GLOBAL_KEY = "markets:global:v1"
+TRENDING_KEY = "markets:trending:v1"
 
 
 def _cache_get(key: str) -> Any:
@@ -416,128 +416,82 @@ def _cache_set(key: str, value: Any, ttl: int) -> None:
         return
 
 
-def _provider_failure(exc: Exception) -> str:
-    return str(getattr(exc, "reason", "") or exc.__class__.__name__)
+def _refresh_needed(cached: dict[str, Any] | None, ttl: int) -> bool:
+    return cached is None or (timezone.now() - cached["fetched_at"]).total_seconds() > ttl
 
 
 def market_global() -> dict[str, Any]:
-    """Total market cap, volume and dominance with provenance.
+    """Total market cap, volume and dominance with provenance; never waits on the network.
 
-    Cache (``MARKETS_GLOBAL_TTL_SECONDS``), else the provider (``providers.fetch_global``),
-    else an aggregate of our stored latest quotes with ``fallback_reason`` saying why.
+    The provider's last answer from the cache (written by ``services.market_overview_refresh``),
+    else an aggregate of our stored latest quotes with ``fallback_reason`` saying why. The key
+    ``refresh_needed`` tells the caller to queue a background refresh (and is not a field).
+    Unknown figures are null, never 0.
     """
-    cached = _cache_get(_GLOBAL_KEY)
+    cached = _cache_get(GLOBAL_KEY)
     now = timezone.now()
-    if cached is None:
-        from core.http import ProviderError
-        from markets import providers
-
-        reason = _cache_get(_GLOBAL_KEY + ":failed")
-        try:
-            if reason:  # a recent failure: do not make every request wait for the provider
-                raise ProviderError("global", reason)
-            g = providers.fetch_global()
-        except ProviderError as exc:
-            reason = _provider_failure(exc)
-            _cache_set(
-                _GLOBAL_KEY + ":failed", reason, settings.MARKETS_PROVIDER_FAILURE_TTL_SECONDS
-            )
-            reason = f"{reason}; aggregated from stored quotes"
-        else:
-            cached = {
-                "total_market_cap": g.total_market_cap_usd,
-                "total_volume_24h": g.total_volume_usd,
-                "market_cap_change_24h": g.market_cap_change_24h,
-                "dominance": dict(g.dominance),
-                "active_cryptocurrencies": g.active_cryptocurrencies,
-                "source": g.source,
-                "as_of": g.as_of,
-                "fetched_at": g.fetched_at,
-                "fallback_reason": "",
-            }
-            _cache_set(_GLOBAL_KEY, cached, settings.MARKETS_GLOBAL_TTL_SECONDS)
-        if cached is None:
-            db = global_market_from_db()
-            return {
-                "total_market_cap": db.total_market_cap,
-                "total_volume_24h": db.total_volume_24h,
-                "market_cap_change_24h": db.market_cap_change_24h,
-                "dominance": db.dominance,
-                "active_cryptocurrencies": db.assets,
-                "source": "database",
-                "as_of": db.as_of,
-                "fetched_at": db.fetched_at,
-                "stale": db.as_of is None or (now - db.as_of) > stale_after(),
-                "fallback_reason": reason,
-            }
-    return {**cached, "stale": (now - cached["as_of"]) > stale_after()}
+    refresh = _refresh_needed(cached, settings.MARKETS_GLOBAL_TTL_SECONDS)
+    if cached is not None:
+        return {
+            **cached,
+            "stale": (now - cached["as_of"]) > stale_after(),
+            "refresh_needed": refresh,
+        }
+    reason = _cache_get(GLOBAL_KEY + ":failed") or "no provider answer yet (refresh queued)"
+    db = global_market_from_db()
+    return {
+        "total_market_cap": db.total_market_cap,
+        "total_volume_24h": db.total_volume_24h,
+        "market_cap_change_24h": db.market_cap_change_24h,
+        "dominance": db.dominance,
+        "active_cryptocurrencies": db.assets,
+        "source": "database",
+        "as_of": db.as_of,
+        "fetched_at": db.fetched_at,
+        "stale": db.as_of is None or (now - db.as_of) > stale_after(),
+        "fallback_reason": f"{reason}; aggregated from stored quotes",
+        "refresh_needed": refresh,
+    }
 
 
 def market_trending(*, limit: int = 10) -> dict[str, Any]:
-    """The provider's trending coins (cached), else our top 24h gainers, with provenance."""
-    cached = _cache_get(_TRENDING_KEY)
+    """The provider's trending coins (cached), else our top 24h gainers, with provenance;
+    never waits on the network (``refresh_needed`` as in ``market_global``)."""
+    cached = _cache_get(TRENDING_KEY)
     now = timezone.now()
+    refresh = _refresh_needed(cached, settings.MARKETS_TRENDING_TTL_SECONDS)
     if cached is None:
-        from core.http import ProviderError
-        from markets import providers
-
-        reason = _cache_get(_TRENDING_KEY + ":failed")
-        try:
-            if reason:
-                raise ProviderError("trending", reason)
-            coins = providers.fetch_trending()
-        except ProviderError as exc:
-            reason = _provider_failure(exc)
-            _cache_set(
-                _TRENDING_KEY + ":failed", reason, settings.MARKETS_PROVIDER_FAILURE_TTL_SECONDS
-            )
-            reason = f"{reason}; top 24h gainers from stored quotes"
-            gainers = [
-                (a, a.latest_quote)
-                for a in top_movers(category="gainers", window="24h", limit=limit)
-                if a.latest_quote is not None
-            ]
-            return {
-                "source": "database",
-                "as_of": max((q.as_of for _, q in gainers), default=None),
-                "fetched_at": max((q.fetched_at for _, q in gainers), default=None),
-                "stale": True,
-                "fallback_reason": reason,
-                "coins": [
-                    {
-                        "id": a.pk,
-                        "symbol": a.symbol,
-                        "name": a.name,
-                        "score": i,
-                        "rank": a.rank,
-                        "price": q.price,
-                    }
-                    for i, (a, q) in enumerate(gainers)
-                ],
-            }
-        cached = {
-            "source": coins[0].source if coins else "coingecko",
-            "as_of": now,
-            "fetched_at": now,
-            "fallback_reason": "",
+        reason = _cache_get(TRENDING_KEY + ":failed") or "no provider answer yet (refresh queued)"
+        gainers = [
+            (a, a.latest_quote)
+            for a in top_movers(category="gainers", window="24h", limit=limit)
+            if a.latest_quote is not None
+        ]
+        return {
+            "source": "database",
+            "as_of": max((q.as_of for _, q in gainers), default=None),
+            "fetched_at": max((q.fetched_at for _, q in gainers), default=None),
+            "stale": True,
+            "fallback_reason": f"{reason}; top 24h gainers from stored quotes",
+            "refresh_needed": refresh,
             "coins": [
                 {
-                    "id": c.asset.slug,
-                    "symbol": c.asset.symbol,
-                    "name": c.asset.name,
-                    "score": c.score,
-                    "rank": c.asset.rank,
-                    "price": None,
+                    "id": a.pk,
+                    "symbol": a.symbol,
+                    "name": a.name,
+                    "score": i,
+                    "rank": a.rank,
+                    "price": q.price,
                 }
-                for c in coins
+                for i, (a, q) in enumerate(gainers)
             ],
         }
-        _cache_set(_TRENDING_KEY, cached, settings.MARKETS_TRENDING_TTL_SECONDS)
     trending = dict(cached)
     trending["coins"] = trending["coins"][:limit]
     trending["stale"] = (now - trending["as_of"]) > timedelta(
         seconds=settings.MARKETS_TRENDING_TTL_SECONDS * 2
     )
+    trending["refresh_needed"] = refresh
     return trending
 
 

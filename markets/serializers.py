@@ -199,8 +199,8 @@ class ProvenanceSerializer(serializers.Serializer):
 
 
 class GlobalMarketSerializer(ProvenanceSerializer):
-    total_market_cap = serializers.FloatField()
-    total_volume_24h = serializers.FloatField()
+    total_market_cap = serializers.FloatField(allow_null=True, help_text="null when unknown")
+    total_volume_24h = serializers.FloatField(allow_null=True, help_text="null when unknown")
     market_cap_change_24h = serializers.FloatField(allow_null=True)
     dominance = serializers.DictField(child=serializers.FloatField())
     active_cryptocurrencies = serializers.IntegerField(allow_null=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from .models import Interval
@@ -112,6 +113,16 @@ class PriceHistorySerializer(serializers.Serializer):
     fetched_at = serializers.DateTimeField()
     stale = serializers.BooleanField()
     fallback_reason = serializers.CharField(allow_blank=True)
+    window = inline_serializer(
+        "PriceHistoryWindow",
+        {
+            "start": serializers.DateTimeField(),
+            "end": serializers.DateTimeField(help_text="now, or after the newest stored candle"),
+            "expected": serializers.IntegerField(help_text="candles a full window holds"),
+            "coverage": serializers.FloatField(help_text="count / expected, at most 1"),
+            "age_seconds": serializers.FloatField(help_text="since the newest candle closed"),
+        },
+    )
     data = HistoryPointSerializer(many=True)  # type: ignore[assignment]
 
 

@@ -116,3 +116,14 @@ def cleanup_quotes(self, older_than_days: int | None = None) -> dict[str, Any]:
         lock_ttl=1000,
         task_id=self.request.id or "",
     )
+
+
+@shared_task(name="markets.refresh_market_overview", time_limit=120, soft_time_limit=100, **COMMON)
+def refresh_market_overview(self) -> dict[str, Any]:
+    """``/global`` and trending from the provider into the cache (reads never wait on it)."""
+    return services.job_run(
+        job="markets.refresh_market_overview",
+        fn=services.market_overview_refresh,
+        lock_ttl=150,
+        task_id=self.request.id or "",
+    )

@@ -22,6 +22,9 @@ urlpatterns = [
         name="rate-limit-recommendations",
     ),
     path("rate-limit/reset-stats", v.RateLimitResetApi.as_view(), name="rate-limit-reset"),
+    path(
+        "rate-limit/batching/stats", v.BatchingStatsApi.as_view(), name="rate-limit-batching-stats"
+    ),
     path("data-sources/health", v.DataSourcesHealthApi.as_view(), name="data-sources-health"),
     path(
         "data-sources/health/<str:provider>",

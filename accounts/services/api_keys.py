@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import exceptions
 
 from accounts.models import ApiKey, User
 
 from ._codes import digest, new_secret
+from .audit import audit_record
 
 KEY_PREFIX = "cc"
 # last_used_at is written at most this often per key (one UPDATE, not one per request).
@@ -22,7 +24,7 @@ LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 @transaction.atomic
 def api_key_create(
-    *, user: User, name: str, expires_at: datetime | None = None
+    *, user: User, name: str, expires_at: datetime | None = None, request: HttpRequest | None = None
 ) -> tuple[ApiKey, str]:
     """Returns the key row and the raw key; the raw key is never stored or shown again."""
     if expires_at is not None and expires_at <= timezone.now():
@@ -37,17 +39,34 @@ def api_key_create(
     key = ApiKey.objects.create(
         user=user, name=name, prefix=prefix, digest=digest(raw), expires_at=expires_at
     )
+    audit_record(
+        action="api_key.created",
+        user=user,
+        request=request,
+        target_type="api_key",
+        target_id=str(key.pk),
+        data={"name": name, "prefix": prefix},
+    )
     return key, raw
 
 
 @transaction.atomic
-def api_key_revoke(*, user: User, key_id: uuid.UUID | str) -> None:
+def api_key_revoke(
+    *, user: User, key_id: uuid.UUID | str, request: HttpRequest | None = None
+) -> None:
     """Another user's key is indistinguishable from a missing one (404)."""
     updated = ApiKey.objects.filter(pk=key_id, user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
     if not updated:
         raise exceptions.NotFound()
+    audit_record(
+        action="api_key.revoked",
+        user=user,
+        request=request,
+        target_type="api_key",
+        target_id=str(key_id),
+    )
 
 
 def api_key_authenticate(*, raw: str) -> tuple[User, ApiKey] | None:

@@ -20,9 +20,20 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework import exceptions, status
 
-from accounts.models import ApiKey, OneTimeCode, TokenFamily, User
+from accounts.models import (
+    ApiKey,
+    AuditEvent,
+    MfaChallenge,
+    OneTimeCode,
+    RecoveryCode,
+    TokenFamily,
+    TotpDevice,
+    User,
+)
 
+from .audit import audit_record
 from .email import email_verification_request
+from .mfa import MfaChallengeIssued, mfa_challenge_issue, mfa_enabled
 from .roles import user_role_set
 from .tokens import TokenPair, token_pair_issue, tokens_revoke_all
 
@@ -91,21 +102,52 @@ def user_signup(*, email: str, password: str, display_name: str = "") -> User:
 def user_authenticate(*, request: HttpRequest, email: str, password: str) -> User:
     """Every password check goes through Django's ``authenticate`` so django-axes counts
     failures per account and per IP (the admin and allauth's views go the same way)."""
-    user = authenticate(request=request, email=normalize_email(email), password=password)
-    if getattr(request, "axes_locked_out", False):
-        raise AccountLocked(retry_after=lockout_seconds())
-    if user is None:
+    email = normalize_email(email)
+    user = authenticate(request=request, email=email, password=password)
+    if user is None or getattr(request, "axes_locked_out", False):
+        # The account concerned sees its failed attempts; an unknown e-mail leaves a row
+        # with no user (and no e-mail: a password typed into the wrong field must not land
+        # in the log).
+        known = User.objects.filter(email__iexact=email).first()
+        locked = getattr(request, "axes_locked_out", False)
+        audit_record(
+            action="signin.locked" if locked else "signin",
+            user=known,
+            request=request,
+            outcome=AuditEvent.Outcome.FAILURE,
+        )
+        if locked:
+            raise AccountLocked(retry_after=lockout_seconds())
         raise InvalidCredentials()
     return user  # type: ignore[return-value]
 
 
-def user_signin(*, request: HttpRequest, email: str, password: str) -> TokenPair:
-    # ModelBackend upgrades a legacy (e.g. PBKDF2) hash to Argon2id on a successful check.
-    user = user_authenticate(request=request, email=email, password=password)
+def signin_finish(
+    *, request: HttpRequest, user: User, method: str
+) -> TokenPair | MfaChallengeIssued:
+    """The last step of every sign-in (password, Google): a 2FA user gets a challenge to
+    complete with ``mfa_signin_complete``, anyone else a token pair."""
+    if mfa_enabled(user):
+        issued = mfa_challenge_issue(user=user, method=method)
+        audit_record(
+            action="signin.mfa_required", user=user, request=request, data={"method": method}
+        )
+        return issued
+    with transaction.atomic():
+        pair = token_pair_issue(user=user, method=method)
+        audit_record(action="signin", user=user, request=request, data={"method": method})
     # What django.contrib.auth.login() would announce, minus the session: django-axes resets
     # the account's failure count and Django updates last_login.
     user_logged_in.send(sender=user.__class__, request=request, user=user)
-    return token_pair_issue(user=user, method="password")
+    return pair
+
+
+def user_signin(
+    *, request: HttpRequest, email: str, password: str
+) -> TokenPair | MfaChallengeIssued:
+    # ModelBackend upgrades a legacy (e.g. PBKDF2) hash to Argon2id on a successful check.
+    user = user_authenticate(request=request, email=email, password=password)
+    return signin_finish(request=request, user=user, method="password")
 
 
 @transaction.atomic
@@ -136,12 +178,13 @@ def user_password_change(
         user.save(update_fields=["password"])
         tokens_revoke_all(user=user, reason=TokenFamily.Reason.PASSWORD_CHANGE)
         pair = token_pair_issue(user=user, method="password")
+        audit_record(action="password.changed", user=user, request=request)
     security_log.info("password_changed", user_id=user.pk)
     return pair
 
 
 @transaction.atomic
-def user_deactivate(*, user: User) -> None:
+def user_deactivate(*, user: User, request: HttpRequest | None = None) -> None:
     """DELETE /me: deactivate now, revoke every credential, erase the profile. The row (and
     the e-mail, so nobody re-registers it meanwhile) is anonymised by the purge job after
     ``ACCOUNT_DELETION_GRACE_DAYS``."""
@@ -154,7 +197,11 @@ def user_deactivate(*, user: User) -> None:
     tokens_revoke_all(user=user, reason=TokenFamily.Reason.DEACTIVATED)
     ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
     OneTimeCode.objects.filter(user=user).delete()
+    MfaChallenge.objects.filter(user=user).delete()
+    TotpDevice.objects.filter(user=user).delete()
+    RecoveryCode.objects.filter(user=user).delete()
     SocialAccount.objects.filter(user=user).delete()
+    audit_record(action="account.deactivated", user=user, request=request)
     security_log.info("account_deactivated", user_id=user.pk)
 
 
@@ -245,4 +292,5 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:
         user.save(update_fields=["password", "email_verified"])
         EmailAddress.objects.filter(user=user, email__iexact=user.email).update(verified=True)
         tokens_revoke_all(user=user, reason=TokenFamily.Reason.PASSWORD_RESET)
+        audit_record(action="password.reset", user=user)
     security_log.info("password_reset", user_id=user.pk)

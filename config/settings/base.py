@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django_guid.middleware.guid_middleware",
     "core.middleware.request_logging_middleware",
+    # gzip above HTTP_GZIP_MIN_BYTES; never streams (/api/v1/stream/*, text/event-stream).
+    "core.middleware.CompressionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -314,7 +316,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.pagination.BoundedPageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.AutoSchema",  # + the role per operation
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "core.throttling.AnonRateThrottle",
@@ -579,7 +581,24 @@ STREAM_SSE_KEEPALIVE_SECONDS = env.float("STREAM_SSE_KEEPALIVE_SECONDS", default
 # markets: the live tick (quotes of the top coins every few seconds through the failover).
 MARKETS_TICK_SECONDS = env.int("MARKETS_TICK_SECONDS", default=5)
 MARKETS_TICK_TOP = env.int("MARKETS_TICK_TOP", default=20)
-
+# --- accounts, part two (2FA, roles, audit log, data export) ------------------------------
+# TOTP codes accepted one step (30 s) either side of now, for clocks that drift.
+MFA_TOTP_VALID_WINDOW = env.int("MFA_TOTP_VALID_WINDOW", default=1)
+# Issuer name shown in the authenticator app.
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="cryptocast")
+# Lifetime of the challenge that auth/signin answers a 2FA user with.
+MFA_CHALLENGE_TTL_SECONDS = env.int("MFA_CHALLENGE_TTL_SECONDS", default=300)
+# Recovery codes made per (re)generation.
+MFA_RECOVERY_CODE_COUNT = env.int("MFA_RECOVERY_CODE_COUNT", default=10)
+# Staff and admins must have confirmed 2FA to sign in to the Django admin.
+MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=False)
+# Audit events older than this are deleted by the hourly clean-up.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+# Data exports (POST auth/me/export): where the ZIPs are kept, how long, and how often a user
+# may ask for one.
+ACCOUNTS_EXPORT_DIR = Path(env.str("ACCOUNTS_EXPORT_DIR", default=str(VAR_DIR / "exports")))
+ACCOUNTS_EXPORT_TTL_HOURS = env.int("ACCOUNTS_EXPORT_TTL_HOURS", default=24)
+ACCOUNTS_EXPORT_MIN_INTERVAL_MINUTES = env.int("ACCOUNTS_EXPORT_MIN_INTERVAL_MINUTES", default=60)
 # --- alerts -----------------------------------------------------------------------------
 # Limits per user (a clear 400 past them).
 ALERTS_MAX_PER_USER = env.int("ALERTS_MAX_PER_USER", default=100)
@@ -609,3 +628,22 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[index]
 # Anomaly detector (daily beat job): robust z-score threshold and the rolling window it uses.
 ALERTS_ANOMALY_Z = env.float("ALERTS_ANOMALY_Z", default=6.0)
 ALERTS_ANOMALY_WINDOW_DAYS = env.int("ALERTS_ANOMALY_WINDOW_DAYS", default=30)
+
+# --- operations (ops: admin endpoints, health samples, batching, gzip, features API) ------
+# Every CSRF failure under /api/ answers the JSON envelope (Django's HTML page elsewhere).
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
+# Response compression (core.middleware.CompressionMiddleware; nginx does it too in compose).
+HTTP_GZIP = env.bool("HTTP_GZIP", default=True)
+HTTP_GZIP_MIN_BYTES = env.int("HTTP_GZIP_MIN_BYTES", default=1024)
+# Health history: the beat job samples every component this often and keeps this many hours.
+HEALTH_SAMPLE_EVERY_SECONDS = env.int("HEALTH_SAMPLE_EVERY_SECONDS", default=60)
+HEALTH_SAMPLE_RETENTION_HOURS = env.int("HEALTH_SAMPLE_RETENTION_HOURS", default=168)
+# /health/api: every provider is probed at once; one slower than this is reported as timed out.
+HEALTH_API_TIMEOUT_SECONDS = env.float("HEALTH_API_TIMEOUT_SECONDS", default=2.0)
+# Request batching of live price misses: a batch waits this long for others to join (0 = only
+# single-flight per coin).
+PRICES_BATCH_WINDOW_MS = env.float("PRICES_BATCH_WINDOW_MS", default=5.0)
+# Features API: longest date range per request (days).
+FEATURES_MAX_DAYS = env.int("FEATURES_MAX_DAYS", default=3660)
+# A forecast whose origin (last candle used) is older than this many days is served stale=true.
+FORECAST_STALE_AFTER_DAYS = env.float("FORECAST_STALE_AFTER_DAYS", default=2.0)

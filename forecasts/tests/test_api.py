@@ -147,3 +147,16 @@ def test_cache_down_still_answers_from_the_database(api_client, issued, monkeypa
     monkeypatch.setattr(cache, "set", boom)
     r = api_client.get(URL, {"ids": "bitcoin", "model": "drift", "days": 2})
     assert r.status_code == 200 and len(r.json()["data"][0]["points"]) == 2
+
+
+def test_a_forecast_from_old_data_says_how_old_and_is_stale(api_client, issued, settings):
+    """The sample candles end 2025-07-05; the server clock is far later (issue 12)."""
+    coin = api_client.get(URL, {"ids": "BTC", "days": 1, "model": "naive"}).json()["data"][0]
+    assert coin["origin_age_days"] > 30
+    assert coin["stale"] is True and "2025-07-05" in coin["stale_reason"]
+
+
+def test_a_recent_origin_is_not_stale(api_client, issued, settings):
+    settings.FORECAST_STALE_AFTER_DAYS = 100_000
+    coin = api_client.get(URL, {"ids": "BTC", "days": 1, "model": "naive"}).json()["data"][0]
+    assert coin["stale"] is False and coin["stale_reason"] == ""

@@ -31,6 +31,7 @@ from .jobs import (
     sync_enqueue,
     task_enqueue,
 )
+from .overview import market_overview_refresh, market_overview_refresh_enqueue
 from .quotes import (
     QuotesStoreResult,
     markets_sync,
@@ -62,6 +63,8 @@ __all__ = [
     "job_runs_cleanup",
     "known_asset_register",
     "load_sample_data",
+    "market_overview_refresh",
+    "market_overview_refresh_enqueue",
     "markets_sync",
     "periodic_job_run_now",
     "periodic_job_set_enabled",

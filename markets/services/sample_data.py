@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
+import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -12,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from markets.contracts import QuoteBatch, QuoteData
-from markets.models import Candle, Interval
+from markets.models import Candle, Interval, Quote
 
 from .assets import KNOWN_ASSETS, assets_upsert
 from .imports import FileReport, import_stream, open_text, symbol_from_name
@@ -20,6 +22,9 @@ from .quotes import quotes_store
 
 SAMPLE_SOURCE = "binance-sample"
 LAYOUT = (("ohlcv/daily", ".csv", Interval.D1), ("ohlcv/hourly", ".csv.gz", Interval.H1))
+MARKETCAP_DIR = "marketcap/coingecko"
+# A recorded supply older than this (before the quote) is not used: market cap stays null.
+MARKETCAP_MAX_AGE = timedelta(days=400)
 
 
 @dataclass
@@ -84,7 +89,7 @@ def load_sample_data(
         result.loaded.append(report)
         if on_file:
             on_file(file.name)
-    result.quotes_seeded = seed_quotes_from_candles()
+    result.quotes_seeded = seed_quotes_from_candles(data_dir=path)
     loaded = sum(r.written for r in result.loaded)
     result.message = (
         f"Loaded {loaded} candles from {len(result.loaded)} file(s) in {path}; "
@@ -93,11 +98,55 @@ def load_sample_data(
     return result
 
 
+def recorded_supply(data_dir: Path) -> dict[str, list[tuple[date, float]]]:
+    """Circulating supply per symbol and day from CoinGecko's recorded market caps
+    (``marketcap/coingecko/<SYMBOL>.csv``: market_cap / price, in USD); empty or zero rows are
+    skipped (unknown, not 0)."""
+    out: dict[str, list[tuple[date, float]]] = {}
+    folder = data_dir / MARKETCAP_DIR
+    if not folder.is_dir():
+        return out
+    for file in sorted(folder.glob("*.csv")):
+        rows: list[tuple[date, float]] = []
+        with file.open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                try:
+                    price, cap = float(row["price"]), float(row["market_cap"])
+                    day = date.fromisoformat(row["date"])
+                except (KeyError, TypeError, ValueError):
+                    continue
+                if price > 0 and cap > 0:
+                    rows.append((day, cap / price))
+        rows.sort()
+        if rows:
+            out[file.stem.upper()] = rows
+    return out
+
+
+def market_cap_at(
+    supply: list[tuple[date, float]] | None, *, when: datetime, price: float
+) -> float | None:
+    """Recorded supply of the latest snapshot up to ``when`` x ``price``; None if unknown."""
+    if not supply:
+        return None
+    i = bisect.bisect_right(supply, (when.date(), float("inf"))) - 1
+    if i < 0:
+        return None
+    day, units = supply[i]
+    if when - datetime(day.year, day.month, day.day, tzinfo=UTC) > MARKETCAP_MAX_AGE:
+        return None
+    return units * price
+
+
 @transaction.atomic
-def seed_quotes_from_candles() -> int:
-    """A quote per sample coin from its last two daily candles (no market cap: the files have
-    none). Stored through ``quotes_store`` so the same idempotency rules apply."""
+def seed_quotes_from_candles(*, data_dir: Path | None = None) -> int:
+    """A quote per sample coin from its last two daily candles. The candle files have no
+    market cap: it is CoinGecko's recorded circulating supply (``marketcap/``, at most
+    ``MARKETCAP_MAX_AGE`` before the quote) times the close, else null. Stored through
+    ``quotes_store`` so the same idempotency rules apply; a quote stored before market caps were
+    loaded gets its market cap filled in."""
     now = timezone.now()
+    supply = recorded_supply(data_dir) if data_dir is not None else {}
     quotes: list[QuoteData] = []
     for data in KNOWN_ASSETS.values():
         last = list(
@@ -122,6 +171,9 @@ def seed_quotes_from_candles() -> int:
                 as_of=c.open_time + timedelta(days=1),  # the close of the day
                 fetched_at=now,
                 volume_24h=c.volume * c.close,  # base volume -> quote currency
+                market_cap=market_cap_at(
+                    supply.get(data.symbol), when=c.open_time + timedelta(days=1), price=c.close
+                ),
                 change_24h=change(1),
                 change_7d=change(7),
                 change_30d=change(30),
@@ -131,4 +183,10 @@ def seed_quotes_from_candles() -> int:
         )
     if not quotes:
         return 0
-    return quotes_store(batch=QuoteBatch(quotes=tuple(quotes), source=SAMPLE_SOURCE)).stored
+    stored = quotes_store(batch=QuoteBatch(quotes=tuple(quotes), source=SAMPLE_SOURCE)).stored
+    for q in quotes:
+        if q.market_cap is not None:
+            Quote.objects.filter(
+                asset_id=q.asset.slug, source=SAMPLE_SOURCE, as_of=q.as_of, market_cap__isnull=True
+            ).update(market_cap=q.market_cap)
+    return stored

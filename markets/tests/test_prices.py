@@ -252,7 +252,7 @@ def test_reset_stats_is_staff_only(user, staff_user):
     assert bad.json()["errors"][0]["attr"] == "provider"
 
 
-def test_data_sources_health_probes_each_provider(api_client, settings, sample_data):
+def test_data_sources_health_probes_each_provider(api_client, settings, sample_data, sleeps):
     with respx.mock(assert_all_called=False) as mock:
         mock.get(f"{CG}/ping").mock(
             return_value=httpx.Response(200, json={"gecko_says": "(V3) To the Moon!"})

@@ -10,7 +10,7 @@ from django_celery_beat.models import PeriodicTask
 
 from core.http import ProviderError
 from core.schedules import setup_schedule
-from markets import providers
+from markets import providers, services
 from markets.contracts import AssetData, GlobalData, TrendingCoin
 from markets.models import JobRun
 from markets.tests.data_helpers import asset_data, quote, store
@@ -113,7 +113,7 @@ def test_etl_status_reports_freshness(api_client, jobs):  # type: ignore[no-unty
 # --- whole market ----------------------------------------------------------------------
 
 
-def test_global_comes_from_the_provider_and_is_cached(api_client, monkeypatch):  # type: ignore[no-untyped-def]
+def test_global_comes_from_the_provider_through_the_background_refresh(api_client, monkeypatch):  # type: ignore[no-untyped-def]
     calls = []
     now = datetime.now(UTC)
 
@@ -122,33 +122,53 @@ def test_global_comes_from_the_provider_and_is_cached(api_client, monkeypatch): 
         return GlobalData(2.5e12, 9e10, 1.5, {"btc": 50.0}, 10000, 800, "coingecko", now, now)
 
     monkeypatch.setattr(providers, "fetch_global", fetch_global)
+    monkeypatch.setattr(providers, "fetch_trending", lambda: [])
+    assert services.market_overview_refresh()["global"] == "ok"  # the task's body
     body = api_client.get("/api/v1/market/global").json()
     api_client.get("/api/v1/market/global")
-    assert calls == [1]
+    assert calls == [1]  # reads never call the provider
     assert body["total_market_cap"] == 2.5e12 and body["dominance"] == {"btc": 50.0}
     assert (
         body["source"] == "coingecko" and body["stale"] is False and body["fallback_reason"] == ""
     )
 
 
-def test_global_falls_back_to_stored_quotes_with_the_reason(api_client, monkeypatch):  # type: ignore[no-untyped-def]
-    calls = []
+def test_global_never_waits_on_the_provider_and_queues_one_refresh(api_client, monkeypatch):  # type: ignore[no-untyped-def]
+    def must_not_be_called():  # type: ignore[no-untyped-def]
+        raise AssertionError("a read called the provider")
 
+    queued = []
+    monkeypatch.setattr(providers, "fetch_global", must_not_be_called)
+    monkeypatch.setattr(
+        "markets.services.jobs.task_enqueue", lambda **kw: queued.append(kw["task"]) or "id"
+    )
+    store(quote(asset_data("bitcoin", "BTC", 1), 1.0, market_cap=600.0, volume_24h=10.0))
+    api_client.get("/api/v1/market/global")
+    api_client.get("/api/v1/market/global")
+    assert queued == ["markets.refresh_market_overview"]  # once per window, not per request
+
+
+def test_global_falls_back_to_stored_quotes_with_the_reason(api_client, monkeypatch):  # type: ignore[no-untyped-def]
     def down():  # type: ignore[no-untyped-def]
-        calls.append(1)
         raise ProviderError("coingecko", "429 rate limited")
 
     monkeypatch.setattr(providers, "fetch_global", down)
+    monkeypatch.setattr(providers, "fetch_trending", down)
     store(
         quote(asset_data("bitcoin", "BTC", 1), 1.0, market_cap=600.0, volume_24h=10.0),
         quote(asset_data("ethereum", "ETH", 2), 1.0, market_cap=400.0, volume_24h=5.0),
     )
+    services.market_overview_refresh()
     body = api_client.get("/api/v1/market/global").json()
     assert body["source"] == "database"
     assert "429 rate limited" in body["fallback_reason"]
     assert body["total_market_cap"] == 1000.0 and body["dominance"] == {"btc": 60.0, "eth": 40.0}
-    api_client.get("/api/v1/market/global")
-    assert calls == [1]  # the failure is remembered briefly: no per-request provider stall
+
+
+def test_global_without_any_market_cap_says_null_not_zero(api_client):  # type: ignore[no-untyped-def]
+    store(quote(asset_data("bitcoin", "BTC", 1), 1.0))
+    body = api_client.get("/api/v1/market/global").json()
+    assert body["total_market_cap"] is None and body["dominance"] == {}
 
 
 def test_trending_falls_back_to_top_gainers(api_client, monkeypatch):  # type: ignore[no-untyped-def]
@@ -157,10 +177,14 @@ def test_trending_falls_back_to_top_gainers(api_client, monkeypatch):  # type: i
         "fetch_trending",
         lambda: (_ for _ in ()).throw(ProviderError("coingecko", "timeout")),
     )
+    monkeypatch.setattr(
+        providers, "fetch_global", lambda: (_ for _ in ()).throw(ProviderError("coingecko", "x"))
+    )
     store(
         quote(asset_data("bitcoin", "BTC", 1), 1.0, change_24h=1.0),
         quote(asset_data("dogecoin", "DOGE", 8), 1.0, change_24h=9.0),
     )
+    services.market_overview_refresh()
     body = api_client.get("/api/v1/market/trending").json()
     assert [c["id"] for c in body["coins"]] == ["dogecoin", "bitcoin"]
     assert body["source"] == "database" and "timeout" in body["fallback_reason"]
@@ -169,6 +193,10 @@ def test_trending_falls_back_to_top_gainers(api_client, monkeypatch):  # type: i
 def test_trending_from_the_provider(api_client, monkeypatch):  # type: ignore[no-untyped-def]
     coin = TrendingCoin(AssetData("pepe", "PEPE", "Pepe", 30), score=0)
     monkeypatch.setattr(providers, "fetch_trending", lambda: [coin])
+    monkeypatch.setattr(
+        providers, "fetch_global", lambda: (_ for _ in ()).throw(ProviderError("coingecko", "x"))
+    )
+    services.market_overview_refresh()
     body = api_client.get("/api/v1/market/trending").json()
     assert body["coins"][0]["id"] == "pepe" and body["source"] == "coingecko"
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
@@ -33,7 +34,11 @@ class Command(BaseCommand):
         parser.add_argument("--test-start", default="", help="first origin (YYYY-MM-DD)")
         parser.add_argument("--test-end", default=None, help="last origin (default: latest)")
         parser.add_argument("--levels", default="80,90,95", help="interval levels in percent")
-        parser.add_argument("--out", default="var/backtest/report.json", help="report path")
+        parser.add_argument(
+            "--out",
+            default=str(settings.VAR_DIR / "backtest" / "report.json"),
+            help="report path (default: CRYPTOCAST_VAR_DIR/backtest/report.json)",
+        )
         parser.add_argument(
             "--refit-every", default="30", help="days between refits, e.g. 30 or 30,lstm=90"
         )

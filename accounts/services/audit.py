@@ -1,0 +1,99 @@
+"""The audit log: one append-only row per security-relevant action (``AuditEvent``).
+
+Other apps record their staff actions here too (``accounts.services.audit_record``): cache
+clears, job runs, imports, model promotions. Rows carry ids and names, never a secret: any
+``data`` key that looks like one is dropped before the row is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import AuditEvent, User
+
+log = structlog.get_logger("cryptocast.security")
+
+_SECRET_KEY = re.compile(r"pass|secret|token|code|key|otp|challenge|cookie|auth", re.I)
+_MAX_VALUE = 200
+
+
+def _clean(data: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Scalars only, short, and never under a name that suggests a secret."""
+    cleaned: dict[str, Any] = {}
+    for name, value in (data or {}).items():
+        if _SECRET_KEY.search(str(name)):
+            continue
+        if isinstance(value, bool | int | float) or value is None:
+            cleaned[str(name)] = value
+        else:
+            cleaned[str(name)] = str(value)[:_MAX_VALUE]
+    return cleaned
+
+
+def _request_facts(request: HttpRequest | None) -> dict[str, Any]:
+    from django_guid import get_guid
+
+    from accounts.lockout import axes_client_ip
+
+    facts: dict[str, Any] = {"request_id": (get_guid() or "")[:64]}
+    if request is not None:
+        facts["ip"] = axes_client_ip(request) or None
+        facts["user_agent"] = request.META.get("HTTP_USER_AGENT", "")[:256]
+    return facts
+
+
+def audit_record(
+    *,
+    action: str,
+    user: User | None = None,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+    outcome: str = AuditEvent.Outcome.SUCCESS,
+    target_type: str = "",
+    target_id: str | int = "",
+    data: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Write one audit row. ``user`` is the account concerned (it sees the row in
+    ``GET auth/me/audit``), ``actor`` who acted when that is someone else (an admin, staff).
+
+    Runs in the caller's transaction, so a rolled-back action leaves no success row; failures
+    are recorded by callers outside any transaction that is about to roll back."""
+    actor_user = actor if actor is not None and getattr(actor, "pk", None) else None
+    event = AuditEvent.objects.create(
+        action=action[:64],
+        user=user if user is not None and user.pk else None,
+        actor=actor_user,
+        outcome=outcome,
+        target_type=target_type[:64],
+        target_id=str(target_id)[:64],
+        data=_clean(data),
+        **_request_facts(request),
+    )
+    log.info(
+        "audit",
+        action=event.action,
+        outcome=event.outcome,
+        user_id=event.user_id,
+        actor_id=event.actor_id,
+        target_type=event.target_type,
+        target_id=event.target_id,
+    )
+    return event
+
+
+@transaction.atomic
+def audit_events_purge(*, now: datetime | None = None) -> int:
+    """Delete audit rows older than ``AUDIT_RETENTION_DAYS`` (the only deletion there is)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.AUDIT_RETENTION_DAYS)
+    deleted, _ = AuditEvent.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,160 @@
+"""Writes behind the operator endpoints: cache clear/invalidate/refresh, health samples.
+
+Apps above core register here from ``AppConfig.ready()`` (core never imports them):
+``cache_warmer_register(name, fn)`` for ``POST admin/cache/refresh`` and
+``cache_snapshot_register(name, fn)`` for ``GET cache/smart``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from . import cachekeys
+from .cache import two_tier_caches
+from .health import component_ok, component_probes, run_probe
+from .models import HealthSample
+
+logger = logging.getLogger("cryptocast.ops")
+
+NAMESPACE_RE = re.compile(r"^[a-z0-9]{1,40}$")
+KEY_RE = re.compile(r"^[A-Za-z0-9_.:,\-]{1,250}$")
+
+_WARMERS: dict[str, Callable[[], Any]] = {}
+_SNAPSHOTS: dict[str, Callable[[], dict[str, Any]]] = {}
+
+
+def cache_warmer_register(name: str, fn: Callable[[], Any]) -> None:
+    """``fn()`` rebuilds one cache-first read now (called by the refresh task)."""
+    _WARMERS[name] = fn
+
+
+def cache_snapshot_register(name: str, fn: Callable[[], dict[str, Any]]) -> None:
+    """``fn()`` describes one cache-first snapshot: present, age_seconds, ttl, next_refresh."""
+    _SNAPSHOTS[name] = fn
+
+
+def cache_warmers() -> list[str]:
+    return sorted(_WARMERS)
+
+
+def cache_snapshots() -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for name, fn in sorted(_SNAPSHOTS.items()):
+        try:
+            out[name] = fn()
+        except Exception as exc:
+            out[name] = {"present": False, "error": exc.__class__.__name__}
+    return out
+
+
+# --- cache --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CacheClearResult:
+    namespace: str
+    l2_deleted: int
+    l1_dropped: int
+    scan_truncated: bool
+
+
+def cache_clear(*, namespace: str) -> CacheClearResult:
+    """Delete our keys of ``namespace`` (or ``all``) from the shared cache and this process's
+    L1. Never ``FLUSHDB``: the broker and the locks may live in the same Redis database."""
+    if namespace != "all" and not NAMESPACE_RE.match(namespace):
+        raise ValueError("namespace must be 'all' or lowercase letters and digits")
+    keys = [
+        k
+        for k in cachekeys.iter_keys()
+        if namespace == "all" or cachekeys.namespace_of(k) == namespace
+    ]
+    truncated = len(keys) >= cachekeys.SCAN_MAX_KEYS
+    deleted = cachekeys.delete_keys(keys)
+    dropped = 0
+    for tt in two_tier_caches():
+        for full in tt.l1_keys():
+            if namespace == "all" or cachekeys.namespace_of(full) == namespace:
+                dropped += int(tt.invalidate_l1(full))
+    logger.info("cache cleared", extra={"namespace": namespace, "deleted": deleted})
+    return CacheClearResult(namespace, deleted, dropped, truncated)
+
+
+def cache_invalidate(*, key: str) -> dict[str, Any]:
+    """Delete one logical key (as the app wrote it, e.g. ``markets:global:v1`` or
+    ``live:prices:usd:top10``) from L2 and from this process's L1 tiers."""
+    if not KEY_RE.match(key):
+        raise ValueError("key may hold letters, digits and _ . : , - (at most 250)")
+    existed = cache.has_key(key)
+    cache.delete(key)
+    l1 = sum(int(tt.invalidate_l1(key)) for tt in two_tier_caches())
+    return {"key": key, "l2_deleted": bool(existed), "l1_dropped": l1}
+
+
+def cache_refresh() -> dict[str, Any]:
+    """Run every registered warmer (the body of the refresh task); a failure is reported."""
+    results: dict[str, Any] = {}
+    for name, fn in sorted(_WARMERS.items()):
+        try:
+            value = fn()
+            results[name] = {"ok": True, "result": value if isinstance(value, int | str) else None}
+        except Exception as exc:
+            logger.warning("cache warmer %s failed: %s", name, exc.__class__.__name__)
+            results[name] = {"ok": False, "error": exc.__class__.__name__}
+    return results
+
+
+def cache_refresh_enqueue() -> str:
+    """Queue the refresh task (sent on commit); returns the task id."""
+    from celery import uuid as celery_uuid
+
+    from .tasks import refresh_caches
+
+    task_id = celery_uuid()
+    transaction.on_commit(lambda: refresh_caches.apply_async(task_id=task_id))
+    return task_id
+
+
+# --- health samples -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def health_samples_record() -> int:
+    """Probe every cheap component once, store a sample each, and drop old samples."""
+    now = timezone.now()
+    rows = []
+    for name, probe in component_probes().items():
+        result = run_probe(probe)
+        latency = result.get("latency_ms")
+        rows.append(
+            HealthSample(
+                component=name[:64],
+                at=now,
+                ok=component_ok(result),
+                latency_ms=float(latency) if isinstance(latency, int | float) else None,
+                detail=_jsonable(result),
+            )
+        )
+    HealthSample.objects.bulk_create(rows)
+    cutoff = now - timedelta(hours=settings.HEALTH_SAMPLE_RETENTION_HOURS)
+    HealthSample.objects.filter(at__lt=cutoff).delete()
+    return len(rows)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)
