@@ -223,3 +223,16 @@ def test_ssrf_checks_refuse_a_name_resolving_to_a_private_address(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [(2, 1, 6, "", ("10.1.2.3", 443))])
     with pytest.raises(UnsafeUrl, match="non-public"):
         check_url("https://hooks.example.com/x")
+
+
+def test_push_through_the_real_stream_reaches_the_users_private_channel(user, coins):
+    from streaming.services import catch_up, head, resolve
+
+    _fire(user)
+    row = Delivery.objects.get(channel="push")
+    channel = resolve("notifications", user_id=user.pk)
+    before = head(channel)
+    assert services.delivery_send(delivery_id=row.pk).status == "sent"
+    assert head(channel) == before + 1
+    [message] = catch_up(channel, before)
+    assert row.idempotency_key in str(message)
