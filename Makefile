@@ -42,6 +42,7 @@ setup: deps migrate
 	$(MANAGE) init_broker
 	$(MANAGE) setup_schedule
 	$(MANAGE) load_sample_data
+	$(MANAGE) replay_fill
 
 run: setup demo-forecasts
 	@echo ""

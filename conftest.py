@@ -22,6 +22,9 @@ def _isolated_cache(settings):  # type: ignore[no-untyped-def]
     # A test that simulates a dead Redis must still be able to start.
     with contextlib.suppress(Exception):
         cache.clear()
+    from markets.providers import reset_replay_anchors
+
+    reset_replay_anchors()  # where the replay continues from is per database
 
 
 @pytest.fixture

@@ -9,15 +9,28 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()
 
+from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
+from accounts.asgi import TicketAuthMiddleware  # noqa: E402
 from streaming.routing import websocket_urlpatterns  # noqa: E402
+from streaming.security import BrowserOriginValidator  # noqa: E402
+from streaming.sse import SseConsumer  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        # Static files are served by ServeStaticMiddleware, which runs async under ASGI.
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        # SSE is a Channels consumer ahead of Django (no middleware may buffer a stream);
+        # everything else is Django (static files by ServeStaticMiddleware, async under ASGI).
+        "http": URLRouter(
+            [
+                re_path(r"^api/v1/stream/sse/?$", AuthMiddlewareStack(SseConsumer.as_asgi())),
+                re_path(r"", django_asgi_app),
+            ]
+        ),
+        # Origin check, then the session user, then a ticket (which wins when given).
+        "websocket": BrowserOriginValidator(
+            AuthMiddlewareStack(TicketAuthMiddleware(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )

@@ -2,7 +2,6 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import TemplateView
 from django_prometheus import exports
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -21,7 +20,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="dashboard/index.html"), name="dashboard"),
+    path("", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("accounts/2fa/", accounts_stages.mfa_authenticate, name="accounts_mfa_authenticate"),
     path("accounts/", include("allauth.urls")),

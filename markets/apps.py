@@ -6,7 +6,24 @@ class MarketsConfig(AppConfig):
     verbose_name = "Markets"
 
     def ready(self) -> None:
+        from django.conf import settings
+
         from core.schedules import PeriodicJob, register
+
+        if settings.MARKETS_TICK_SECONDS > 0:
+            register(
+                PeriodicJob(
+                    name="markets: live tick",
+                    task="markets.sync_quotes",
+                    every_seconds=settings.MARKETS_TICK_SECONDS,
+                    kwargs={"top": settings.MARKETS_TICK_TOP},
+                    expire_seconds=max(settings.MARKETS_TICK_SECONDS - 1, 1),
+                    description=(
+                        "Quotes of the top coins every few seconds (failover; the replay "
+                        "provider offline), so the streams move."
+                    ),
+                )
+            )
 
         for job in (
             PeriodicJob(
@@ -50,6 +67,17 @@ class MarketsConfig(AppConfig):
             ),
         ):
             register(job)
+
+        from streaming.services import provider_register
+
+        from . import streams
+
+        provider_register(
+            "quotes", snapshot=streams.quotes_snapshot, validate=streams.validate_channel
+        )
+        provider_register(
+            "candles", snapshot=streams.candles_snapshot, validate=streams.validate_channel
+        )
 
         from core.health import register_probe
 

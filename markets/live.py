@@ -17,7 +17,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +26,7 @@ from django.utils import timezone
 from core.cache import CacheRead, TwoTierCache
 
 from . import selectors
+from .payloads import candle_payload, iso, quote_payload
 
 logger = logging.getLogger("cryptocast.markets.live")
 
@@ -65,34 +66,8 @@ def reset_price_cache() -> None:
         _cache = None
 
 
-def _iso(dt: datetime | None) -> str | None:
-    if dt is None:
-        return None
-    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def quote_datum(quote: Any, *, now: datetime, force_stale: bool = False) -> dict[str, Any]:
-    asset = quote.asset
-    return {
-        "id": asset.pk,
-        "symbol": asset.symbol,
-        "name": asset.name,
-        "rank": asset.rank,
-        "price": quote.price,
-        "market_cap": quote.market_cap,
-        "volume_24h": quote.volume_24h,
-        "change_1h": quote.change_1h,
-        "change_24h": quote.change_24h,
-        "change_7d": quote.change_7d,
-        "change_30d": quote.change_30d,
-        "high_24h": quote.high_24h,
-        "low_24h": quote.low_24h,
-        "source": quote.source,
-        "as_of": _iso(quote.as_of),
-        "fetched_at": _iso(quote.fetched_at),
-        "stale": bool(force_stale or selectors.quote_is_stale(quote, now=now)),
-        "fallback_reason": quote.fallback_reason or "",
-    }
+    return quote_payload(asset=quote.asset, quote=quote, now=now, force_stale=force_stale)
 
 
 def _dumps(payload: dict[str, Any]) -> bytes:
@@ -270,18 +245,7 @@ def price_history(*, asset: Any, interval: str, days: int) -> LiveBody:
         stale = force_stale or (now - (last.open_time + step)) > max(
             step * 2, timedelta(seconds=settings.MARKETS_QUOTE_STALE_SECONDS)
         )
-        points = [
-            {
-                "time": _iso(c.open_time),
-                "open": c.open,
-                "high": c.high,
-                "low": c.low,
-                "close": c.close,
-                "volume": c.volume,
-                "source": c.source,
-            }
-            for c in rows
-        ]
+        points = [candle_payload(c) for c in rows]
         sources = sorted({c.source for c in rows})
         return _dumps(
             {
@@ -289,8 +253,8 @@ def price_history(*, asset: Any, interval: str, days: int) -> LiveBody:
                 "interval": interval,
                 "count": len(points),
                 "source": ",".join(sources),
-                "as_of": _iso(last.open_time),
-                "fetched_at": _iso(now),
+                "as_of": iso(last.open_time),
+                "fetched_at": iso(now),
                 "stale": bool(stale),
                 "fallback_reason": "",
                 "data": points,

@@ -127,8 +127,50 @@ def _cryptocompare_quotes(
     return cryptocompare.price_multi_full(assets=assets)
 
 
+_ANCHOR_TTL = 60.0
+_anchor_cache: tuple[float, dict[str, replay.Anchor]] | None = None
+
+
+def replay_anchors() -> dict[str, replay.Anchor]:
+    """Where the replay continues from: each coin's last real stored price (cached a minute)."""
+    global _anchor_cache
+    now = time.monotonic()
+    if _anchor_cache is not None and now - _anchor_cache[0] < _ANCHOR_TTL:
+        return _anchor_cache[1]
+    from markets import selectors
+
+    anchors = {
+        slug: replay.Anchor(time=when, price=price)
+        for slug, (when, price) in selectors.last_real_prices().items()
+    }
+    _anchor_cache = (now, anchors)
+    return anchors
+
+
+def reset_replay_anchors() -> None:
+    global _anchor_cache
+    _anchor_cache = None
+
+
 def _replay_quotes(assets: list[AssetData], top: int, ids: Sequence[str] | None) -> list[QuoteData]:
-    return replay.quotes(assets=assets if ids is not None else None, top=top)
+    return replay.quotes(
+        assets=assets if ids is not None else None, top=top, anchors=replay_anchors()
+    )
+
+
+def fetch_replay_candles(
+    *, symbol: str, asset_id: str, interval: str, start: datetime, end: datetime
+) -> list[CandleData]:
+    """Candles cut from the replayed path (offline), continuing from the coin's last real price."""
+    from markets.selectors import INTERVAL_SECONDS
+
+    return replay.candles(
+        symbol=symbol,
+        step=INTERVAL_SECONDS[interval],
+        start=start,
+        end=end,
+        anchor=replay_anchors().get(asset_id),
+    )
 
 
 QUOTE_FETCHERS: dict[

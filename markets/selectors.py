@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from .models import Asset, Candle, Interval, JobRun, Quote
+from .payloads import quote_is_stale as quote_is_stale  # re-exported: the freshness rule
+from .payloads import quote_payload, stale_after
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,16 +81,12 @@ def asset_list(*, active_only: bool = True) -> QuerySet[Asset]:
 # --- quotes -----------------------------------------------------------------------------
 
 
-def stale_after() -> timedelta:
-    return timedelta(seconds=settings.MARKETS_QUOTE_STALE_SECONDS)
-
-
-def quote_is_stale(quote: Quote | None, *, now: datetime | None = None) -> bool:
-    """A quote is stale when its provider time is older than ``MARKETS_QUOTE_STALE_SECONDS``."""
-    if quote is None:
-        return True
-    now = now or timezone.now()
-    return (now - quote.as_of) > stale_after()
+def latest_quote_payloads(
+    *, ids: Sequence[str] | None = None, top: int | None = None
+) -> list[dict[str, Any]]:
+    """``latest_quotes`` in the one payload shape REST and the streams serve."""
+    now = timezone.now()
+    return [quote_payload(asset=q.asset, quote=q, now=now) for q in latest_quotes(ids=ids, top=top)]
 
 
 def latest_quotes(*, ids: Sequence[str] | None = None, top: int | None = None) -> list[Quote]:
@@ -183,6 +181,55 @@ def candles(
     if end is not None:
         qs = qs.filter(open_time__lte=end)
     return qs.order_by("open_time")
+
+
+def recent_candles(*, asset: Asset, interval: str, limit: int) -> list[Candle]:
+    """The newest ``limit`` candles of a series, ascending (a chart's starting state)."""
+    rows = list(
+        Candle.objects.filter(asset=asset, interval=interval).order_by("-open_time")[:limit]
+    )
+    rows.reverse()
+    return rows
+
+
+def last_real_prices(
+    *, asset_ids: Sequence[str] | None = None
+) -> dict[str, tuple[datetime, float]]:
+    """Per asset, the newest price NOT made by the replay provider and when it was true (the
+    close of its newest stored candle, or its newest quote, whichever is later): where the
+    offline replay continues from."""
+    out: dict[str, tuple[datetime, float]] = {}
+
+    def keep(asset_id: str, when: datetime, price: float) -> None:
+        if asset_id not in out or when > out[asset_id][0]:
+            out[asset_id] = (when, price)
+
+    candles = Candle.objects.exclude(source="replay")
+    quotes = Quote.objects.exclude(source="replay")
+    if asset_ids is not None:
+        candles = candles.filter(asset_id__in=list(asset_ids))
+        quotes = quotes.filter(asset_id__in=list(asset_ids))
+    for row in candles.values("asset_id", "interval").annotate(t=Max("open_time")):
+        close = (
+            Candle.objects.filter(
+                asset_id=row["asset_id"], interval=row["interval"], open_time=row["t"]
+            )
+            .values_list("close", flat=True)
+            .first()
+        )
+        if close is not None:
+            step = timedelta(seconds=INTERVAL_SECONDS[row["interval"]])
+            keep(row["asset_id"], row["t"] + step, float(close))
+    for qrow in quotes.values("asset_id").annotate(t=Max("as_of")):
+        price = (
+            Quote.objects.filter(asset_id=qrow["asset_id"], as_of=qrow["t"])
+            .exclude(source="replay")
+            .values_list("price", flat=True)
+            .first()
+        )
+        if price is not None:
+            keep(qrow["asset_id"], qrow["t"], float(price))
+    return out
 
 
 def candle_frame(

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Interval
-from .selectors import quote_is_stale
+from .payloads import QUOTE_FIELDS, quote_is_stale, quote_payload
 
 QUOTE_NUMBERS = (
     "price",
@@ -98,10 +98,27 @@ class AssetSerializer(serializers.Serializer):
             return None
         return sparklines.get(asset.pk, [])
 
+    def to_representation(self, asset):  # type: ignore[no-untyped-def]
+        """The quote part is ``markets.payloads.quote_payload``: the shape /prices and the
+        streams serve (the declared fields above document it for the schema)."""
+        quote = quote_payload(asset=asset, quote=asset.latest_quote, now=_now(self.context))
+        out = {k: quote[k] for k in ("id", "symbol", "name", "rank")}
+        out["categories"] = list(asset.categories or [])
+        out["image_url"] = asset.image_url
+        out.update({k: quote[k] for k in QUOTE_FIELDS[4:]})
+        out["sparkline_7d"] = self.get_sparkline_7d(asset)
+        return out
+
 
 class AssetDetailSerializer(AssetSerializer):
     provider_ids = serializers.SerializerMethodField()
     is_active = serializers.BooleanField()
+
+    def to_representation(self, asset):  # type: ignore[no-untyped-def]
+        out = super().to_representation(asset)
+        out["provider_ids"] = self.get_provider_ids(asset)
+        out["is_active"] = asset.is_active
+        return out
 
     @extend_schema_field(
         serializers.DictField(child=serializers.CharField(), help_text="provider -> its id")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 from core.http import ProviderError
@@ -63,6 +64,13 @@ def sync_candles(self, interval: str = "1d", lookback: int = 3, top: int = 50) -
             try:
                 result = services.candles_backfill(asset=asset, interval=interval, since=since)
             except ProviderError as exc:  # one bad pair must not starve the others
+                if "replay" in settings.MARKET_QUOTE_PROVIDERS:
+                    # Offline: continue the series from the replayed market (labelled replay).
+                    filled = services.candles_replay_fill(asset=asset, interval=interval)
+                    if filled:
+                        written[asset.pk] = filled
+                        failed[asset.pk] = f"{exc.reason}; filled {filled} from replay"
+                        continue
                 failed[asset.pk] = exc.reason
                 last_error = exc
                 continue

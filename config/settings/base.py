@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "news",
     "forecasts",
     "alerts",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -479,7 +480,7 @@ PROVIDER_BUDGET_SQLITE_PATH = env.str(
     "PROVIDER_BUDGET_SQLITE_PATH", default=str(VAR_DIR / "provider-budget.sqlite")
 )
 # Replay provider: recorded candles played as if live (deterministic given the clock).
-MARKET_REPLAY_SPEED = env.float("MARKET_REPLAY_SPEED", default=60.0)  # recorded s per real s
+MARKET_REPLAY_SPEED = env.float("MARKET_REPLAY_SPEED", default=1.0)  # recorded s per real s
 MARKET_REPLAY_START = env.str("MARKET_REPLAY_START", default="2024-07-01T00:00:00Z")
 MARKET_REPLAY_ANCHOR = env.str("MARKET_REPLAY_ANCHOR", default="2026-01-01T00:00:00Z")
 # Live price cache: in-process L1 TTL over the Django cache (L2) TTL; L2 skipped after a failure.
@@ -551,6 +552,33 @@ EMAIL_VERIFY_URL_TEMPLATE = env.str(
 )
 EMAIL_VERIFY_MAX_AGE_HOURS = env.int("EMAIL_VERIFY_MAX_AGE_HOURS", default=72)
 
+# --- streaming (WebSocket /api/v1/stream/ws, SSE /api/v1/stream/sse) --------------------
+# Where seqs and resume buffers live: "auto" = Redis when REDIS_URL is set, else the database
+# (embedded default: web processes relay new rows, so a worker's publish reaches browsers).
+STREAM_BACKEND = env.str("STREAM_BACKEND", default="auto")
+# Messages kept per channel for resume (WS "resume", SSE Last-Event-ID); older -> reset.
+STREAM_BUFFER_SIZE = env.int("STREAM_BUFFER_SIZE", default=500)
+# Socket timeout of every Redis call of the stream log and the publisher.
+STREAM_REDIS_TIMEOUT_SECONDS = env.float("STREAM_REDIS_TIMEOUT_SECONDS", default=0.5)
+# Server heartbeat frame interval; a connection with no subscription is closed after the idle time.
+STREAM_HEARTBEAT_SECONDS = env.int("STREAM_HEARTBEAT_SECONDS", default=15)
+STREAM_IDLE_TIMEOUT_SECONDS = env.int("STREAM_IDLE_TIMEOUT_SECONDS", default=120)
+# Per-connection limits: channels, client frame size, bad messages before closing (4400).
+STREAM_MAX_SUBSCRIPTIONS = env.int("STREAM_MAX_SUBSCRIPTIONS", default=100)
+STREAM_MAX_MESSAGE_BYTES = env.int("STREAM_MAX_MESSAGE_BYTES", default=8192)
+STREAM_MAX_ERRORS = env.int("STREAM_MAX_ERRORS", default=20)
+# Slow clients: updates coalesce per channel; a client behind for this long, or with this many
+# items pending, is closed with 4429.
+STREAM_SLOW_CLIENT_SECONDS = env.float("STREAM_SLOW_CLIENT_SECONDS", default=10.0)
+STREAM_MAX_PENDING_ITEMS = env.int("STREAM_MAX_PENDING_ITEMS", default=5000)
+# Embedded relay: how often each web process looks for new stream rows.
+STREAM_RELAY_POLL_SECONDS = env.float("STREAM_RELAY_POLL_SECONDS", default=0.5)
+# SSE: reconnect delay told to EventSource (retry:) and comment keep-alive interval.
+STREAM_SSE_RETRY_MS = env.int("STREAM_SSE_RETRY_MS", default=3000)
+STREAM_SSE_KEEPALIVE_SECONDS = env.float("STREAM_SSE_KEEPALIVE_SECONDS", default=15.0)
+# markets: the live tick (quotes of the top coins every few seconds through the failover).
+MARKETS_TICK_SECONDS = env.int("MARKETS_TICK_SECONDS", default=5)
+MARKETS_TICK_TOP = env.int("MARKETS_TICK_TOP", default=20)
 # --- accounts, part two (2FA, roles, audit log, data export) ------------------------------
 # TOTP codes accepted one step (30 s) either side of now, for clocks that drift.
 MFA_TOTP_VALID_WINDOW = env.int("MFA_TOTP_VALID_WINDOW", default=1)
@@ -569,3 +597,32 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 ACCOUNTS_EXPORT_DIR = Path(env.str("ACCOUNTS_EXPORT_DIR", default=str(VAR_DIR / "exports")))
 ACCOUNTS_EXPORT_TTL_HOURS = env.int("ACCOUNTS_EXPORT_TTL_HOURS", default=24)
 ACCOUNTS_EXPORT_MIN_INTERVAL_MINUTES = env.int("ACCOUNTS_EXPORT_MIN_INTERVAL_MINUTES", default=60)
+# --- alerts -----------------------------------------------------------------------------
+# Limits per user (a clear 400 past them).
+ALERTS_MAX_PER_USER = env.int("ALERTS_MAX_PER_USER", default=100)
+ALERTS_MAX_WATCHLISTS_PER_USER = env.int("ALERTS_MAX_WATCHLISTS_PER_USER", default=20)
+ALERTS_WATCHLIST_MAX_COINS = env.int("ALERTS_WATCHLIST_MAX_COINS", default=100)
+ALERTS_MAX_WEBHOOKS_PER_USER = env.int("ALERTS_MAX_WEBHOOKS_PER_USER", default=5)
+# Default "no data" threshold of a new alert: a quote older than this never fires or passes.
+ALERTS_STALE_SECONDS = env.int("ALERTS_STALE_SECONDS", default=600)
+# Forecast conditions ignore forecasts issued longer ago than this (then: no data).
+ALERTS_FORECAST_MAX_AGE_HOURS = env.int("ALERTS_FORECAST_MAX_AGE_HOURS", default=72)
+# Outbox: a claimed delivery not marked within this many seconds is re-delivered by the sweep.
+ALERTS_DELIVERY_LEASE_SECONDS = env.int("ALERTS_DELIVERY_LEASE_SECONDS", default=120)
+# Webhooks: per-attempt timeout, attempts before giving up, first backoff (doubles), and
+# consecutive failures after which the webhook is disabled.
+ALERTS_WEBHOOK_TIMEOUT_SECONDS = env.float("ALERTS_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+ALERTS_WEBHOOK_MAX_ATTEMPTS = env.int("ALERTS_WEBHOOK_MAX_ATTEMPTS", default=6)
+ALERTS_WEBHOOK_BACKOFF_SECONDS = env.int("ALERTS_WEBHOOK_BACKOFF_SECONDS", default=30)
+ALERTS_WEBHOOK_DISABLE_AFTER = env.int("ALERTS_WEBHOOK_DISABLE_AFTER", default=10)
+# SSRF guard relaxations, for tests and closed networks only: plain http, private addresses.
+ALERTS_WEBHOOK_ALLOW_HTTP = env.bool("ALERTS_WEBHOOK_ALLOW_HTTP", default=False)
+ALERTS_WEBHOOK_ALLOW_PRIVATE = env.bool("ALERTS_WEBHOOK_ALLOW_PRIVATE", default=False)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[index]
+    {
+        "AlertStatusEnum": [(v, v.title()) for v in ("active", "paused", "expired", "completed")],
+    }
+)
+# Anomaly detector (daily beat job): robust z-score threshold and the rolling window it uses.
+ALERTS_ANOMALY_Z = env.float("ALERTS_ANOMALY_Z", default=6.0)
+ALERTS_ANOMALY_WINDOW_DAYS = env.int("ALERTS_ANOMALY_WINDOW_DAYS", default=30)

@@ -1,13 +1,17 @@
-"""Replay provider: recorded candles played as if live (time-warped), ``source="replay"``.
+"""Replay provider: recorded returns played as a live market (time-warped), ``source="replay"``.
 
-The replay clock maps real time onto recorded time::
+It continues from the **last stored real price** of each coin (an ``Anchor``: the newest
+candle close or quote not made by the replay), so the table, the chart and the forecasts agree:
 
-    replay_time = START + ((now - ANCHOR) * SPEED)   (wrapping around the recorded span)
+    x(t)  = START + (t - MARKET_REPLAY_ANCHOR) * MARKET_REPLAY_SPEED      (recorded time)
+    P(t)  = anchor.price * exp(L(x(t)) - L(x(anchor.time)))
 
-so the same real instant always gives the same quote (deterministic given a clock). Hourly
-series (``ohlcv/hourly/<SYM>.csv.gz``) are used when present, daily ones otherwise
-(``ohlcv/daily/<SYM>.csv``). Inside a candle the price moves linearly from open to close.
-No network: it drives the offline demo, streaming tests and load tests.
+``L`` is the recorded log price, unwrapped across the recorded span (it repeats) with the span's
+drift removed, so it is continuous at every wrap and stays in a plausible range forever. Inside
+a recorded candle the price walks open -> low/high -> close (high first on a down candle).
+Deterministic given the clock and the anchor. Hourly series (``ohlcv/hourly/<SYM>.csv.gz``) are
+used when present, daily ones otherwise. No network: it drives the offline demo, streaming
+tests and load tests.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ import bisect
 import csv
 import gzip
 import io
+import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 
 from core.http import ProviderError
@@ -39,6 +45,7 @@ class Series:
     step: int  # seconds per candle
     times: tuple[int, ...]  # open times, epoch seconds, ascending
     rows: tuple[tuple[float, float, float, float, float], ...]  # o, h, l, c, v
+    _paths: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def start(self) -> int:
@@ -47,6 +54,14 @@ class Series:
     @property
     def end(self) -> int:
         return self.times[-1] + self.step
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The last real price the replay continues from, and when it was true."""
+
+    time: datetime
+    price: float
 
 
 _lock = threading.Lock()
@@ -130,42 +145,96 @@ def _setting_time(name: str) -> datetime:
     )
 
 
-def replay_time(s: Series, now: datetime) -> float:
-    """Recorded instant (epoch seconds) that plays at real instant ``now``."""
-    start = max(_setting_time("MARKET_REPLAY_START").timestamp(), s.start)
+class ReplayPath:
+    """The detrended, unwrapped log-price path of a series over recorded time (numpy)."""
+
+    def __init__(self, s: Series, start: float) -> None:
+        i0 = max(bisect.bisect_right(s.times, start) - 1, 0)
+        vt: list[float] = []
+        vp: list[float] = []
+        for t, (o, h, lo, c, _v) in zip(s.times[i0:], s.rows[i0:], strict=True):
+            first, second = (lo, h) if c >= o else (h, lo)
+            vt += [t, t + s.step / 3, t + 2 * s.step / 3, t + s.step - 1]
+            vp += [o, first, second, c]
+        self.t = np.asarray(vt, dtype=float)
+        self.logp = np.log(np.maximum(np.asarray(vp, dtype=float), 1e-12))
+        self.start = max(float(start), float(s.start))
+        self.span = float(s.end) - self.start
+        self.base = float(np.interp(self.start, self.t, self.logp))
+        self.cycle = float(self.logp[-1]) - self.base
+        self.drift = self.cycle / self.span
+        # volume per recorded second of each candle (base units), for 24 h volumes
+        self.ct = np.asarray(s.times[i0:], dtype=float)
+        self.vps = np.asarray([r[4] for r in s.rows[i0:]], dtype=float) / s.step
+
+    def level(self, x: np.ndarray) -> np.ndarray:
+        """L(x): detrended log price at unwrapped recorded times ``x``."""
+        k = np.floor((x - self.start) / self.span)
+        r = x - k * self.span
+        return np.interp(r, self.t, self.logp) + k * self.cycle - self.drift * (x - self.start)
+
+    def base_volume(self, x0: float, x1: float) -> float:
+        """Recorded base volume between recorded instants x0 < x1 (approximate, wrapping)."""
+        xs = np.linspace(x0, x1, 49)
+        k = np.floor((xs - self.start) / self.span)
+        r = xs - k * self.span
+        idx = np.clip(np.searchsorted(self.ct, r, side="right") - 1, 0, len(self.ct) - 1)
+        return float(np.mean(self.vps[idx]) * (x1 - x0))
+
+
+def path(s: Series) -> ReplayPath:
+    start = _setting_time("MARKET_REPLAY_START").timestamp()
     if start >= s.end:
         start = s.start
-    span = s.end - start
-    elapsed = (
-        now - _setting_time("MARKET_REPLAY_ANCHOR")
-    ).total_seconds() * settings.MARKET_REPLAY_SPEED
-    return start + (elapsed % span)
+    key = ("path", start)
+    found = s._paths.get(key)
+    if found is None:
+        found = s._paths[key] = ReplayPath(s, start)
+    return found
 
 
-def _price_at(s: Series, t: float) -> float:
-    i = max(bisect.bisect_right(s.times, t) - 1, 0)
-    o, _h, _l, c, _v = s.rows[i]
-    frac = min(max((t - s.times[i]) / s.step, 0.0), 1.0)
-    return o + (c - o) * frac
+def replay_x(p: ReplayPath, when: np.ndarray | float) -> np.ndarray:
+    """Real epoch seconds -> unwrapped recorded time."""
+    anchor = _setting_time("MARKET_REPLAY_ANCHOR").timestamp()
+    return p.start + (np.asarray(when, dtype=float) - anchor) * settings.MARKET_REPLAY_SPEED
 
 
-def quote(asset: AssetData, *, now: datetime | None = None) -> QuoteData | None:
+def replay_time(s: Series, now: datetime) -> float:
+    """Recorded instant (epoch seconds, wrapped into the recorded span) that plays at ``now``."""
+    p = path(s)
+    x = float(replay_x(p, now.timestamp()))
+    return p.start + ((x - p.start) % p.span)
+
+
+def prices(s: Series, when: np.ndarray, anchor: Anchor | None) -> np.ndarray:
+    """Replayed prices at real epoch seconds ``when``, continuing from ``anchor``."""
+    p = path(s)
+    level = p.level(replay_x(p, when))
+    if anchor is None:  # no stored price: start from the recorded price at the replay start
+        return np.exp(level - p.level(np.asarray([p.start]))[0] + p.base)
+    ref = p.level(replay_x(p, anchor.time.timestamp()))
+    return anchor.price * np.exp(level - ref)
+
+
+def _price(s: Series, t: float, anchor: Anchor | None) -> float:
+    return float(prices(s, np.asarray([t]), anchor)[0])
+
+
+def quote(
+    asset: AssetData, *, now: datetime | None = None, anchor: Anchor | None = None
+) -> QuoteData | None:
     s = series(asset.cryptocompare_symbol or asset.symbol)
     if s is None:
         return None
     now = now or datetime.now(UTC)
-    t = replay_time(s, now)
-    price = _price_at(s, t)
-    day_ago = max(t - _DAY, s.start)
-    lo_i = bisect.bisect_left(s.times, day_ago)
-    hi_i = max(bisect.bisect_right(s.times, t), lo_i + 1)
-    window = s.rows[lo_i:hi_i]
-    highs = [r[1] for r in window] + [price]
-    lows = [r[2] for r in window] + [price]
-    volume = sum(r[4] * r[3] for r in window)  # base volume x close = quote volume
-    before = _price_at(s, day_ago)
-    hour_before = _price_at(s, max(t - 3600, s.start))
-    week_before = _price_at(s, max(t - 7 * _DAY, s.start))
+    t = now.timestamp()
+    window = prices(s, np.linspace(t - _DAY, t, 97), anchor)
+    price = float(window[-1])
+    p = path(s)
+    x0, x1 = (float(v) for v in replay_x(p, np.asarray([t - _DAY, t])))
+    volume = p.base_volume(x0, x1) * float(np.mean(window))  # base volume x price = quote volume
+    hour_before = _price(s, t - 3600, anchor)
+    week_before = _price(s, t - 7 * _DAY, anchor)
     return QuoteData(
         asset=asset,
         price=round(price, 8),
@@ -173,61 +242,74 @@ def quote(asset: AssetData, *, now: datetime | None = None) -> QuoteData | None:
         as_of=now,
         fetched_at=now,
         volume_24h=volume,
-        change_1h=(price / hour_before - 1) * 100 if s.step <= 3600 else None,
-        change_24h=(price / before - 1) * 100,
+        change_1h=(price / hour_before - 1) * 100,
+        change_24h=(price / float(window[0]) - 1) * 100,
         change_7d=(price / week_before - 1) * 100,
-        high_24h=max(highs),
-        low_24h=min(lows),
+        high_24h=float(window.max()),
+        low_24h=float(window.min()),
     )
 
 
 def quotes(
-    *, assets: Sequence[AssetData] | None = None, top: int = 50, now: datetime | None = None
+    *,
+    assets: Sequence[AssetData] | None = None,
+    top: int = 50,
+    now: datetime | None = None,
+    anchors: dict[str, Anchor] | None = None,
 ) -> list[QuoteData]:
-    """Live-looking quotes of the given assets (or of every recorded coin, best rank first)."""
+    """Live-looking quotes of the given assets (or of every recorded coin, best rank first).
+
+    ``anchors`` (asset slug -> Anchor) makes each coin continue from its last stored price.
+    """
     if _root() is None:
         raise ProviderError(SOURCE, "no sample data (CRYPTOCAST_SAMPLE_DATA)", counts=False)
     now = now or datetime.now(UTC)
+    anchors = anchors or {}
     if assets is None:
         by_symbol = by_field(
             sorted(KNOWN_ASSETS.values(), key=lambda a: a.rank or 10**6), "cryptocompare_symbol"
         )
         assets = [by_symbol[s] for s in available_symbols() if s in by_symbol]
         assets = sorted(assets, key=lambda a: a.rank or 10**6)[:top]
-    out = [q for q in (quote(a, now=now) for a in assets) if q is not None]
+    out = [q for q in (quote(a, now=now, anchor=anchors.get(a.slug)) for a in assets) if q]
     return out
 
 
-def recent_candles(
-    *, symbol: str, interval: str = "1h", count: int = 24, now: datetime | None = None
+def candles(
+    *,
+    symbol: str,
+    step: int,
+    start: datetime,
+    end: datetime,
+    anchor: Anchor | None = None,
 ) -> list[CandleData]:
-    """The last ``count`` closed candles before the replay instant, re-stamped onto real time.
-
-    The recorded candle that closes at the replay instant is shifted to close at ``now``
-    (floored to the interval), so a chart of these looks live.
-    """
-    s = series(symbol, interval)
+    """Closed candles of ``step`` seconds with open times in ``[start, end]`` (aligned), cut
+    from the same replayed path as the quotes (so chart and table agree)."""
+    s = series(symbol)
     if s is None:
-        raise ProviderError(
-            SOURCE, f"no recorded {interval} candles for {symbol.upper()}", counts=False
-        )
-    now = now or datetime.now(UTC)
-    t = replay_time(s, now)
-    last = bisect.bisect_right(s.times, t - s.step)  # candles fully closed before t
-    first = max(last - count, 0)
-    now_floor = int(now.timestamp()) // s.step * s.step
-    shift = now_floor - (s.times[last - 1] + s.step) if last else 0
+        raise ProviderError(SOURCE, f"no recorded candles for {symbol.upper()}", counts=False)
+    first = math.ceil(start.timestamp() / step) * step
+    last_closed = (math.floor(datetime.now(UTC).timestamp() / step) - 1) * step
+    stop = min(int(end.timestamp()), last_closed)
+    opens = np.arange(first, stop + 1, step, dtype=float)
+    if not len(opens):
+        return []
+    samples = max(4, min(200, int(step * settings.MARKET_REPLAY_SPEED * 12 / s.step) + 1))
+    grid = opens[:, None] + np.linspace(0, step - 1, samples)[None, :]
+    px = prices(s, grid.ravel(), anchor).reshape(grid.shape)
+    p = path(s)
     out = []
-    for i in range(first, last):
-        o, h, lo, c, v = s.rows[i]
+    for i, t in enumerate(opens):
+        row = px[i]
+        x0, x1 = (float(v) for v in replay_x(p, np.asarray([t, t + step])))
         out.append(
             CandleData(
-                open_time=datetime.fromtimestamp(s.times[i] + shift, tz=UTC),
-                open=o,
-                high=h,
-                low=lo,
-                close=c,
-                volume=v,
+                open_time=datetime.fromtimestamp(int(t), tz=UTC),
+                open=float(row[0]),
+                high=float(row.max()),
+                low=float(row.min()),
+                close=float(row[-1]),
+                volume=p.base_volume(x0, x1),
                 source=SOURCE,
             )
         )

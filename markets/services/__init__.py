@@ -11,6 +11,7 @@ from .candles import (
     InvalidCandle,
     candle_problems,
     candles_backfill,
+    candles_replay_fill,
     candles_upsert,
     candles_upsert_many,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "assets_upsert",
     "candle_problems",
     "candles_backfill",
+    "candles_replay_fill",
     "candles_upsert",
     "candles_upsert_many",
     "import_ohlcv_path",

@@ -12,7 +12,9 @@ from django.db import connection, transaction
 
 from markets.contracts import CandleData
 from markets.models import Asset, Candle, Interval
+from markets.payloads import candle_payload
 from markets.selectors import INTERVAL_SECONDS
+from streaming import services as stream
 
 UNIQUE_FIELDS = ["asset", "interval", "open_time"]
 UPDATE_FIELDS = ["open", "high", "low", "close", "volume", "source"]
@@ -116,7 +118,36 @@ def candles_upsert_many(
         _upsert_by_copy(values)
     else:
         _upsert_by_bulk_create(values, batch_size or settings.MARKETS_UPSERT_BATCH_SIZE)
+    live = _live_candles(values)
+    if live:
+        transaction.on_commit(lambda: _publish_candles(live))
     return len(values)
+
+
+STREAM_CANDLES_PER_SERIES = 3
+
+
+def _live_candles(values: list[tuple]) -> dict[tuple[str, str], list[dict]]:
+    """The newest few candles of each series that are recent (a history import streams nothing)."""
+    now = datetime.now(UTC)
+    by_series: dict[tuple[str, str], list[tuple]] = {}
+    for row in values:
+        asset_id, interval, open_time = row[0], row[1], row[2]
+        if open_time >= now - timedelta(seconds=3 * INTERVAL_SECONDS[interval]):
+            by_series.setdefault((asset_id, interval), []).append(row)
+    out = {}
+    for key, group in by_series.items():
+        group.sort(key=lambda r: r[2])
+        out[key] = [
+            candle_payload(Candle(**dict(zip(_COLUMNS, row, strict=True))))
+            for row in group[-STREAM_CANDLES_PER_SERIES:]
+        ]
+    return out
+
+
+def _publish_candles(live: dict[tuple[str, str], list[dict]]) -> None:
+    for (asset_id, interval), items in live.items():
+        stream.publish(channel=f"candles:{asset_id}:{interval}", items=items, key="time")
 
 
 _COLUMNS = ("asset_id", "interval", "open_time", "open", "high", "low", "close", "volume", "source")
@@ -257,3 +288,37 @@ def candles_backfill(
             last = page_last if last is None else max(last, page_last)
         cursor = window_end + step
     return BackfillResult(asset.pk, interval, since, until, pages, written, first, last)
+
+
+REPLAY_FILL_MAX = 5000
+REPLAY_FILL_FRESH = {"1d": timedelta(days=365), "1h": timedelta(days=30)}
+
+
+def candles_replay_fill(*, asset: Asset, interval: str, until: datetime | None = None) -> int:
+    """Offline: fill an asset's candles from its newest stored one up to now with candles cut
+    from the replayed path (``source="replay"``), so a chart reaches the present and agrees
+    with the replayed quotes. At most ``REPLAY_FILL_MAX`` candles; returns how many were
+    written (0 when the coin has no recorded series for this interval)."""
+    from markets import providers  # providers reads selectors, which this module also uses
+    from markets.clients import replay
+
+    symbol = asset.cryptocompare_symbol or asset.symbol
+    recorded = replay.series(symbol, interval if interval == "1h" else None)
+    if recorded is None or (interval == "1h" and recorded.step != 3600):
+        return 0
+    step = timedelta(seconds=INTERVAL_SECONDS[interval])
+    until = until or datetime.now(UTC)
+    newest = (
+        Candle.objects.filter(asset=asset, interval=interval)
+        .order_by("-open_time")
+        .values_list("open_time", flat=True)
+        .first()
+    )
+    start = newest + step if newest else until - REPLAY_FILL_FRESH.get(interval, step * 500)
+    start = max(start, until - step * REPLAY_FILL_MAX)
+    if start > until:
+        return 0
+    rows = providers.fetch_replay_candles(
+        symbol=symbol, asset_id=asset.pk, interval=interval, start=start, end=until
+    )
+    return candles_upsert(asset=asset, interval=interval, candles=rows) if rows else 0

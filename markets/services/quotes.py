@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
 from collections.abc import Callable
@@ -15,6 +14,8 @@ from django.utils import timezone
 
 from markets.contracts import QuoteBatch, QuoteData
 from markets.models import Asset, Quote
+from markets.payloads import quote_payload
+from streaming import services as stream
 
 from .assets import assets_upsert
 
@@ -188,42 +189,26 @@ def quotes_cleanup(*, older_than_days: int | None = None, chunk: int = 5000) -> 
     return deleted
 
 
-def quote_event(quotes: list[Quote]) -> dict:
-    """The payload streamed to WS/SSE subscribers: the same fields and provenance as REST."""
-    from markets.selectors import quote_is_stale
-
-    return {
-        "type": "quotes",
-        "data": [
-            {
-                "id": q.asset_id,
-                "symbol": q.asset.symbol,
-                **{f: getattr(q, f) for f in QUOTE_FIELDS},
-                "source": q.source,
-                "as_of": q.as_of.isoformat(),
-                "fetched_at": q.fetched_at.isoformat(),
-                "stale": quote_is_stale(q),
-                "fallback_reason": q.fallback_reason,
-            }
-            for q in quotes
-        ],
-    }
-
-
 def publish_quotes(*, quote_ids: list[int]) -> None:
-    """After commit: hand the new quotes to ``streaming.services.publish`` (group ``quotes``).
+    """After commit: the stored quotes that are now their asset's latest go to the stream
+    (``quotes:*`` and ``quotes:<id>``) in the one payload shape REST serves.
 
-    A missing or failing stream never breaks ingestion: it is logged and skipped.
+    A failing stream never breaks ingestion: ``publish`` logs and counts its own failures;
+    building the payloads is guarded here the same way.
     """
-    try:  # streaming sits below markets; until it has a publish() there is nothing to do
-        streaming_services = importlib.import_module("streaming.services")
-    except ImportError:
-        return
-    publish = getattr(streaming_services, "publish", None)
-    if publish is None or not quote_ids:
+    if not quote_ids:
         return
     try:
-        quotes = list(Quote.objects.select_related("asset").filter(pk__in=quote_ids))
-        publish(group="quotes", event=quote_event(quotes))
+        quotes = list(
+            Quote.objects.select_related("asset").filter(pk__in=quote_ids).order_by("asset_id")
+        )
+        now = timezone.now()
+        items = [
+            quote_payload(asset=q.asset, quote=q, now=now)
+            for q in quotes
+            if q.asset.latest_quote_id == q.pk  # a backfilled older quote moves nothing
+        ]
     except Exception:
-        logger.exception("publishing quotes to the stream failed")
+        logger.exception("building the quote stream payloads failed")
+        return
+    stream.publish(channel="quotes", items=items, key="id", fanout=True)

@@ -304,20 +304,55 @@ def test_replay_is_deterministic_given_a_clock(sample_data, settings):
     assert s is not None and s.step == 3600  # hourly file preferred
     t = replay.replay_time(s, now)
     assert datetime.fromtimestamp(t, tz=UTC) == datetime(2024, 7, 3, 12, tzinfo=UTC)
-    # 2024-07-03 12:00 is the open of that hourly candle: the price is its open.
-    i = s.times.index(int(t))
-    assert btc.price == pytest.approx(s.rows[i][0])
     later = replay.quotes(top=1, now=now + timedelta(seconds=30))[0]
     assert later.price != btc.price  # time-warped: 30 real seconds = 30 recorded minutes
 
 
-def test_replay_recent_candles_are_restamped_onto_real_time(sample_data):
-    now = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
-    candles = replay.recent_candles(symbol="ETH", interval="1h", count=24, now=now)
-    assert len(candles) == 24
-    assert candles[-1].open_time == datetime(2026, 3, 1, 11, tzinfo=UTC)
-    assert all(c.source == "replay" for c in candles)
-    assert all(c.low <= min(c.open, c.close) for c in candles)
+def test_replay_continues_from_the_last_real_price(sample_data):
+    """The replayed market starts exactly at the anchor and moves by the recorded returns."""
+    anchor = replay.Anchor(time=datetime(2025, 7, 6, tzinfo=UTC), price=108_198.12)
+    btc = KNOWN_ASSETS["bitcoin"]
+    at_anchor = replay.quote(btc, now=anchor.time, anchor=anchor)
+    assert at_anchor.price == pytest.approx(108_198.12, rel=1e-9)
+    # the same recorded returns from a different level: prices scale, moves are the same
+    now = datetime(2026, 12, 2, 6, tzinfo=UTC)
+    doubled = replay.Anchor(time=anchor.time, price=2 * anchor.price)
+    p1 = replay.quote(btc, now=now, anchor=anchor).price
+    p2 = replay.quote(btc, now=now, anchor=doubled).price
+    assert p2 == pytest.approx(2 * p1, rel=1e-9)
+
+
+def test_replayed_prices_are_continuous_and_stay_plausible_for_years(sample_data):
+    """No jump between ticks (not even where the recording wraps) and no runaway drift."""
+    import numpy as np
+
+    s = replay.series("BTC")
+    anchor = replay.Anchor(time=datetime(2025, 7, 6, tzinfo=UTC), price=100_000.0)
+    t0 = anchor.time.timestamp()
+    every_5s = t0 + np.arange(0, 3 * 86_400, 5.0)
+    ticks = replay.prices(s, every_5s, anchor)
+    assert np.max(np.abs(np.diff(np.log(ticks)))) < 0.01  # < 1% per 5 s
+    assert np.mean(np.diff(ticks) != 0) > 0.95  # it moves every tick
+    years = t0 + np.arange(0, 3 * 365 * 86_400, 3600.0)
+    path = replay.prices(s, years, anchor)
+    assert 0.3 * anchor.price < path.min() and path.max() < 3 * anchor.price
+    assert np.max(np.abs(np.diff(np.log(path)))) < 0.1  # < 10% per hour, wraps included
+
+
+def test_replay_candles_are_valid_and_cut_from_the_same_path_as_quotes(sample_data):
+    anchor = replay.Anchor(time=datetime(2025, 7, 6, tzinfo=UTC), price=108_198.12)
+    start = datetime(2025, 7, 6, tzinfo=UTC)
+    candles = replay.candles(
+        symbol="BTC", step=86_400, start=start, end=start + timedelta(days=30), anchor=anchor
+    )
+    assert len(candles) == 31 and all(c.source == "replay" for c in candles)
+    assert candles[0].open == pytest.approx(anchor.price, rel=1e-6)  # continues the chart
+    for c in candles:
+        assert c.low <= min(c.open, c.close) <= max(c.open, c.close) <= c.high
+    for a, b in itertools.pairwise(candles):
+        assert b.open == pytest.approx(a.close, rel=2e-3)  # one continuous path
+    q = replay.quote(KNOWN_ASSETS["bitcoin"], now=start + timedelta(days=31), anchor=anchor)
+    assert q.price == pytest.approx(candles[-1].close, rel=2e-3)
 
 
 def test_replay_without_sample_data_fails_cleanly(settings, tmp_path):

@@ -305,14 +305,10 @@ def test_asset_get_never_guesses():
 
 
 def test_stored_quotes_are_published_after_commit(monkeypatch, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
-    import sys
-    import types
+    from streaming import services as stream
 
-    published: list[tuple[str, dict]] = []
-    fake = types.ModuleType("streaming.services")
-    fake.publish = lambda *, group, event: published.append((group, event))  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "streaming.services", fake)
-    monkeypatch.setattr("streaming.services", fake, raising=False)
+    published: list[dict] = []
+    monkeypatch.setattr(stream, "publish", lambda **kw: published.append(kw))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         store(
             quote(asset_data("bitcoin", "BTC", 1), 5.0, source="binance"),
@@ -321,12 +317,13 @@ def test_stored_quotes_are_published_after_commit(monkeypatch, django_capture_on
     assert published == []  # nothing leaves before the commit
     for callback in callbacks:
         callback()
-    group, event = published[0]
-    assert group == "quotes" and event["type"] == "quotes"
-    datum = event["data"][0]
+    call = published[0]
+    assert call["channel"] == "quotes" and call["fanout"] is True and call["key"] == "id"
+    datum = call["items"][0]
     assert datum["id"] == "bitcoin" and datum["price"] == 5.0
     assert datum["source"] == "binance" and datum["fallback_reason"] == "coingecko: timeout"
     assert {"as_of", "fetched_at", "stale"} <= set(datum)
+    assert datum["as_of"].endswith("Z")
 
 
 def test_admin_actions_enqueue_resync_and_backfill(

@@ -13,8 +13,8 @@ from core.http import ProviderError
 from core.schedules import PeriodicJob, registered_jobs, setup_schedule
 from markets import providers, tasks
 from markets.contracts import QuoteBatch
-from markets.models import Asset, JobRun, Quote
-from markets.tests.data_helpers import asset_data, make_asset, quote
+from markets.models import Asset, Candle, JobRun, Quote
+from markets.tests.data_helpers import asset_data, make_asset, make_candles, quote
 
 pytestmark = pytest.mark.django_db
 
@@ -184,7 +184,8 @@ def test_a_job_needs_exactly_one_schedule():
         PeriodicJob(name="x", task="y", crontab="* *")
 
 
-def test_sync_candles_keeps_going_when_one_pair_fails(monkeypatch):  # type: ignore[no-untyped-def]
+def test_sync_candles_keeps_going_when_one_pair_fails(monkeypatch, settings):  # type: ignore[no-untyped-def]
+    settings.MARKET_QUOTE_PROVIDERS = ["coingecko", "binance"]  # no replay to fill in
     make_asset("bitcoin", "BTC", 1, binance_symbol="BTCUSDT")
     make_asset("ethereum", "ETH", 2, binance_symbol="ETHUSDT")
 
@@ -197,6 +198,24 @@ def test_sync_candles_keeps_going_when_one_pair_fails(monkeypatch):  # type: ign
     result = tasks.sync_candles(interval="1d", lookback=2)
     assert result["result"]["failed"] == {"bitcoin": "400 invalid symbol"}
     assert result["result"]["written"] == {"ethereum": 0}
+
+
+def test_sync_candles_offline_continues_the_series_from_the_replay(monkeypatch, sample_data):  # type: ignore[no-untyped-def]
+    asset = make_asset("bitcoin", "BTC", 1, binance_symbol="BTCUSDT")
+    make_candles(asset, range(3))  # a real series that ends in January 2024
+
+    def offline(**kwargs):  # type: ignore[no-untyped-def]
+        raise ProviderError("binance", "connect timeout")
+
+    monkeypatch.setattr(providers, "fetch_klines", offline)
+    result = tasks.sync_candles(interval="1d", lookback=2)
+    assert "filled" in result["result"]["failed"]["bitcoin"]
+    rows = list(Candle.objects.filter(asset=asset, interval="1d").order_by("open_time"))
+    real_close = rows[2].close
+    replayed = rows[3:]
+    assert replayed and all(c.source == "replay" for c in replayed)
+    assert replayed[0].open == pytest.approx(real_close, rel=1e-6)  # continues, no jump
+    assert replayed[-1].open_time >= datetime.now(UTC) - timedelta(days=2)  # up to now
 
 
 def test_cleanup_also_trims_the_job_log():

@@ -1,4 +1,5 @@
-// Dashboard island: polls the REST API (prices every 15 s) and draws history + forecast bands.
+// Dashboard island: the market table lives on the WebSocket stream (quotes:*), falls back to
+// SSE, then to polling REST every 15 s; the chart draws history + forecast bands.
 (function () {
   "use strict";
   const REFRESH_MS = 15000;
@@ -35,47 +36,158 @@
     return body;
   }
 
+  const coins = new Map(); // id -> latest quote payload (same shape over REST, WS and SSE)
+  let transport = "connecting…";
+
+  function cell(row, key) { return row.querySelector(`[data-k="${key}"]`); }
+
+  function renderRow(coin, flash) {
+    const tbody = $("markets-table").querySelector("tbody");
+    let row = tbody.querySelector(`tr[data-id="${CSS.escape(coin.id)}"]`);
+    const previous = row ? Number(row.dataset.price) : null;
+    if (!row) {
+      row = el("tr", { "data-id": coin.id });
+      const name = el("td");
+      const link = el("a", { href: "/coins/" + encodeURIComponent(coin.id) });
+      link.append(el("strong", {}, coin.symbol));
+      name.append(link, document.createTextNode(" "), el("span", { class: "coin-name" }, coin.name));
+      row.append(name);
+      for (const k of ["price", "change_24h", "change_7d", "volume_24h", "source", "as_of"]) {
+        row.append(el("td", { "data-k": k, class: k === "volume_24h" || k === "source" ? "hide-sm" : "" }));
+      }
+      row.addEventListener("click", () => { selected = coin.id; markSelected(); loadChart(coins.get(coin.id)); });
+      tbody.append(row);
+    }
+    row.dataset.price = coin.price;
+    row.dataset.asOf = coin.as_of || "";
+    row.dataset.stale = coin.stale ? "1" : "";
+    cell(row, "price").textContent = price(coin.price);
+    for (const key of ["change_24h", "change_7d"]) {
+      const v = coin[key];
+      const c = cell(row, key);
+      c.classList.remove("up", "down");
+      if (v > 0) c.classList.add("up"); else if (v < 0) c.classList.add("down");
+      c.textContent = pct(v);
+    }
+    cell(row, "volume_24h").textContent = coin.volume_24h ? fmtCompact.format(coin.volume_24h) : "—";
+    const source = cell(row, "source");
+    source.title = coin.fallback_reason ? "failover: " + coin.fallback_reason : "source: " + (coin.source || "none");
+    source.textContent = coin.source || "—";
+    if (coin.fallback_reason) source.append(el("span", { class: "badge fallback" }, "failover"));
+    renderAge(row);
+    if (flash && previous !== null && previous !== coin.price) {
+      const c = cell(row, "price");
+      c.classList.remove("flash-up", "flash-down");
+      void c.offsetWidth; // restart the animation
+      c.classList.add(coin.price > previous ? "flash-up" : "flash-down");
+    }
+  }
+
+  function renderAge(row) {
+    const c = cell(row, "as_of");
+    c.textContent = ago(row.dataset.asOf);
+    c.title = row.dataset.asOf ? "as of " + row.dataset.asOf : "";
+    if (row.dataset.stale) c.append(el("span", { class: "badge stale" }, "stale"));
+  }
+
+  function markSelected() {
+    for (const row of document.querySelectorAll("#markets-table tbody tr")) row.classList.toggle("selected", row.dataset.id === selected);
+  }
+
+  function renderAll(list) {
+    const tbody = $("markets-table").querySelector("tbody");
+    const ranked = list.slice().sort((a, b) => (a.rank ?? 1e9) - (b.rank ?? 1e9)).slice(0, 50);
+    if (!ranked.length) {
+      const row = el("tr");
+      row.append(el("td", { colspan: "7", class: "muted" }, "No prices yet: run `manage.py sync_markets` or load sample data."));
+      tbody.replaceChildren(row);
+      return;
+    }
+    tbody.replaceChildren();
+    for (const coin of ranked) { coins.set(coin.id, coin); renderRow(coin, false); }
+    markSelected();
+    if (!document.querySelector("#chart *")) loadChart(coins.get(selected) || ranked[0]);
+  }
+
+  function applyUpdate(items) {
+    for (const coin of items) {
+      const known = coins.has(coin.id);
+      coins.set(coin.id, coin);
+      if (known) renderRow(coin, true);
+    }
+    status();
+  }
+
+  function status() {
+    $("markets-status").textContent = transport + " · updated " + new Date().toLocaleTimeString();
+  }
+
   async function loadMarkets() {
     try {
       const data = await getJSON("/api/v1/cryptocurrencies/?ordering=rank&page_size=50");
-      const tbody = $("markets-table").querySelector("tbody");
-      tbody.replaceChildren();
-      if (!data.results.length) {
-        const row = el("tr");
-        row.append(el("td", { colspan: "7", class: "muted" }, "No assets yet: run `manage.py sync_markets` or load sample data."));
-        tbody.append(row);
-      }
-      for (const coin of data.results) {
-        const row = el("tr", { "data-id": coin.id });
-        if (coin.id === selected) row.classList.add("selected");
-        const name = el("td");
-        name.append(el("strong", {}, coin.symbol), document.createTextNode(" "), el("span", { class: "coin-name" }, coin.name));
-        row.append(name, el("td", {}, price(coin.price)));
-        for (const key of ["change_24h", "change_7d"]) {
-          const v = coin[key];
-          row.append(el("td", { class: v > 0 ? "up" : v < 0 ? "down" : "" }, pct(v)));
-        }
-        row.append(el("td", {}, coin.volume_24h ? fmtCompact.format(coin.volume_24h) : "—"));
-        const source = el("td", { title: coin.fallback_reason || "" }, coin.source || "—");
-        if (coin.fallback_reason) source.append(el("span", { class: "badge fallback" }, "failover"));
-        row.append(source);
-        const asOf = el("td", {}, ago(coin.as_of));
-        if (coin.stale) asOf.append(el("span", { class: "badge stale" }, "stale"));
-        row.append(asOf);
-        row.addEventListener("click", () => { selected = coin.id; loadChart(coin); loadMarkets(); });
-        tbody.append(row);
-      }
-      $("markets-status").textContent = "updated " + new Date().toLocaleTimeString();
-      if (!document.querySelector("#chart *") && data.results.length) {
-        loadChart(data.results.find((c) => c.id === selected) || data.results[0]);
-      }
+      renderAll(data.results);
+      status();
     } catch (err) {
       $("markets-status").textContent = "could not load prices: " + err.message;
     }
   }
 
+  // --- live: WebSocket first, then SSE, then polling --------------------------------------
+  let lastSeq = null;
+  let wsFailures = 0;
+  let pollTimer = null;
+
+  function onFrame(m, resend) {
+    if (m.type === "snapshot") { lastSeq = m.seq; renderAll(m.data); status(); }
+    else if (m.type === "update") {
+      if (lastSeq !== null && m.from_seq !== lastSeq + 1 && resend) return resend(lastSeq);
+      lastSeq = m.seq;
+      applyUpdate(m.data);
+    }
+  }
+
+  function startPolling() {
+    transport = "polling every 15 s";
+    if (!pollTimer) pollTimer = setInterval(loadMarkets, REFRESH_MS);
+    loadMarkets();
+  }
+
+  function startSSE() {
+    if (!window.EventSource) return startPolling();
+    transport = "live (SSE)";
+    const source = new EventSource("/api/v1/stream/sse?channels=quotes:*");
+    let opened = false;
+    for (const kind of ["snapshot", "update", "reset"]) {
+      source.addEventListener(kind, (ev) => { opened = true; onFrame(JSON.parse(ev.data), null); });
+    }
+    source.onerror = () => { if (!opened) { source.close(); startPolling(); } };
+  }
+
+  function startWS() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    let ws;
+    try { ws = new WebSocket(`${scheme}://${location.host}/api/v1/stream/ws`); } catch (_) { return startSSE(); }
+    let opened = false;
+    const resume = (seq) => ws.send(JSON.stringify({ action: "resume", channel: "quotes:*", after_seq: seq }));
+    ws.onopen = () => {
+      opened = true; wsFailures = 0; transport = "live (WebSocket)";
+      if (lastSeq === null) ws.send(JSON.stringify({ action: "subscribe", channels: ["quotes:*"] }));
+      else resume(lastSeq); // reconnect: what was missed, or a reset + snapshot
+    };
+    ws.onmessage = (ev) => onFrame(JSON.parse(ev.data), resume);
+    ws.onclose = () => {
+      if (!opened && ++wsFailures >= 2) return startSSE();
+      transport = "reconnecting…"; status();
+      setTimeout(startWS, Math.min(1000 * 2 ** wsFailures, 15000));
+    };
+  }
+
+  setInterval(() => { for (const row of document.querySelectorAll("#markets-table tbody tr[data-id]")) renderAge(row); }, 5000);
+
   async function loadChart(coin) {
     selected = coin.id;
+    const link = $("coin-link");
+    if (link) { link.href = "/coins/" + encodeURIComponent(coin.id); }
     $("chart-title").textContent = coin.name + " (" + coin.symbol + ")";
     $("chart-status").textContent = "loading…";
     try {
@@ -146,6 +258,12 @@
     add("path", { d: path(series), class: "price" });
   }
 
-  loadMarkets();
-  setInterval(loadMarkets, REFRESH_MS);
+  // The table arrives rendered by the server; adopt its rows, then go live.
+  for (const row of document.querySelectorAll("#markets-table tbody tr[data-id]")) {
+    row.addEventListener("click", (ev) => {
+      if (ev.target.closest("a")) return;
+      selected = row.dataset.id; markSelected(); loadChart(coins.get(row.dataset.id) || { id: row.dataset.id, name: row.dataset.id, symbol: "" });
+    });
+  }
+  loadMarkets().then(startWS);
 })();

@@ -1,0 +1,262 @@
+"""WebSocket consumer of ``/api/v1/stream/ws``: a relay (authenticate, validate, join, send).
+
+Protocol, channels and close codes: docs/streaming.md. State and rules live in
+``streaming.services`` (``StreamSession``, ``Outbox``); this class only moves frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import Any
+
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from streaming.services import Outbox, StreamSession, ensure_relay, error_frame
+from streaming.services.log import now_iso
+from streaming.services.metrics import CLOSED, COALESCED, CONNECTIONS, DELIVERED
+
+logger = logging.getLogger("cryptocast.streaming")
+
+# Close codes (documented in docs/streaming.md and the README).
+CLOSE_PROTOCOL_ERRORS = 4400  # too many bad messages
+CLOSE_BAD_TICKET = 4401  # the ticket given on connect is invalid, used or expired
+CLOSE_NOT_FOUND = 4404  # no stream at this path
+CLOSE_IDLE = 4408  # no subscription for STREAM_IDLE_TIMEOUT_SECONDS
+CLOSE_TOO_SLOW = 4429  # the client stayed behind (STREAM_SLOW_CLIENT_SECONDS)
+CLOSE_SERVER_ERROR = 1011
+
+ACTIONS = ("subscribe", "unsubscribe", "resume", "ping", "auth")
+
+
+def _user_id(user: Any) -> int | None:
+    return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+class StreamConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        self.errors = 0
+        self.closing = False
+        self.last_activity = time.monotonic()
+        self.no_subs_since: float | None = time.monotonic()
+        self.outbox = Outbox(
+            max_items=settings.STREAM_MAX_PENDING_ITEMS,
+            slow_after=settings.STREAM_SLOW_CLIENT_SECONDS,
+        )
+        self.wakeup = asyncio.Event()
+        self.session = StreamSession(
+            outbox=self.outbox,
+            join=self._join,
+            leave=self._leave,
+            user_id=_user_id(self.scope.get("user")),
+            max_subscriptions=settings.STREAM_MAX_SUBSCRIPTIONS,
+        )
+        self.tasks: list[asyncio.Task] = []
+        await self.accept()
+        CONNECTIONS.labels("ws").inc()
+        self.counted = True
+        auth_error = self.scope.get("stream_auth_error")
+        if auth_error:
+            await self._send_now(error_frame("bad_ticket", auth_error))
+            await self._close(CLOSE_BAD_TICKET, "bad_ticket")
+            return
+        await ensure_relay()
+        self.tasks = [
+            asyncio.create_task(self._send_loop(), name="stream-send"),
+            asyncio.create_task(self._watch_loop(), name="stream-watch"),
+        ]
+        self._queue(
+            {
+                "type": "welcome",
+                "ts": now_iso(),
+                "user": self.session.user_id,
+                "heartbeat_seconds": settings.STREAM_HEARTBEAT_SECONDS,
+                "limits": {
+                    "max_subscriptions": settings.STREAM_MAX_SUBSCRIPTIONS,
+                    "max_message_bytes": settings.STREAM_MAX_MESSAGE_BYTES,
+                    "idle_timeout_seconds": settings.STREAM_IDLE_TIMEOUT_SECONDS,
+                },
+                "actions": list(ACTIONS),
+            }
+        )
+
+    async def disconnect(self, code: int) -> None:
+        for task in getattr(self, "tasks", []):
+            task.cancel()
+        if getattr(self, "counted", False):
+            CONNECTIONS.labels("ws").dec()
+            self.counted = False
+        session = getattr(self, "session", None)
+        for sub in list(session.subs.values()) if session else []:
+            with contextlib.suppress(Exception):
+                await self._leave(sub.channel.group)
+        if session:
+            session.subs.clear()
+
+    # --- frames from the client ---------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        self.last_activity = time.monotonic()
+        if bytes_data is not None or text_data is None:
+            await self._bad("bad_json", "send JSON text frames, not binary")
+            return
+        if len(text_data.encode()) > settings.STREAM_MAX_MESSAGE_BYTES:
+            await self._bad(
+                "too_large", f"messages are at most {settings.STREAM_MAX_MESSAGE_BYTES} bytes"
+            )
+            return
+        try:
+            msg = json.loads(text_data)
+        except ValueError:
+            await self._bad("bad_json", "the message is not valid JSON")
+            return
+        if not isinstance(msg, dict) or not isinstance(msg.get("action"), str):
+            await self._bad("bad_request", 'a message is an object with an "action"')
+            return
+        action = msg["action"]
+        if action == "subscribe" or action == "unsubscribe":
+            names = msg.get("channels")
+            if not isinstance(names, list) or not names or len(names) > 200:
+                await self._bad("bad_request", '"channels" must be a list of 1..200 channel names')
+                return
+            if action == "subscribe":
+                added = await self.session.subscribe(names)
+                self._queue({"type": "subscribed", "channels": added, "ts": now_iso()})
+            else:
+                removed = await self.session.unsubscribe(names)
+                self._queue({"type": "unsubscribed", "channels": removed, "ts": now_iso()})
+        elif action == "resume":
+            await self.session.resume(msg.get("channel"), msg.get("after_seq"))
+        elif action == "ping":
+            self._queue({"type": "pong", "ts": now_iso(), "id": msg.get("id")})
+        elif action == "auth":
+            await self._auth(msg.get("ticket"))
+        else:
+            await self._bad(
+                "unknown_action", f"unknown action {action!r}; actions: {', '.join(ACTIONS)}"
+            )
+            return
+        self.no_subs_since = None if self.session.subs else (self.no_subs_since or time.monotonic())
+        self.wakeup.set()
+
+    async def _auth(self, ticket: Any) -> None:
+        authenticate = self.scope.get("stream_authenticate")
+        if authenticate is None or not isinstance(ticket, str):
+            await self._bad("bad_request", '"auth" needs {"ticket": "..."} from auth/ws-ticket')
+            return
+        user = await authenticate(ticket)
+        if user is None:
+            await self._send_now(
+                error_frame("bad_ticket", "the ticket is invalid, used or expired")
+            )
+            await self._close(CLOSE_BAD_TICKET, "bad_ticket")
+            return
+        self.session.user_id = user.pk
+        self._queue({"type": "authenticated", "user": user.pk, "ts": now_iso()})
+
+    async def _bad(self, code: str, message: str) -> None:
+        self.errors += 1
+        self._queue(error_frame(code, message))
+        if self.errors >= settings.STREAM_MAX_ERRORS:
+            self._queue(error_frame("too_many_errors", "closing: too many bad messages"))
+            await self._flush()
+            await self._close(CLOSE_PROTOCOL_ERRORS, "protocol_errors")
+
+    # --- frames from the channel layer --------------------------------------------------
+    async def stream_message(self, event: dict[str, Any]) -> None:
+        await self.session.on_message(event["message"])
+        self.wakeup.set()
+
+    # --- sending ----------------------------------------------------------------------------
+    def _queue(self, frame: dict[str, Any]) -> None:
+        self.outbox.put_control(frame)
+        self.wakeup.set()
+
+    async def _send_now(self, frame: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(frame, separators=(",", ":")))
+        DELIVERED.labels("ws", frame["type"]).inc()
+
+    async def _flush(self) -> None:
+        while (frame := self.outbox.pop()) is not None:
+            await self._send_now(frame)
+
+    async def _send_loop(self) -> None:
+        coalesced = 0
+        while True:
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            await self._flush()
+            if self.outbox.coalesced != coalesced:
+                COALESCED.inc(self.outbox.coalesced - coalesced)
+                coalesced = self.outbox.coalesced
+
+    async def _watch_loop(self) -> None:
+        """Heartbeats, idle timeout and the slow-client rule (checked 4 times a second)."""
+        beat = float(settings.STREAM_HEARTBEAT_SECONDS)
+        last_beat = time.monotonic()
+        while True:
+            await asyncio.sleep(0.25)
+            now = time.monotonic()
+            if self.outbox.overloaded():
+                logger.info("stream: closing a client that stayed behind")
+                await self._close(CLOSE_TOO_SLOW, "too_slow")
+                return
+            idle = settings.STREAM_IDLE_TIMEOUT_SECONDS
+            if self.session.subs:
+                self.no_subs_since = None
+            elif self.no_subs_since is None:
+                self.no_subs_since = now
+            if self.no_subs_since is not None and now - self.no_subs_since > idle:
+                self._queue(error_frame("idle", f"no subscription for {idle} s: closing"))
+                await asyncio.sleep(0.05)
+                await self._close(CLOSE_IDLE, "idle")
+                return
+            if now - last_beat >= beat:
+                last_beat = now
+                self._queue({"type": "heartbeat", "ts": now_iso()})
+
+    async def _close(self, code: int, reason: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        CLOSED.labels(reason).inc()
+        current = asyncio.current_task()
+        for task in getattr(self, "tasks", []):
+            if task is not current:
+                task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.close(code=code, reason=reason), timeout=1.0)
+        # End this consumer even if the client never completes the close handshake.
+        with contextlib.suppress(Exception):
+            await self.channel_layer.send(self.channel_name, {"type": "stream.stop"})
+
+    async def stream_stop(self, event: dict[str, Any]) -> None:
+        await self.disconnect(CLOSE_TOO_SLOW)
+        raise StopConsumer
+
+    async def _join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _leave(self, group: str) -> None:
+        await self.channel_layer.group_discard(group, self.channel_name)
+
+
+class NotFoundConsumer(AsyncWebsocketConsumer):
+    """Any other WebSocket path: accept, say why, close with 4404 (never an HTTP 500)."""
+
+    async def connect(self) -> None:
+        await self.accept()
+        path = self.scope.get("path", "")
+        await self.send(
+            text_data=json.dumps(
+                error_frame("not_found", f"no stream at {path!r}; use /api/v1/stream/ws")
+            )
+        )
+        await self.close(code=CLOSE_NOT_FOUND, reason="not_found")
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        raise StopConsumer

@@ -1,0 +1,200 @@
+"""The stream log: a monotonic ``seq`` per channel and a bounded buffer of recent messages.
+
+Two backends with one behaviour (both tested by the same tests):
+
+- ``RedisLog`` (services mode): ``INCR`` for the seq and a sorted set scored by seq, appended
+  and trimmed by one Lua script, so every process agrees on the numbers.
+- ``DatabaseLog`` (embedded default): ``StreamChannel`` counter row + ``StreamEvent`` rows in
+  one transaction; the web processes relay new rows by id (``relay``).
+
+A message is ``{"channel", "seq", "ts", "key", "data": [items]}`` (``channel`` is the internal
+name). ``since(channel, after_seq)`` returns what a client missed, or ``None`` when it cannot:
+the buffer no longer reaches back that far, or ``after_seq`` is ahead of the log (a reset).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Max
+
+Message = dict[str, Any]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _message(channel: str, seq: int, key: str, data: Sequence[Any], ts: str) -> Message:
+    return {"channel": channel, "seq": seq, "ts": ts, "key": key, "data": list(data)}
+
+
+class StreamLog(Protocol):
+    name: str
+
+    def append(self, channel: str, data: Sequence[Any], *, key: str) -> Message: ...
+    def head(self, channel: str) -> int: ...
+    def since(self, channel: str, after_seq: int) -> list[Message] | None: ...
+    def recent(self, channel: str) -> list[Message]: ...
+
+
+def buffer_size() -> int:
+    return max(1, int(settings.STREAM_BUFFER_SIZE))
+
+
+class DatabaseLog:
+    name = "database"
+
+    def append(self, channel: str, data: Sequence[Any], *, key: str) -> Message:
+        from streaming.models import StreamChannel, StreamEvent
+
+        with transaction.atomic():
+            StreamChannel.objects.get_or_create(name=channel)
+            StreamChannel.objects.filter(name=channel).update(seq=F("seq") + 1)
+            seq = StreamChannel.objects.filter(name=channel).values_list("seq", flat=True).get()
+            message = _message(channel, seq, key, data, now_iso())
+            StreamEvent.objects.create(channel=channel, seq=seq, message=message)
+            StreamEvent.objects.filter(channel=channel, seq__lte=seq - buffer_size()).delete()
+        return message
+
+    def head(self, channel: str) -> int:
+        from streaming.models import StreamChannel
+
+        row = StreamChannel.objects.filter(name=channel).values_list("seq", flat=True).first()
+        return int(row or 0)
+
+    def since(self, channel: str, after_seq: int) -> list[Message] | None:
+        from streaming.models import StreamEvent
+
+        head = self.head(channel)
+        if after_seq > head:
+            return None
+        if after_seq == head:
+            return []
+        rows = list(
+            StreamEvent.objects.filter(channel=channel, seq__gt=after_seq)
+            .order_by("seq")
+            .values_list("message", flat=True)
+        )
+        if not rows or rows[0]["seq"] != after_seq + 1:
+            return None
+        return rows
+
+    def recent(self, channel: str) -> list[Message]:
+        from streaming.models import StreamEvent
+
+        return list(
+            StreamEvent.objects.filter(channel=channel)
+            .order_by("seq")
+            .values_list("message", flat=True)
+        )
+
+    # embedded relay: rows after an id, in commit order
+    def newest_id(self) -> int:
+        from streaming.models import StreamEvent
+
+        return int(StreamEvent.objects.aggregate(m=Max("id"))["m"] or 0)
+
+    def after_id(self, last_id: int, limit: int = 500) -> list[tuple[int, Message]]:
+        from streaming.models import StreamEvent
+
+        return list(
+            StreamEvent.objects.filter(id__gt=last_id)
+            .order_by("id")
+            .values_list("id", "message")[:limit]
+        )
+
+
+_APPEND = """
+local seq = redis.call('INCR', KEYS[1])
+local msg = string.gsub(ARGV[1], '"seq":0,', '"seq":' .. seq .. ',', 1)
+redis.call('ZADD', KEYS[2], seq, msg)
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[2]) + 1))
+return {seq, msg}
+"""
+
+
+class RedisLog:
+    """Keys ``cc:stream:seq:<channel>`` (counter) and ``cc:stream:buf:<channel>`` (zset)."""
+
+    name = "redis"
+
+    def __init__(self, url: str, *, timeout: float) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False
+        )
+        self._append = self.client.register_script(_APPEND)
+
+    @staticmethod
+    def _keys(channel: str) -> tuple[str, str]:
+        return f"cc:stream:seq:{channel}", f"cc:stream:buf:{channel}"
+
+    def append(self, channel: str, data: Sequence[Any], *, key: str) -> Message:
+        draft = _message(channel, 0, key, data, now_iso())
+        body = json.dumps(draft, separators=(",", ":"), allow_nan=False)
+        _seq, stored = self._append(keys=self._keys(channel), args=[body, buffer_size()])
+        return json.loads(stored)
+
+    def head(self, channel: str) -> int:
+        raw: Any = self.client.get(self._keys(channel)[0])
+        return int(raw or 0)
+
+    def since(self, channel: str, after_seq: int) -> list[Message] | None:
+        seq_key, buf_key = self._keys(channel)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.get(seq_key)
+        pipe.zrangebyscore(buf_key, f"({after_seq}", "+inf")
+        head_raw, rows = pipe.execute()
+        head = int(head_raw or 0)
+        if after_seq > head:
+            return None
+        if after_seq == head:
+            return []
+        messages = [json.loads(r) for r in rows]
+        if not messages or messages[0]["seq"] != after_seq + 1:
+            return None
+        return messages
+
+    def recent(self, channel: str) -> list[Message]:
+        rows: Any = self.client.zrange(self._keys(channel)[1], 0, -1)
+        return [json.loads(r) for r in rows]
+
+
+_lock = threading.Lock()
+_log: StreamLog | None = None
+
+
+def backend_name() -> str:
+    choice = settings.STREAM_BACKEND
+    if choice == "auto":
+        return "redis" if settings.REDIS_URL else "database"
+    if choice not in ("redis", "database"):
+        raise ValueError(f"STREAM_BACKEND must be auto, redis or database, not {choice!r}")
+    return choice
+
+
+def get_log() -> StreamLog:
+    """The process-wide log (settings read on first use, never at import time)."""
+    global _log
+    with _lock:
+        if _log is None:
+            if backend_name() == "redis":
+                _log = RedisLog(settings.REDIS_URL, timeout=settings.STREAM_REDIS_TIMEOUT_SECONDS)
+            else:
+                _log = DatabaseLog()
+        return _log
+
+
+def reset_log() -> None:
+    """Forget the process-wide log (tests that switch backends)."""
+    global _log
+    with _lock:
+        _log = None
