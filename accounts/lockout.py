@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from datetime import timedelta
 from typing import Any
@@ -39,7 +40,11 @@ def axes_client_ip(request: HttpRequest) -> str | None:
     if num_proxies and forwarded:
         hops = [h.strip() for h in forwarded.split(",") if h.strip()]
         if hops:
-            return hops[-min(num_proxies, len(hops))]
+            hop = hops[-min(num_proxies, len(hops))]
+            try:  # client-controlled text: only a real address (else the proxy's own)
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                pass
     return request.META.get("REMOTE_ADDR")
 
 

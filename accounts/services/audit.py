@@ -7,6 +7,7 @@ clears, job runs, imports, model promotions. Rows carry ids and names, never a s
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -39,6 +40,14 @@ def _clean(data: Mapping[str, Any] | None) -> dict[str, Any]:
     return cleaned
 
 
+def _valid_ip(value: str | None) -> str | None:
+    """X-Forwarded-For is client-controlled text: only a real address is stored."""
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None
+
+
 def _request_facts(request: HttpRequest | None) -> dict[str, Any]:
     from django_guid import get_guid
 
@@ -46,7 +55,7 @@ def _request_facts(request: HttpRequest | None) -> dict[str, Any]:
 
     facts: dict[str, Any] = {"request_id": (get_guid() or "")[:64]}
     if request is not None:
-        facts["ip"] = axes_client_ip(request) or None
+        facts["ip"] = _valid_ip(axes_client_ip(request))
         facts["user_agent"] = request.META.get("HTTP_USER_AGENT", "")[:256]
     return facts
 

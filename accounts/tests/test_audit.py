@@ -161,3 +161,18 @@ def test_audit_admin_is_read_only_and_filterable(admin_client, user):
     assert page.status_code == 200
     admin_client.post(f"/admin/accounts/auditevent/{event.pk}/change/", {"action": "x"})
     assert AuditEvent.objects.get().action == "signin"
+
+
+def test_a_forged_forwarded_for_value_is_not_taken_for_the_client_ip(api_client, user, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    api_client.post(
+        "/api/v1/auth/signin",
+        {"email": user.email, "password": "wrong-password-xx"},
+        format="json",
+        HTTP_X_FORWARDED_FOR="not-an-ip",
+    )
+    event = AuditEvent.objects.get(action="signin", outcome="failure")
+    assert str(event.ip) == "127.0.0.1"  # the proxy's own address, never the forged text
+    from axes.models import AccessAttempt
+
+    assert AccessAttempt.objects.get(username=user.email).ip_address == "127.0.0.1"
