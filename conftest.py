@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-SAMPLE_DATA = Path(
-    os.environ.get("CRYPTOCAST_SAMPLE_DATA") or settings.CRYPTOCAST_SAMPLE_DATA or ""
-)
+_SAMPLE_SETTING = os.environ.get("CRYPTOCAST_SAMPLE_DATA") or settings.CRYPTOCAST_SAMPLE_DATA or ""
+# An empty setting means "no sample data" (Path("") would be the working directory).
+SAMPLE_DATA = Path(_SAMPLE_SETTING) if _SAMPLE_SETTING else None
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +30,7 @@ def _isolated_cache(settings):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def sample_data() -> Path:
     """The recorded real data in ../shared/data (read through CRYPTOCAST_SAMPLE_DATA)."""
-    if not SAMPLE_DATA or not SAMPLE_DATA.is_dir():
+    if SAMPLE_DATA is None or not (SAMPLE_DATA / "ohlcv").is_dir():
         pytest.skip("CRYPTOCAST_SAMPLE_DATA is not set to a directory")
     return SAMPLE_DATA
 
