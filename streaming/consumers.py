@@ -20,6 +20,7 @@ from django.conf import settings
 from streaming.services import Outbox, StreamSession, ensure_relay, error_frame
 from streaming.services.log import now_iso
 from streaming.services.metrics import CLOSED, COALESCED, CONNECTIONS, DELIVERED
+from streaming.services.outbox import encode
 
 logger = logging.getLogger("cryptocast.streaming")
 
@@ -177,7 +178,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.wakeup.set()
 
     async def _send_now(self, frame: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(frame, separators=(",", ":")))
+        await self.send(text_data=encode(frame))
         DELIVERED.labels("ws", frame["type"]).inc()
 
     async def _flush(self) -> None:

@@ -32,6 +32,7 @@ from core.errors import envelope
 from streaming.services import ChannelError, Outbox, StreamSession, ensure_relay, resolve
 from streaming.services.channels import Channel, validate
 from streaming.services.metrics import CONNECTIONS, DELIVERED
+from streaming.services.outbox import encode
 
 
 def parse_channels(raw: str, *, user_id: int | None) -> list[Channel]:
@@ -71,7 +72,7 @@ def format_event(frame: dict[str, Any], event_id_value: str | None) -> str:
     lines = [f"event: {frame['type']}"]
     if event_id_value is not None:
         lines.append(f"id: {event_id_value}")
-    lines.append("data: " + json.dumps(frame, separators=(",", ":")))
+    lines.append("data: " + encode(frame))
     return "\n".join(lines) + "\n\n"
 
 

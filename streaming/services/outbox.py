@@ -11,6 +11,7 @@ item. Memory is therefore bounded by channels x items per channel, whatever the 
 
 from __future__ import annotations
 
+import json
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -97,3 +98,27 @@ class Outbox:
     def overloaded(self) -> bool:
         """True when the client has stayed behind: too much pending or waiting too long."""
         return self.overflowed or (len(self) > 0 and self.oldest_age() > self.slow_after)
+
+
+_ENCODED: OrderedDict[tuple[str, int, int], str] = OrderedDict()
+_ENCODED_MAX = 2048
+
+
+def encode(frame: Frame) -> str:
+    """A frame as JSON text, encoded once per message for all subscribers of a public channel.
+
+    With 1,000 subscribers on ``quotes:*`` the same update would otherwise be serialised
+    1,000 times. Only updates of shared channels are cached: their content is fixed by
+    (channel, from_seq, seq). Private channels (``notifications``: the same public name for
+    every user) are always encoded per connection.
+    """
+    if frame.get("type") != "update" or frame.get("channel", "").startswith("notifications"):
+        return json.dumps(frame, separators=(",", ":"))
+    key = (frame["channel"], frame["from_seq"], frame["seq"])
+    text = _ENCODED.get(key)
+    if text is None:
+        text = json.dumps(frame, separators=(",", ":"))
+        _ENCODED[key] = text
+        if len(_ENCODED) > _ENCODED_MAX:
+            _ENCODED.popitem(last=False)
+    return text

@@ -138,3 +138,19 @@ def test_group_names_are_valid_channel_layer_groups():
     for name in ("quotes:*", "candles:bitcoin:1h", "notifications:12", "news:usd-coin"):
         assert re.fullmatch(r"[a-zA-Z0-9._-]{1,99}", group_name(name))
     assert group_name("quotes:*") != group_name("quotes:all")
+
+
+def test_updates_of_shared_channels_are_encoded_once_and_private_ones_never_shared():
+    import json
+
+    from streaming.services.outbox import _ENCODED, encode
+
+    frame = update("quotes:*", 41, {"id": "bitcoin", "price": 1.0})
+    first = encode(frame)
+    assert json.loads(first) == frame
+    assert encode(dict(frame)) is first  # the same text object: serialised once
+    alice = update("notifications", 7, {"id": 1, "title": "alice's alert"})
+    bob = update("notifications", 7, {"id": 2, "title": "bob's alert"})
+    assert json.loads(encode(alice))["data"][0]["title"] == "alice's alert"
+    assert json.loads(encode(bob))["data"][0]["title"] == "bob's alert"
+    assert not any(key[0] == "notifications" for key in _ENCODED)
