@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "streaming",
+    "fx",
     "markets",
     "mlserving",
     "news",
@@ -578,3 +579,12 @@ STREAM_SSE_KEEPALIVE_SECONDS = env.float("STREAM_SSE_KEEPALIVE_SECONDS", default
 # markets: the live tick (quotes of the top coins every few seconds through the failover).
 MARKETS_TICK_SECONDS = env.int("MARKETS_TICK_SECONDS", default=5)
 MARKETS_TICK_TOP = env.int("MARKETS_TICK_TOP", default=20)
+
+# --- fx and the CoinGecko-compatible API (/coingecko/api/v3/, docs/coingecko-compat.md) ---
+# Daily fiat reference rates (frankfurter.dev serves the ECB's), stored per day.
+FX_API_URL = env.str("FX_API_URL", default="https://api.frankfurter.dev/v1")
+FX_SYNC_ENABLED = env.bool("FX_SYNC_ENABLED", default=True)
+# The latest-rates table is cached this long (the source publishes once a day).
+FX_CACHE_SECONDS = env.int("FX_CACHE_SECONDS", default=3600)
+# Longest /coingecko/api/v3/ page (CoinGecko caps per_page at 250).
+COINGECKO_COMPAT_MAX_PER_PAGE = env.int("COINGECKO_COMPAT_MAX_PER_PAGE", default=250)
