@@ -115,3 +115,20 @@ def test_without_rates_only_usd_and_crypto_are_supported(client):  # type: ignor
     store(quote(asset_data("bitcoin", "BTC", 1), BTC_USD, as_of=datetime.now(UTC)))
     assert currency.supported_currencies() == ["btc", "usd"]
     assert client.get("/api/v1/prices", {"vs": "eur"}).status_code == 400
+
+
+def test_a_cached_converted_body_is_served_by_the_fast_path(client, priced, monkeypatch):  # type: ignore[no-untyped-def]
+    from markets import live
+
+    with time_machine.travel(NOW, tick=False):
+        first = client.get("/api/v1/prices", {"ids": "ethereum", "vs": "eur"})
+        assert first["X-Cache"] == "db"
+
+        def boom(**kw):  # type: ignore[no-untyped-def]
+            raise AssertionError("the cached body should have answered")
+
+        monkeypatch.setattr(live, "prices_snapshot", boom)
+        again = client.get("/api/v1/prices", {"ids": "ethereum", "vs": "eur"})
+        assert (again["X-Cache"], again.content) == ("l1", first.content)
+        # An unknown currency is never in the cache: it still gets its 400.
+        assert client.get("/api/v1/prices", {"ids": "ethereum", "vs": "xyz"}).status_code == 400
