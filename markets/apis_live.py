@@ -7,6 +7,7 @@ throughput (rate-limit these at the reverse proxy). Everything else uses the def
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -83,20 +84,25 @@ class _CachedReadView(APIView):
     throttle_classes: list = []
 
 
+_VS = re.compile(r"^[a-z0-9]{2,16}$")
+
+
 def _fast_prices_key(request: HttpRequest) -> str | None:
     """The cache key of a plain, valid ``/prices`` query, or None (then DRF parses it fully)."""
     params = request.GET
     if len(params) > 3 or any(k not in ("ids", "vs", "limit") for k in params):
         return None
-    if params.get("vs", "usd") != "usd" or "limit" in params:
+    # Any vs: a body is only ever cached under a currency that passed validation when built.
+    vs = params.get("vs", "usd").strip().lower()
+    if not _VS.match(vs) or "limit" in params:
         return None
     raw = params.get("ids")
     if raw is None:
-        return live.prices_key(ids=None, vs="usd", limit=10)
+        return live.prices_key(ids=None, vs=vs, limit=10)
     ids = [p.strip().lower() for p in raw.split(",") if p.strip()]
     if not ids or len(ids) > MAX_IDS or not all(SLUG.match(i) for i in ids):
         return None
-    return live.prices_key(ids=ids, vs="usd", limit=10)
+    return live.prices_key(ids=ids, vs=vs, limit=10)
 
 
 def _prices_l1_hit(request: HttpRequest) -> HttpResponse | None:

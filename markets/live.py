@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from core.cache import CacheRead, TwoTierCache
 
-from . import batching, selectors
+from . import batching, currency, selectors
 from .payloads import candle_payload, iso, quote_payload
 
 logger = logging.getLogger("cryptocast.markets.live")
@@ -66,8 +66,16 @@ def reset_price_cache() -> None:
         _cache = None
 
 
-def quote_datum(quote: Any, *, now: datetime, force_stale: bool = False) -> dict[str, Any]:
-    return quote_payload(asset=quote.asset, quote=quote, now=now, force_stale=force_stale)
+def quote_datum(
+    quote: Any, *, now: datetime, force_stale: bool = False, rate: currency.Rate | None = None
+) -> dict[str, Any]:
+    datum = quote_payload(asset=quote.asset, quote=quote, now=now, force_stale=force_stale)
+    return datum if rate is None else currency.convert_quote(datum, rate)
+
+
+def _rate(vs: str) -> currency.Rate | None:
+    """None for USD (the stored currency: bodies unchanged), else the rate of ``vs`` now."""
+    return None if vs == currency.USD else currency.rate(vs)
 
 
 def _dumps(payload: dict[str, Any]) -> bytes:
@@ -128,7 +136,10 @@ def prices_snapshot(*, ids: Sequence[str] | None, vs: str = "usd", limit: int = 
         quotes = batching.latest_quotes(ids=ids) if ids else selectors.latest_quotes(top=limit)
         if not quotes:
             raise NoPriceData("No price is known yet for these assets.", retry_after=_retry_after())
-        data = {q.asset.pk: quote_datum(q, now=now, force_stale=force_stale) for q in quotes}
+        rate = _rate(vs)
+        data = {
+            q.asset.pk: quote_datum(q, now=now, force_stale=force_stale, rate=rate) for q in quotes
+        }
         missing = [i for i in ids if i not in data] if ids else []
         if not price_cache().get("board:usd").hit:  # keep the cache-only reads usable
             board_refresh()
@@ -154,8 +165,10 @@ def market_snapshot(*, limit: int = 50, vs: str = "usd") -> LiveBody:
         quotes = selectors.latest_quotes(top=limit)
         if not quotes:
             raise NoPriceData("No market data yet.", retry_after=_retry_after())
-        data = [quote_datum(q, now=now, force_stale=force_stale) for q in quotes]
-        board_put(data)
+        rate = _rate(vs)
+        data = [quote_datum(q, now=now, force_stale=force_stale, rate=rate) for q in quotes]
+        if rate is None:
+            board_put(data)
         return _dumps(
             {"vs": vs, "count": len(data), "data": data, "stale": any(d["stale"] for d in data)}
         )

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from .models import Interval
 from .selectors import INTERVAL_SECONDS
 from .serializers import QuoteFiguresSerializer
+from .serializers_currency import VsField
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 MAX_IDS = 50
@@ -34,12 +35,12 @@ class IdsField(serializers.CharField):
 
 class PricesQuerySerializer(serializers.Serializer):
     ids = IdsField(required=False, help_text="Comma-separated asset ids, e.g. bitcoin,ethereum")
-    vs = serializers.ChoiceField(choices=["usd"], default="usd", help_text="Quote currency")
+    vs = VsField()
     limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
 
 
 class MarketQuerySerializer(serializers.Serializer):
-    vs = serializers.ChoiceField(choices=["usd"], default="usd")
+    vs = VsField()
     limit = serializers.IntegerField(min_value=1, max_value=250, default=50)
 
 

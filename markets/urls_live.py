@@ -3,9 +3,11 @@
 from django.urls import path
 
 from . import apis_live as v
+from .apis_currency import CurrenciesApi
 
 urlpatterns = [
     path("prices", v.PricesApi.as_view(), name="prices"),
+    path("currencies", CurrenciesApi.as_view(), name="currencies"),
     path("prices/market", v.PricesMarketApi.as_view(), name="prices-market"),
     path("prices/history/<str:id>", v.PricesHistoryApi.as_view(), name="prices-history"),
     path("quick/prices", v.QuickPricesApi.as_view(), name="quick-prices"),

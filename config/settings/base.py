@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "streaming",
+    "fx",
     "markets",
     "mlserving",
     "news",
@@ -704,3 +705,12 @@ if not DATABASE_URL:
 # Django's W001-W003 look for its own dotted paths; core.checks re-makes them for the
 # core.middleware subclasses (each must be in MIDDLEWARE, as itself or a subclass).
 SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
+
+# --- fx and the CoinGecko-compatible API (/coingecko/api/v3/, docs/coingecko-compat.md) ---
+# Daily fiat reference rates (frankfurter.dev serves the ECB's), stored per day.
+FX_API_URL = env.str("FX_API_URL", default="https://api.frankfurter.dev/v1")
+FX_SYNC_ENABLED = env.bool("FX_SYNC_ENABLED", default=True)
+# The latest-rates table is cached this long (the source publishes once a day).
+FX_CACHE_SECONDS = env.int("FX_CACHE_SECONDS", default=3600)
+# Longest /coingecko/api/v3/ page (CoinGecko caps per_page at 250).
+COINGECKO_COMPAT_MAX_PER_PAGE = env.int("COINGECKO_COMPAT_MAX_PER_PAGE", default=250)
