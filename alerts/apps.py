@@ -18,15 +18,41 @@ def on_quotes(asset_ids: tuple[str, ...]) -> None:
         logger.warning("alerts: could not enqueue evaluation of %d coins", len(asset_ids))
 
 
+def on_forecasts(asset_ids: tuple[str, ...]) -> None:
+    """Forecast listener (on commit of each issue, next to the ``forecasts:<asset>`` publish):
+    the forecast-based conditions on those coins have new data, evaluate them now rather
+    than at the next sweep. Same task, same idempotency as for quotes."""
+    on_quotes(asset_ids)
+
+
+def export_section(user_id: int) -> dict[str, object]:
+    """The ``alerts.json`` of a user's data export (accounts)."""
+    from alerts import selectors
+
+    return selectors.user_export(user_id)
+
+
+def tracked_assets() -> list[str]:
+    """Watched coins get forecasts (forecasts' tracked set)."""
+    from alerts import selectors
+
+    return selectors.tracked_asset_ids()
+
+
 class AlertsConfig(AppConfig):
     name = "alerts"
     verbose_name = "Alerts"
 
     def ready(self) -> None:
+        from accounts.services import export_section_register
         from core.schedules import PeriodicJob, register
+        from forecasts.services import forecasts_listener_register, tracked_assets_register
         from markets.services import quotes_listener_register
 
         quotes_listener_register("alerts", on_quotes)
+        forecasts_listener_register("alerts", on_forecasts)
+        export_section_register("alerts", export_section)
+        tracked_assets_register("alerts", tracked_assets)
         register(
             PeriodicJob(
                 name="alerts: sweep",

@@ -254,3 +254,116 @@ def observations_for(
             anomaly=anomalies.get(asset_id),
         )
     return out
+
+
+# --- reads for the other apps' hooks (registered in alerts.apps) ----------------------------
+def user_export(user_id: int) -> dict[str, Any]:
+    """The user's alerts data for their data export (accounts): JSON-able, no secrets (a
+    webhook's signing secret never leaves; its URL does, it is the user's own)."""
+    watchlists = [
+        {
+            "id": w.pk,
+            "name": w.name,
+            "coins": [i.asset_id for i in w.items.all()],
+            "created_at": w.created_at,
+            "updated_at": w.updated_at,
+        }
+        for w in Watchlist.objects.filter(user_id=user_id)
+        .prefetch_related(Prefetch("items", queryset=WatchlistItem.objects.order_by("position")))
+        .order_by("id")
+    ]
+    alerts = list(
+        Alert.objects.filter(user_id=user_id)
+        .order_by("id")
+        .values(
+            "id",
+            "name",
+            "asset_id",
+            "watchlist_id",
+            "kind",
+            "params",
+            "trigger",
+            "for_seconds",
+            "hysteresis_pct",
+            "cooldown_seconds",
+            "bar_seconds",
+            "stale_seconds",
+            "expires_at",
+            "status",
+            "created_at",
+            "updated_at",
+        )
+    )
+    events = list(
+        AlertEvent.objects.filter(alert__user_id=user_id)
+        .order_by("created_at", "id")
+        .values(
+            "id",
+            "alert_id",
+            "asset_id",
+            "from_state",
+            "to_state",
+            "value",
+            "reason",
+            "values",
+            "source",
+            "as_of",
+            "notified",
+            "created_at",
+        )
+    )
+    notifications = list(
+        Notification.objects.filter(user_id=user_id)
+        .order_by("created_at", "id")
+        .values("id", "event_id", "title", "body", "data", "created_at", "read_at")
+    )
+    webhooks = [
+        {
+            **hook,
+            "deliveries": list(
+                Delivery.objects.filter(webhook_id=hook["id"])
+                .order_by("created_at", "id")
+                .values(
+                    "id",
+                    "notification_id",
+                    "status",
+                    "attempts",
+                    "last_status_code",
+                    "last_error",
+                    "sent_at",
+                    "created_at",
+                )
+            ),
+        }
+        for hook in Webhook.objects.filter(user_id=user_id)
+        .order_by("id")
+        .values("id", "url", "is_active", "consecutive_failures", "disabled_reason", "created_at")
+    ]
+    pref = (
+        Preference.objects.filter(user_id=user_id)
+        .values("push", "email", "webhook", "quiet_start", "quiet_end", "daily_digest")
+        .first()
+    )
+    return {
+        "watchlists": watchlists,
+        "alerts": alerts,
+        "events": events,
+        "notifications": notifications,
+        "webhooks": webhooks,
+        "preferences": pref,
+    }
+
+
+def tracked_asset_ids() -> list[str]:
+    """Coins users care about, for forecasting (forecasts' tracked set): every coin on a
+    watchlist (so every watchlist alert's coins too), plus the coins of active forecast-based
+    single-coin alerts (they need a forecast to be evaluated at all)."""
+    watched = WatchlistItem.objects.values_list("asset_id", flat=True).distinct()
+    ids = set(watched)
+    ids |= set(
+        Alert.objects.filter(status=Alert.Status.ACTIVE, kind__in=[k.value for k in FORECAST_KINDS])
+        .exclude(asset_id=None)
+        .values_list("asset_id", flat=True)
+        .distinct()
+    )
+    return sorted(ids)

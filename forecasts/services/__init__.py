@@ -8,6 +8,7 @@
 - ``training_run_start`` / ``issuing_run_start`` / ``execute_task`` — the same, fanned out
   over Celery workers: one task per (coin, model type), see ``fanout``
 - ``tracked_assets`` / ``tracked_assets_register`` — which coins get forecasts
+- ``forecasts_listener_register`` — ``fn(asset_ids)`` on commit after each issue (alerts)
 """
 
 from forecasts.services.archive import ImmutableForecastError, fill_actuals
@@ -27,7 +28,11 @@ from forecasts.services.fanout import (
     tracked_assets_register,
     training_run_start,
 )
-from forecasts.services.generation import GenerationReport, generate_forecasts
+from forecasts.services.generation import (
+    GenerationReport,
+    forecasts_listener_register,
+    generate_forecasts,
+)
 from forecasts.services.registry import build_manifest, promote, rollback
 from forecasts.services.training import TrainReport, train_models
 
@@ -44,6 +49,7 @@ __all__ = [
     "default_models",
     "execute_task",
     "fill_actuals",
+    "forecasts_listener_register",
     "generate_forecasts",
     "issuing_run_start",
     "promote",

@@ -45,6 +45,25 @@ from streaming import services as streaming
 
 log = structlog.get_logger(__name__)
 
+#: ``fn(asset_ids)`` called on commit after forecasts are issued (apps above: alerts)
+ForecastsListener = Callable[[tuple[str, ...]], None]
+_LISTENERS: dict[str, ForecastsListener] = {}
+
+
+def forecasts_listener_register(name: str, fn: ForecastsListener) -> None:
+    """Call ``fn(asset_ids)`` on commit after each issue of new forecasts, next to the
+    ``forecasts:<asset id>`` publish (idempotent by name; call from ``AppConfig.ready()``)."""
+    _LISTENERS[name] = fn
+
+
+def _notify_listeners(asset_ids: tuple[str, ...]) -> None:
+    for name, fn in list(_LISTENERS.items()):
+        try:
+            fn(asset_ids)
+        except Exception:  # a listener never breaks the issue
+            log.exception("forecasts.listener_failed", listener=name)
+
+
 #: rows of history handed to a model at predict time (features need ~420, NNs a lookback)
 PREDICT_TAIL_ROWS = 1200
 
@@ -318,6 +337,8 @@ def _store(
     if items:
         channel = f"forecasts:{asset.pk}"
         transaction.on_commit(lambda: _publish(channel=channel, items=items))
+        asset_ids = (str(asset.pk),)
+        transaction.on_commit(lambda: _notify_listeners(asset_ids))
     return len(rows)
 
 
@@ -353,6 +374,7 @@ __all__ = [
     "GenerationReport",
     "ServedModel",
     "auto_choice",
+    "forecasts_listener_register",
     "generate_forecasts",
     "serve_model",
 ]
