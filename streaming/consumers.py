@@ -131,7 +131,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 removed = await self.session.unsubscribe(names)
                 self._queue({"type": "unsubscribed", "channels": removed, "ts": now_iso()})
         elif action == "resume":
-            await self.session.resume(msg.get("channel"), msg.get("after_seq"))
+            await self.session.resume(msg.get("channel"), msg.get("after_seq"), msg.get("epoch"))
         elif action == "ping":
             self._queue({"type": "pong", "ts": now_iso(), "id": msg.get("id")})
         elif action == "auth":

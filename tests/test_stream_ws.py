@@ -364,3 +364,39 @@ def test_a_failing_stream_never_breaks_ingestion(db, monkeypatch):
         "cryptocast_stream_publish_failures_total", {"family": "quotes"}
     )
     assert after == before + 1
+
+
+async def test_a_log_that_starts_again_resets_subscribers_instead_of_dropping_updates(coins):
+    """Redis keeps nothing on disk: after a restart the seqs start again at 1 with a new
+    epoch. A connected subscriber gets a reset and a fresh snapshot, never silence, and no
+    cached frame of the old numbering is replayed."""
+    from streaming.services import log as stream_log
+
+    comm, _ = await connect()
+    await send(comm, action="subscribe", channels=["quotes:bitcoin"])
+    snap = await until(comm, "snapshot")
+    for price in (1.0, 2.0, 3.0):
+        await publish_price("bitcoin", "BTC", 1, price)
+        await until(comm, "update")
+    log = stream_log.get_log()
+    if isinstance(log, stream_log.RedisLog):
+        await sync_to_async(log.client.flushdb)()  # what a Redis restart does
+    else:
+        from streaming.models import StreamChannel, StreamEvent
+
+        def wipe() -> None:
+            StreamEvent.objects.all().delete()
+            StreamChannel.objects.all().delete()
+
+        await sync_to_async(wipe)()
+        await comm.disconnect()
+        return  # the database log keeps one epoch; wiping it is not something that happens
+    await publish_price("bitcoin", "BTC", 1, 42.0)
+    reset = await until(comm, "reset")
+    assert reset["reason"] == "log_restarted" and reset["epoch"] != snap["epoch"]
+    fresh = await until(comm, "snapshot")
+    assert fresh["data"][0]["price"] == 42.0
+    await publish_price("bitcoin", "BTC", 1, 43.0)
+    update = await until(comm, "update")
+    assert update["data"][0]["price"] == 43.0 and update["seq"] == fresh["seq"] + 1
+    await comm.disconnect()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -31,8 +32,17 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _message(channel: str, seq: int, key: str, data: Sequence[Any], ts: str) -> Message:
-    return {"channel": channel, "seq": seq, "ts": ts, "key": key, "data": list(data)}
+def _message(
+    channel: str, seq: int, key: str, data: Sequence[Any], ts: str, epoch: str = ""
+) -> Message:
+    return {
+        "channel": channel,
+        "seq": seq,
+        "epoch": epoch,
+        "ts": ts,
+        "key": key,
+        "data": list(data),
+    }
 
 
 class StreamLog(Protocol):
@@ -40,6 +50,7 @@ class StreamLog(Protocol):
 
     def append(self, channel: str, data: Sequence[Any], *, key: str) -> Message: ...
     def head(self, channel: str) -> int: ...
+    def epoch(self, channel: str) -> str: ...
     def since(self, channel: str, after_seq: int) -> list[Message] | None: ...
     def recent(self, channel: str) -> list[Message]: ...
 
@@ -48,8 +59,14 @@ def buffer_size() -> int:
     return max(1, int(settings.STREAM_BUFFER_SIZE))
 
 
+DB_EPOCH = "db"  # database counters are never flushed: one epoch
+
+
 class DatabaseLog:
     name = "database"
+
+    def epoch(self, channel: str) -> str:
+        return DB_EPOCH
 
     def append(self, channel: str, data: Sequence[Any], *, key: str) -> Message:
         from streaming.models import StreamChannel, StreamEvent
@@ -58,7 +75,7 @@ class DatabaseLog:
             StreamChannel.objects.get_or_create(name=channel)
             StreamChannel.objects.filter(name=channel).update(seq=F("seq") + 1)
             seq = StreamChannel.objects.filter(name=channel).values_list("seq", flat=True).get()
-            message = _message(channel, seq, key, data, now_iso())
+            message = _message(channel, seq, key, data, now_iso(), epoch=DB_EPOCH)
             StreamEvent.objects.create(channel=channel, seq=seq, message=message)
             StreamEvent.objects.filter(channel=channel, seq__lte=seq - buffer_size()).delete()
         return message
@@ -111,9 +128,18 @@ class DatabaseLog:
         )
 
 
+# A counter that starts again (Redis restarted or flushed: it keeps nothing on disk) gets a new
+# epoch, so a subscriber never mistakes the new numbers for ones it has already seen.
 _APPEND = """
 local seq = redis.call('INCR', KEYS[1])
+if seq == 1 then redis.call('SET', KEYS[3], ARGV[3]) end
+local epoch = redis.call('GET', KEYS[3])
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('SET', KEYS[3], epoch)
+end
 local msg = string.gsub(ARGV[1], '"seq":0,', '"seq":' .. seq .. ',', 1)
+msg = string.gsub(msg, '"epoch":"",', '"epoch":"' .. epoch .. '",', 1)
 redis.call('ZADD', KEYS[2], seq, msg)
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[2]) + 1))
 return {seq, msg}
@@ -140,8 +166,13 @@ class RedisLog:
     def append(self, channel: str, data: Sequence[Any], *, key: str) -> Message:
         draft = _message(channel, 0, key, data, now_iso())
         body = json.dumps(draft, separators=(",", ":"), allow_nan=False)
-        _seq, stored = self._append(keys=self._keys(channel), args=[body, buffer_size()])
+        keys = (*self._keys(channel), f"cc:stream:epoch:{channel}")
+        _seq, stored = self._append(keys=keys, args=[body, buffer_size(), uuid.uuid4().hex[:12]])
         return json.loads(stored)
+
+    def epoch(self, channel: str) -> str:
+        raw: Any = self.client.get(f"cc:stream:epoch:{channel}")
+        return raw.decode() if isinstance(raw, bytes) else (raw or "")
 
     def head(self, channel: str) -> int:
         raw: Any = self.client.get(self._keys(channel)[0])

@@ -100,7 +100,7 @@ class Outbox:
         return self.overflowed or (len(self) > 0 and self.oldest_age() > self.slow_after)
 
 
-_ENCODED: OrderedDict[tuple[str, int, int], str] = OrderedDict()
+_ENCODED: OrderedDict[tuple[str, int, int, str, str], str] = OrderedDict()
 _ENCODED_MAX = 2048
 
 
@@ -109,12 +109,20 @@ def encode(frame: Frame) -> str:
 
     With 1,000 subscribers on ``quotes:*`` the same update would otherwise be serialised
     1,000 times. Only updates of shared channels are cached: their content is fixed by
-    (channel, from_seq, seq). Private channels (``notifications``: the same public name for
+    (channel, from_seq, seq) within one epoch of the log (the key also holds the epoch and the
+    last message's time, so numbers that start again after a Redis restart never hit an old
+    entry). Private channels (``notifications``: the same public name for
     every user) are always encoded per connection.
     """
     if frame.get("type") != "update" or frame.get("channel", "").startswith("notifications"):
         return json.dumps(frame, separators=(",", ":"))
-    key = (frame["channel"], frame["from_seq"], frame["seq"])
+    key = (
+        frame["channel"],
+        frame["from_seq"],
+        frame["seq"],
+        frame.get("epoch", ""),
+        frame.get("ts", ""),
+    )
     text = _ENCODED.get(key)
     if text is None:
         text = json.dumps(frame, separators=(",", ":"))

@@ -11,7 +11,7 @@ from .log import Message, get_log, now_iso
 
 _SNAPSHOT_TTL = 1.0
 _snap_lock = threading.Lock()
-_snap_cache: dict[tuple[str, int], tuple[float, list[dict[str, Any]]]] = {}
+_snap_cache: dict[tuple[str, int, str], tuple[float, list[dict[str, Any]]]] = {}
 
 
 def _merged(messages: list[Message], key: str) -> list[dict[str, Any]]:
@@ -33,7 +33,8 @@ def snapshot(channel: Channel) -> dict[str, Any]:
     """
     log = get_log()
     head = log.head(channel.internal)
-    cache_key = (channel.internal, head)
+    epoch = log.epoch(channel.internal)
+    cache_key = (channel.internal, head, epoch)  # seqs repeat after a log restart
     now = time.monotonic()
     with _snap_lock:
         hit = _snap_cache.get(cache_key)
@@ -54,6 +55,7 @@ def snapshot(channel: Channel) -> dict[str, Any]:
         "type": "snapshot",
         "channel": channel.public,
         "seq": head,
+        "epoch": epoch,
         "ts": now_iso(),
         "key": channel.family.key,
         "data": data,
@@ -72,3 +74,8 @@ def head(channel: Channel) -> int:
 def clear_snapshot_cache() -> None:
     with _snap_lock:
         _snap_cache.clear()
+
+
+def epoch(channel: Channel) -> str:
+    """The epoch of the channel's log: it changes when the counters start again."""
+    return get_log().epoch(channel.internal)

@@ -28,6 +28,7 @@ from .outbox import Frame, Outbox
 class Sub:
     channel: Channel
     last_seq: int
+    epoch: str = ""  # the log's epoch the seqs belong to ("" = not known yet)
 
 
 def update_frame(sub: Sub, message: Message, *, from_seq: int | None = None) -> Frame:
@@ -36,6 +37,7 @@ def update_frame(sub: Sub, message: Message, *, from_seq: int | None = None) -> 
         "channel": sub.channel.public,
         "seq": message["seq"],
         "from_seq": message["seq"] if from_seq is None else from_seq,
+        "epoch": message.get("epoch", ""),
         "ts": message["ts"],
         "key": message.get("key", sub.channel.family.key),
         "data": message["data"],
@@ -95,6 +97,7 @@ class StreamSession:
             await self._attach(channel)
             snap = await database_sync_to_async(reads.snapshot)(channel)
             self.subs[channel.public].last_seq = snap["seq"]
+            self.subs[channel.public].epoch = snap["epoch"]
             self.outbox.put_control(snap)
             added.append(channel.public)
         return added
@@ -114,7 +117,7 @@ class StreamSession:
             removed.append(name)
         return removed
 
-    async def resume(self, name: Any, after_seq: Any) -> None:
+    async def resume(self, name: Any, after_seq: Any, epoch: Any = None) -> None:
         if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
             self.outbox.put_control(
                 error_frame("bad_request", "after_seq must be a non-negative integer", channel=name)
@@ -138,6 +141,12 @@ class StreamSession:
                 return
             sub = await self._attach(channel)
         sub.last_seq = after_seq
+        sub.epoch = epoch if isinstance(epoch, str) else ""
+        if sub.epoch:
+            current = await database_sync_to_async(reads.epoch)(sub.channel)
+            if current and current != sub.epoch:
+                await self._reset(sub, reason="log_restarted")
+                return
         await self._catch_up(sub, reason_if_lost="too_old")
 
     # --- messages from the channel layer ------------------------------------------------
@@ -146,12 +155,17 @@ class StreamSession:
         if sub is None:
             return  # unsubscribed while it was in flight
         seq = int(message["seq"])
+        epoch = message.get("epoch", "")
+        if sub.epoch and epoch and epoch != sub.epoch:
+            await self._reset(sub, reason="log_restarted")  # the numbers started again
+            return
         if seq <= sub.last_seq:
             return  # duplicate (already in a snapshot or a catch-up)
         if seq > sub.last_seq + 1:
             await self._catch_up(sub, reason_if_lost="gap")
             return
         sub.last_seq = seq
+        sub.epoch = epoch or sub.epoch
         self.outbox.put_update(update_frame(sub, message))
 
     # --- internals --------------------------------------------------------------------------
@@ -164,25 +178,37 @@ class StreamSession:
 
     async def _catch_up(self, sub: Sub, *, reason_if_lost: str) -> None:
         missed = await database_sync_to_async(reads.catch_up)(sub.channel, sub.last_seq)
+        if missed and sub.epoch and any(m.get("epoch", sub.epoch) != sub.epoch for m in missed):
+            missed = None
+            reason_if_lost = "log_restarted"
         if missed is None:
-            snap = await database_sync_to_async(reads.snapshot)(sub.channel)
-            self.outbox.drop_channel(sub.channel.public)
-            self.outbox.put_control(
-                {
-                    "type": "reset",
-                    "channel": sub.channel.public,
-                    "reason": reason_if_lost if snap["seq"] >= sub.last_seq else "ahead_of_server",
-                    "after_seq": sub.last_seq,
-                    "seq": snap["seq"],
-                    "ts": now_iso(),
-                }
-            )
-            self.outbox.put_control(snap)
-            sub.last_seq = snap["seq"]
+            await self._reset(sub, reason=reason_if_lost)
             return
         for message in missed:
             self.outbox.put_update(update_frame(sub, message))
             sub.last_seq = message["seq"]
+            sub.epoch = message.get("epoch", sub.epoch)
+
+    async def _reset(self, sub: Sub, *, reason: str) -> None:
+        """Tell the client its view is lost (``reason``), then send a fresh snapshot."""
+        snap = await database_sync_to_async(reads.snapshot)(sub.channel)
+        if reason != "log_restarted" and snap["seq"] < sub.last_seq:
+            reason = "ahead_of_server"
+        self.outbox.drop_channel(sub.channel.public)
+        self.outbox.put_control(
+            {
+                "type": "reset",
+                "channel": sub.channel.public,
+                "reason": reason,
+                "after_seq": sub.last_seq,
+                "seq": snap["seq"],
+                "epoch": snap["epoch"],
+                "ts": now_iso(),
+            }
+        )
+        self.outbox.put_control(snap)
+        sub.last_seq = snap["seq"]
+        sub.epoch = snap["epoch"]
 
     def positions(self) -> dict[str, int]:
         """Public channel -> last seq handed out (the SSE event id)."""
