@@ -98,7 +98,8 @@ class AssetListApi(generics.ListAPIView):
         """Answers repeat queries from a short-lived cache of the rendered page (the listing
         is public and the same for everyone; ``MARKETS_LISTING_CACHE_SECONDS``, 0 = off)."""
         ttl = settings.MARKETS_LISTING_CACHE_SECONDS
-        key = _listing_key(request) if ttl > 0 else ""
+        as_json = getattr(request.accepted_renderer, "format", "json") == "json"
+        key = _listing_key(request) if ttl > 0 and as_json else ""
         if key:
             read = _listing_cache().get(key)
             if read.hit and not read.stale:
@@ -112,6 +113,8 @@ class AssetListApi(generics.ListAPIView):
         if request.query_params.get("sparkline") == "7d":
             context["sparklines"] = selectors.sparkline_map(asset_ids=[a.pk for a in page], days=7)
         data = AssetSerializer(page, many=True, context=context).data
+        if not as_json:  # ?format=csv / xlsx: the same page through its renderer, uncached
+            return self.get_paginated_response(data)
         body = JSONRenderer().render(self.get_paginated_response(data).data)
         if key:
             _listing_cache().set(key, body, ttl=ttl, l1_ttl=ttl)

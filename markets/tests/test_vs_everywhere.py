@@ -165,3 +165,12 @@ def test_price_history_cache_is_keyed_by_currency(client, priced):  # type: igno
         again = client.get("/api/v1/prices/history/bitcoin", {"days": 5, "vs": "eur"})
     assert first["X-Cache"] == "db" and eur["X-Cache"] == "db"
     assert again["X-Cache"] == "l1" and again.content == eur.content != first.content
+
+
+def test_listing_as_csv_in_eur_carries_the_rate_columns(client, priced):  # type: ignore[no-untyped-def]
+    r = client.get("/api/v1/cryptocurrencies/", {"vs": "eur", "format": "csv"})
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    text = r.content.decode()
+    header = text.splitlines()[0]
+    assert "rate_source" in header and "rate_as_of" in header
+    assert str(ETH_USD * EUR_PER_USD) in text
