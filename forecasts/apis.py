@@ -34,7 +34,11 @@ from forecasts.services.common import (
     MODEL_TYPES,
     REQUESTABLE_MODELS,
 )
+from markets import selectors as market_selectors
+from markets.contracts import Rate, UnknownCurrency
 from mlserving import manifest as mf
+
+USD = "usd"
 
 MAX_IDS = 20
 
@@ -53,7 +57,53 @@ class CsvIdsField(serializers.CharField):
         return list(dict.fromkeys(ids))
 
 
+class VsRateField(serializers.CharField):
+    """``?vs=``: validated to the ``markets.contracts.Rate`` to convert with (ONE lookup per
+    request); unknown -> a 400 naming ``vs`` and listing the supported codes (as markets')."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("default", USD)
+        kwargs.setdefault("max_length", 16)
+        kwargs.setdefault("help_text", "Quote currency (GET /api/v1/currencies lists them)")
+        super().__init__(**kwargs)
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        value = super().run_validation(data)
+        vs = (value or USD).strip().lower()
+        try:
+            return market_selectors.currency_rate(vs)
+        except UnknownCurrency as exc:
+            raise serializers.ValidationError(
+                f"Unsupported currency {vs!r}; supported: {', '.join(exc.supported)}."
+            ) from exc
+
+
+def _convert_forecast(coin: dict[str, Any], rate: Rate) -> dict[str, Any]:
+    """A coin's forecast in ``rate.vs``: point, bands and ``last_close`` times today's rate (a
+    forecast is of future days, for which no rate exists yet); skill figures are ratios and
+    percentages, the same in any currency, so they are left as they are."""
+    r = rate.per_usd
+
+    def band(levels: dict[Any, Any]) -> dict[Any, Any]:
+        return {lv: (v * r if v is not None else None) for lv, v in levels.items()}
+
+    out = dict(coin)
+    if out.get("last_close") is not None:
+        out["last_close"] = out["last_close"] * r
+    out["points"] = [
+        {**p, "point": p["point"] * r, "lower": band(p["lower"]), "upper": band(p["upper"])}
+        for p in coin.get("points", [])
+    ]
+    out["vs"] = rate.vs
+    out["rate"] = r
+    out["rate_source"] = rate.source
+    out["rate_as_of"] = rate.as_of.isoformat().replace("+00:00", "Z") if rate.as_of else None
+    out["stale"] = bool(coin.get("stale") or rate.stale)
+    return out
+
+
 class ForecastQuerySerializer(serializers.Serializer):
+    vs = VsRateField()
     ids = CsvIdsField(
         required=False, help_text="Comma-separated coin ids or symbols (bitcoin,ethereum)."
     )
@@ -228,6 +278,7 @@ class ForecastListApi(APIView):
         ids = query.validated_data.get("ids")
         days = query.validated_data["days"]
         model = query.validated_data["model"]
+        rate: Rate = query.validated_data["vs"]
 
         def build() -> dict[str, Any]:
             try:
@@ -238,13 +289,18 @@ class ForecastListApi(APIView):
                 )
             except selectors.UnknownAssets as exc:
                 return {"__error__": exc.missing}
+            data = [selectors.coin_forecast(asset=a, model=model, days=days) for a in assets]
+            if rate.vs != USD:
+                data = [_convert_forecast(coin, rate) for coin in data]
             return {
                 "model": model,
                 "days": days,
-                "data": [selectors.coin_forecast(asset=a, model=model, days=days) for a in assets],
+                **({"vs": rate.vs} if rate.vs != USD else {}),
+                "data": data,
             }
 
-        payload = cached("list", (",".join(ids or []), days, model), build)
+        # keyed by vs: a converted payload is cached under its own currency
+        payload = cached("list", (",".join(ids or []), days, model, rate.vs), build)
         if "__error__" in payload:
             raise _unknown_ids(selectors.UnknownAssets(payload["__error__"]))
         return Response(payload)

@@ -26,7 +26,7 @@ from core.cache import TwoTierCache
 from core.pagination import BoundedCursorPagination
 from core.tabular import CSVRenderer, XLSXRenderer
 
-from . import selectors, services
+from . import currency, selectors, services
 from .filters import AssetFilter
 from .models import Asset
 from .serializers import (
@@ -49,6 +49,7 @@ from .serializers import (
     TopQuerySerializer,
     TrendingSerializer,
 )
+from .serializers_currency import VsQuerySerializer, rate_of
 
 TOP_CATEGORIES = ("gainers", "losers", "volume", "market-cap")
 ID_PARAM = OpenApiParameter(
@@ -72,7 +73,11 @@ def _query(serializer_class: type[serializers.Serializer], request: Request) -> 
 # --- listing / detail -------------------------------------------------------------------
 
 
-@extend_schema(tags=["markets"], summary="Assets with their latest quote (filter, order, page)")
+@extend_schema(
+    tags=["markets"],
+    summary="Assets with their latest quote (filter, order, page)",
+    parameters=[VsQuerySerializer],
+)
 class AssetListApi(generics.ListAPIView):
     serializer_class = AssetSerializer
     # ?format=csv / ?format=xlsx: the same page as a spreadsheet (core.tabular)
@@ -96,17 +101,23 @@ class AssetListApi(generics.ListAPIView):
         if renderer is not None and renderer.format != "json":
             return self._list_rendered(request)  # ?format=csv / xlsx: DRF's renderers
         ttl = settings.MARKETS_LISTING_CACHE_SECONDS
-        key = _listing_key(request) if ttl > 0 else ""
+        as_json = getattr(request.accepted_renderer, "format", "json") == "json"
+        key = _listing_key(request) if ttl > 0 and as_json else ""
         if key:
             read = _listing_cache().get(key)
             if read.hit and not read.stale:
                 return _json_bytes(read.value, tier=read.tier)
+        rate = rate_of(request.query_params)  # ONE rate lookup per request, never per row
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         context = self.get_serializer_context()
+        if rate.vs != currency.USD:
+            context["rate"] = rate
         if request.query_params.get("sparkline") == "7d":
             context["sparklines"] = selectors.sparkline_map(asset_ids=[a.pk for a in page], days=7)
         data = AssetSerializer(page, many=True, context=context).data
+        if not as_json:  # ?format=csv / xlsx: the same page through its renderer, uncached
+            return self.get_paginated_response(data)
         body = JSONRenderer().render(self.get_paginated_response(data).data)
         if key:
             _listing_cache().set(key, body, ttl=ttl, l1_ttl=ttl)
@@ -151,12 +162,16 @@ class AssetDetailApi(APIView):
     @extend_schema(
         tags=["markets"],
         summary="One asset (by id or symbol) with its latest quote",
-        parameters=[ID_PARAM],
+        parameters=[ID_PARAM, VsQuerySerializer],
         responses=AssetDetailSerializer,
     )
     def get(self, request: Request, id: str) -> Response:
         asset = _asset_or_404(id)
-        return Response(AssetDetailSerializer(asset, context={"now": timezone.now()}).data)
+        rate = rate_of(request.query_params)
+        context: dict[str, Any] = {"now": timezone.now()}
+        if rate.vs != currency.USD:
+            context["rate"] = rate
+        return Response(AssetDetailSerializer(asset, context=context).data)
 
 
 class HistoryPagination(BoundedCursorPagination):
@@ -177,6 +192,18 @@ class AssetHistoryApi(generics.ListAPIView):
     )
     def get(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
         return super().get(request, *args, **kwargs)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        """In another currency (``?vs=``) each candle's prices at its own day's rate, with
+        ``rate`` and ``rate_as_of`` (the rate's day) on every candle; volume stays in coins."""
+        vs = _query(HistoryQuerySerializer, request)["vs"]
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        data = list(self.get_serializer(page, many=True).data)
+        if vs != currency.USD:
+            data, _ = currency.convert_candles(data, vs=vs, time_key="open_time")
+            for row in data:
+                row["vs"] = vs
+        return self.get_paginated_response(data)
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         asset = _asset_or_404(self.kwargs["id"])

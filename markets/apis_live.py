@@ -46,6 +46,8 @@ from .serializers_live import (
     PricesSerializer,
     ProviderQuerySerializer,
     ProviderStatusSerializer,
+    QuickMarketQuerySerializer,
+    QuickPricesQuerySerializer,
     RateLimitStatusSerializer,
     RecommendationsSerializer,
     ResetStatsSerializer,
@@ -182,7 +184,7 @@ class PricesHistoryApi(_CachedReadView):
             raise NotFound(str(exc)) from exc
         try:
             return _bytes_response(
-                live.price_history(asset=asset, interval=q["interval"], days=q["days"])
+                live.price_history(asset=asset, interval=q["interval"], days=q["days"], vs=q["vs"])
             )
         except live.NoPriceData as exc:
             raise _unavailable(exc) from exc
@@ -192,13 +194,13 @@ class QuickPricesApi(_CachedReadView):
     @extend_schema(
         tags=["prices"],
         summary="Emergency price read from the cache only (never the database or a provider)",
-        parameters=[PricesQuerySerializer],
+        parameters=[QuickPricesQuerySerializer],
         responses={200: PricesSerializer, 503: _503},
     )
     def get(self, request: Request) -> Response:
-        q = _query(PricesQuerySerializer, request)
+        q = _query(QuickPricesQuerySerializer, request)
         try:
-            return Response(live.quick_prices(ids=q.get("ids"), limit=q["limit"]))
+            return Response(live.quick_prices(ids=q.get("ids"), limit=q["limit"], rate=q["vs"]))
         except live.NoPriceData as exc:
             raise _unavailable(exc) from exc
 
@@ -207,13 +209,13 @@ class QuickMarketApi(_CachedReadView):
     @extend_schema(
         tags=["prices"],
         summary="Emergency market read from the cache only",
-        parameters=[MarketQuerySerializer],
+        parameters=[QuickMarketQuerySerializer],
         responses={200: MarketSerializer, 503: _503},
     )
     def get(self, request: Request) -> Response:
-        q = _query(MarketQuerySerializer, request)
+        q = _query(QuickMarketQuerySerializer, request)
         try:
-            return Response(live.quick_market(limit=q["limit"]))
+            return Response(live.quick_market(limit=q["limit"], rate=q["vs"]))
         except live.NoPriceData as exc:
             raise _unavailable(exc) from exc
 

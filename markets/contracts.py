@@ -6,6 +6,7 @@ in the database (double precision) and in the API. One way, consistently.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -109,3 +110,24 @@ class GlobalData:
     source: str
     as_of: datetime
     fetched_at: datetime
+
+
+# --- quote currencies (markets.currency) ----------------------------------------------
+class UnknownCurrency(ValueError):
+    """``vs`` is not a currency we can convert to; ``supported`` lists those we can."""
+
+    def __init__(self, vs: str, supported: list[str]) -> None:
+        super().__init__(f"Unsupported currency {vs!r}.")
+        self.vs = vs
+        self.supported = supported
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    vs: str
+    per_usd: float  # units of ``vs`` per 1 USD
+    source: str
+    as_of: datetime | None
+    stale: bool = False
+    # The quote currency's own % change against USD per window (change_24h: ...).
+    changes: Mapping[str, float | None] = field(default_factory=dict)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -22,32 +22,15 @@ from django.utils import timezone
 from fx import selectors as fx_selectors
 
 from . import selectors
+from .contracts import Rate, UnknownCurrency
 from .models import Asset, Interval
 
 USD = "usd"
+__all__ = ["Rate", "UnknownCurrency"]  # defined in contracts (other apps catch them)
 AMOUNTS = ("price", "market_cap", "volume_24h", "high_24h", "low_24h")
+RATE_FIELDS = ("vs", "rate", "rate_source", "rate_as_of")  # added by convert_quote
 CHANGES = ("change_1h", "change_24h", "change_7d", "change_30d")
 FIAT_STALE_AFTER = timedelta(days=5)  # ECB publishes on working days only
-
-
-class UnknownCurrency(ValueError):
-    """``vs`` is not a currency we can convert to; ``supported`` lists those we can."""
-
-    def __init__(self, vs: str, supported: list[str]) -> None:
-        super().__init__(f"Unsupported currency {vs!r}.")
-        self.vs = vs
-        self.supported = supported
-
-
-@dataclass(frozen=True, slots=True)
-class Rate:
-    vs: str
-    per_usd: float  # units of ``vs`` per 1 USD
-    source: str
-    as_of: datetime | None
-    stale: bool = False
-    # The quote currency's own % change against USD per window (change_24h: ...).
-    changes: Mapping[str, float | None] = field(default_factory=dict)
 
 
 IDENTITY = Rate(vs=USD, per_usd=1.0, source="identity", as_of=None)
@@ -114,33 +97,97 @@ def rate(vs: str, *, at: datetime | None = None) -> Rate:
     )
 
 
-def rate_series(vs: str, *, start: datetime, end: datetime) -> Callable[[datetime], float]:
-    """``f(t) -> units of vs per USD at t`` for a time series in ``[start, end]``."""
+@dataclass(frozen=True, slots=True)
+class RateSeries:
+    """USD -> ``vs`` rates over a window: ``at(t)`` is ``(rate, rate's day or time)``."""
+
+    vs: str
+    source: str
+    points: tuple[tuple[datetime, float], ...]
+
+    def at(self, t: datetime) -> tuple[float, datetime | None]:
+        if not self.points:
+            return 1.0, None
+        i = bisect.bisect_right([p for p, _ in self.points], t) - 1
+        when, value = self.points[max(i, 0)]
+        return value, when
+
+
+def rate_series_points(vs: str, *, start: datetime, end: datetime) -> RateSeries:
+    """The rates in force over ``[start, end]`` (fiat: one per published day; crypto: the
+    daily close of the coin), each point's rate being the last on or before it."""
     vs = normalise(vs)
     if vs == USD:
-        return lambda _t: 1.0
+        return RateSeries(vs=USD, source="identity", points=())
     fiat = fx_selectors.rates_between(currency=vs, start=start.date(), end=end.date())
     points: list[tuple[datetime, float]]
     if fiat:
         points = [(_day_start(r.day), r.rate) for r in fiat]
+        source = ",".join(sorted({r.source for r in fiat}))
     else:
         asset = _crypto_assets().get(vs)
         if asset is None:
             raise UnknownCurrency(vs, supported_currencies())
         rows = selectors.candles(
             asset=asset, interval=Interval.D1, start=start - timedelta(days=1), end=end
-        ).values_list("open_time", "close")
-        points = [(t, 1.0 / c) for t, c in rows if c > 0]
+        ).values_list("open_time", "close", "source")
+        points = [(t, 1.0 / c) for t, c, _ in rows if c > 0]
+        source = ",".join(sorted({src or "candles" for _, c, src in rows if c > 0}))
         if not points:
             latest = rate(vs)
-            points = [(start, latest.per_usd)]
-    times = [t for t, _ in points]
+            points = [(latest.as_of or start, latest.per_usd)]
+            source = latest.source
+    return RateSeries(vs=vs, source=source, points=tuple(points))
 
-    def at(t: datetime) -> float:
-        i = bisect.bisect_right(times, t) - 1
-        return points[max(i, 0)][1]
 
-    return at
+def rate_series(vs: str, *, start: datetime, end: datetime) -> Callable[[datetime], float]:
+    """``f(t) -> units of vs per USD at t`` for a time series in ``[start, end]``."""
+    vs = normalise(vs)
+    if vs == USD:
+        return lambda _t: 1.0
+    series = rate_series_points(vs, start=start, end=end)
+    return lambda t: series.at(t)[0]
+
+
+CANDLE_PRICES = ("open", "high", "low", "close")
+
+
+def convert_candles(
+    points: list[dict[str, Any]], *, vs: str, time_key: str = "time"
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Candle payloads (``candle_payload()`` shape, ``time`` ISO or datetime) in ``vs``, each
+    at its own day's rate (``rate`` and ``rate_as_of`` added per point), and a summary of the
+    rates used (``vs``, ``rate_source``, ``rate_days``: the first and last rate day).
+    Volume stays in the coin's own units (it is not a USD amount)."""
+    vs = normalise(vs)
+    if vs == USD or not points:
+        return points, {"vs": vs, "rate_source": "identity", "rate_days": None}
+
+    def when(p: dict[str, Any]) -> datetime:
+        t = p[time_key]
+        return t if isinstance(t, datetime) else datetime.fromisoformat(t.replace("Z", "+00:00"))
+
+    times = [when(p) for p in points]
+    series = rate_series_points(vs, start=min(times), end=max(times))
+    out = []
+    used: list[datetime] = []
+    for p, t in zip(points, times, strict=True):
+        r, day = series.at(t)
+        q = dict(p)
+        for name in CANDLE_PRICES:
+            if q.get(name) is not None:
+                q[name] = q[name] * r
+        q["rate"] = r
+        q["rate_as_of"] = _iso(day)
+        if day is not None:
+            used.append(day)
+        out.append(q)
+    days = {"first": _iso(min(used)), "last": _iso(max(used))} if used else None
+    return out, {"vs": vs, "rate_source": series.source, "rate_days": days}
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z") if dt else None
 
 
 def _rebase(change: float | None, own: float | None) -> float | None:
@@ -164,8 +211,6 @@ def convert_quote(datum: Mapping[str, Any], rate: Rate) -> dict[str, Any]:
     out["vs"] = rate.vs
     out["rate"] = rate.per_usd
     out["rate_source"] = rate.source
-    out["rate_as_of"] = (
-        rate.as_of.astimezone(UTC).isoformat().replace("+00:00", "Z") if (rate.as_of) else None
-    )
+    out["rate_as_of"] = _iso(rate.as_of)
     out["stale"] = bool(out.get("stale") or rate.stale)
     return out

@@ -206,7 +206,18 @@ def quick_board() -> tuple[list[dict[str, Any]], str]:
     return out, read.tier
 
 
-def quick_prices(*, ids: Sequence[str] | None, limit: int = 10) -> dict[str, Any]:
+def _convert_board(board: list[dict[str, Any]], rate: currency.Rate | None) -> list[dict[str, Any]]:
+    """The board (stored USD) in ``rate.vs``: the one conversion, at read time."""
+    if rate is None or rate.vs == currency.USD:
+        return board
+    return [currency.convert_quote(d, rate) for d in board]
+
+
+def quick_prices(
+    *, ids: Sequence[str] | None, limit: int = 10, rate: currency.Rate | None = None
+) -> dict[str, Any]:
+    """Cache only; in another currency the rate is the one validated with ``vs`` (fiat: the
+    cached table of latest rates; crypto: that coin's stored quote)."""
     board, tier = quick_board()
     if ids:
         wanted = set(ids)
@@ -217,8 +228,9 @@ def quick_prices(*, ids: Sequence[str] | None, limit: int = 10) -> dict[str, Any
         missing = []
     if not data:
         raise NoPriceData("No cached price for these assets.", retry_after=_retry_after())
+    data = {d["id"]: d for d in _convert_board(list(data.values()), rate)}
     return {
-        "vs": "usd",
+        "vs": rate.vs if rate else currency.USD,
         "data": data,
         "missing": missing,
         "stale": any(d["stale"] for d in data.values()),
@@ -226,11 +238,11 @@ def quick_prices(*, ids: Sequence[str] | None, limit: int = 10) -> dict[str, Any
     }
 
 
-def quick_market(*, limit: int = 50) -> dict[str, Any]:
+def quick_market(*, limit: int = 50, rate: currency.Rate | None = None) -> dict[str, Any]:
     board, tier = quick_board()
-    data = board[:limit]
+    data = _convert_board(board[:limit], rate)
     return {
-        "vs": "usd",
+        "vs": rate.vs if rate else currency.USD,
         "count": len(data),
         "data": data,
         "stale": any(d["stale"] for d in data),
@@ -239,9 +251,10 @@ def quick_market(*, limit: int = 50) -> dict[str, Any]:
 
 
 # --- /prices/history/{id} ----------------------------------------------------------------
-def price_history(*, asset: Any, interval: str, days: int) -> LiveBody:
-    """Candles of the last ``days`` from the database, with provenance, cached briefly."""
-    key = f"history:{asset.pk}:{interval}:{days}"
+def price_history(*, asset: Any, interval: str, days: int, vs: str = currency.USD) -> LiveBody:
+    """Candles of the last ``days`` from the database, with provenance, cached briefly (per
+    ``vs``; in another currency each candle at its own day's rate, ``currency.convert_candles``)."""
+    key = f"history:{asset.pk}:{interval}:{days}" + ("" if vs == currency.USD else f":{vs}")
 
     def build(*, force_stale: bool) -> bytes:
         now = timezone.now()
@@ -269,9 +282,13 @@ def price_history(*, asset: Any, interval: str, days: int) -> LiveBody:
         )
         points = [candle_payload(c) for c in rows]
         sources = sorted({c.source for c in rows})
+        extra: dict[str, Any] = {}
+        if vs != currency.USD:
+            points, extra = currency.convert_candles(points, vs=vs)
         return _dumps(
             {
                 "id": asset.pk,
+                **extra,
                 "interval": interval,
                 "count": len(points),
                 "source": ",".join(sources),

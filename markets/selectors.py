@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
+from .contracts import Rate
 from .models import Asset, Candle, Interval, JobRun, Quote
 from .payloads import quote_is_stale as quote_is_stale  # re-exported: the freshness rule
 from .payloads import quote_payload, stale_after
@@ -528,3 +529,17 @@ def etl_status() -> dict[str, Any]:
 def job_runs_for_task(*, task: str, limit: int = 20) -> list[JobRun]:
     """Recent runs of a Celery task (job names start with the task name)."""
     return list(JobRun.objects.filter(job__startswith=task).order_by("-started_at")[:limit])
+
+
+# --- quote currencies (for other apps: markets.currency is this app's own) -----------------
+def currency_rate(vs: str) -> Rate:
+    """The USD -> ``vs`` rate now (``contracts.Rate``); ``contracts.UnknownCurrency`` else."""
+    from . import currency  # currency reads these selectors: imported late
+
+    return currency.rate(vs)
+
+
+def supported_currencies() -> list[str]:
+    from . import currency
+
+    return currency.supported_currencies()

@@ -10,8 +10,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from . import currency
 from .models import Interval
 from .payloads import QUOTE_FIELDS, quote_is_stale, quote_payload
+from .serializers_currency import VsField
 
 QUOTE_NUMBERS = (
     "price",
@@ -102,11 +104,19 @@ class AssetSerializer(serializers.Serializer):
         """The quote part is ``markets.payloads.quote_payload``: the shape /prices and the
         streams serve (the declared fields above document it for the schema)."""
         quote = quote_payload(asset=asset, quote=asset.latest_quote, now=_now(self.context))
+        rate = self.context.get("rate")  # a ``currency.Rate`` other than USD (?vs=), or None
+        if rate is not None:
+            quote = currency.convert_quote(quote, rate)
         out = {k: quote[k] for k in ("id", "symbol", "name", "rank")}
         out["categories"] = list(asset.categories or [])
         out["image_url"] = asset.image_url
         out.update({k: quote[k] for k in QUOTE_FIELDS[4:]})
-        out["sparkline_7d"] = self.get_sparkline_7d(asset)
+        if rate is not None:
+            out.update({k: quote[k] for k in currency.RATE_FIELDS})
+        sparkline = self.get_sparkline_7d(asset)
+        if rate is not None and sparkline:
+            sparkline = [v * rate.per_usd for v in sparkline]  # at today's rate
+        out["sparkline_7d"] = sparkline
         return out
 
 
@@ -143,6 +153,7 @@ class CandleSerializer(serializers.Serializer):
 
 
 class HistoryQuerySerializer(serializers.Serializer):
+    vs = VsField()
     interval = serializers.ChoiceField(choices=Interval.choices, default=Interval.D1)
     start = serializers.DateTimeField(required=False, default=None)
     end = serializers.DateTimeField(required=False, default=None)

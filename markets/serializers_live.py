@@ -44,7 +44,16 @@ class MarketQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=250, default=50)
 
 
+class QuickPricesQuerySerializer(PricesQuerySerializer):
+    vs = VsField(with_rate=True)
+
+
+class QuickMarketQuerySerializer(MarketQuerySerializer):
+    vs = VsField(with_rate=True)
+
+
 class HistoryQuerySerializer(serializers.Serializer):
+    vs = VsField()
     interval = serializers.ChoiceField(choices=Interval.choices, default=Interval.D1)
     days = serializers.IntegerField(min_value=1, max_value=3650, default=30)
 
