@@ -97,9 +97,6 @@ class AssetListApi(generics.ListAPIView):
     def list(self, request: Request, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
         """Answers repeat queries from a short-lived cache of the rendered page (the listing
         is public and the same for everyone; ``MARKETS_LISTING_CACHE_SECONDS``, 0 = off)."""
-        renderer = getattr(request, "accepted_renderer", None)
-        if renderer is not None and renderer.format != "json":
-            return self._list_rendered(request)  # ?format=csv / xlsx: DRF's renderers
         ttl = settings.MARKETS_LISTING_CACHE_SECONDS
         as_json = getattr(request.accepted_renderer, "format", "json") == "json"
         key = _listing_key(request) if ttl > 0 and as_json else ""
@@ -122,12 +119,6 @@ class AssetListApi(generics.ListAPIView):
         if key:
             _listing_cache().set(key, body, ttl=ttl, l1_ttl=ttl)
         return _json_bytes(body, tier="miss")
-
-    def _list_rendered(self, request: Request) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        data = AssetSerializer(page, many=True, context=self.get_serializer_context()).data
-        return self.get_paginated_response(data)
 
 
 _listing_cache_instance: TwoTierCache | None = None
