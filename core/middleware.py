@@ -27,7 +27,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import structlog
@@ -37,7 +38,7 @@ from django.contrib.auth.middleware import AuthenticationMiddleware as _Authenti
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.middleware import MessageMiddleware as _MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware as _SessionMiddleware
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.middleware.clickjacking import XFrameOptionsMiddleware as _XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware as _CommonMiddleware
@@ -358,4 +359,25 @@ class CompressionMiddleware(InlineAsyncMixin, _GZipMiddleware):
             and len(response.content) < settings.HTTP_GZIP_MIN_BYTES
         ):
             return response
-        return super().process_response(request, response)
+        # Django's GZipMiddleware gzips each chunk of an async stream (ServeStatic's file
+        # responses) as its own gzip member; browsers decode only the first (8 KiB of a
+        # script). One compressor over the whole stream instead.
+        chunks = None
+        if (
+            isinstance(response, StreamingHttpResponse)
+            and response.is_async
+            and not response.has_header("Content-Encoding")
+        ):
+            chunks = response.streaming_content
+        response = super().process_response(request, response)
+        if chunks is not None and response.get("Content-Encoding") == "gzip":
+            response.streaming_content = _gzip_stream(chunks)  # type: ignore[attr-defined]
+        return response
+
+
+async def _gzip_stream(chunks: Any) -> AsyncIterator[bytes]:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: one gzip member
+    async for chunk in chunks:
+        if data := compressor.compress(chunk):
+            yield data
+    yield compressor.flush()

@@ -68,3 +68,12 @@ def test_skill_is_said_in_words_against_naive():
     assert skill_in_words({"points": []}, "Bitcoin") == [
         "No forecast has been issued for Bitcoin yet."
     ]
+
+
+@pytest.mark.parametrize("path", ["/redoc", "/docs"])
+def test_api_docs_pages_load_nothing_from_another_host(client, path):
+    # drf-spectacular's own redoc.html loads Google Fonts; ours (templates/drf_spectacular/)
+    # does not, and both docs pages take their scripts from the sidecar under /static/.
+    html = client.get(path).content.decode()
+    assert "googleapis" not in html and "gstatic" not in html
+    assert 'src="http' not in html and 'href="http' not in html
