@@ -15,6 +15,9 @@ from django.utils import timezone
 
 from forecasts import selectors as forecast_selectors
 from markets import selectors as market_selectors
+from news import selectors as news_selectors
+
+COIN_NEWS_LIMIT = 10
 
 FORECAST_STALE_DAYS = 2
 
@@ -104,5 +107,6 @@ def coin_page(request: HttpRequest, asset_id: str) -> HttpResponse:
             "forecast_stale": forecast_age_days is not None
             and forecast_age_days > FORECAST_STALE_DAYS,
             "stale_window": timedelta(days=FORECAST_STALE_DAYS),
+            "news": list(news_selectors.article_list_filtered(coin=asset.pk)[:COIN_NEWS_LIMIT]),
         },
     )

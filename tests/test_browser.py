@@ -47,7 +47,7 @@ def live(tmp_path_factory) -> Iterator[dict]:  # type: ignore[no-untyped-def]
         pytest.skip("CRYPTOCAST_SAMPLE_DATA is not set to a directory")
     tmp = tmp_path_factory.mktemp("browser")
     env = server_env(tmp, keep_redis=False, CRYPTOCAST_SAMPLE_DATA=data)
-    for command in (["migrate", "--noinput"], ["load_sample_data"]):
+    for command in (["migrate", "--noinput"], ["load_sample_data"], ["load_news_samples"]):
         done = subprocess.run(
             [PY, "manage.py", *command],
             cwd=ROOT,
@@ -153,6 +153,7 @@ def test_coin_page_draws_the_candle_chart_and_says_how_the_forecast_compares(liv
     forecast = page.locator("#forecast")
     playwright_sync.expect(forecast).to_be_visible()
     playwright_sync.expect(forecast).to_contain_text("forecast")
+    playwright_sync.expect(page.locator("#coin-news")).to_be_visible()
     w.shot("coin-desktop")
     w.close()
 

@@ -77,3 +77,29 @@ def test_api_docs_pages_load_nothing_from_another_host(client, path):
     html = client.get(path).content.decode()
     assert "googleapis" not in html and "gstatic" not in html
     assert 'src="http' not in html and 'href="http' not in html
+
+
+def test_coin_page_lists_the_coins_news_with_source_and_sentiment(client, btc):
+    from django.utils import timezone
+
+    from news.models import Article, Source
+
+    # Hand-made article: only its fields matter here.
+    source = Source.objects.create(
+        slug="hand", name="Hand Feed", kind="rss", url="https://example.com/feed"
+    )
+    now = timezone.now()
+    article = Article.objects.create(
+        url="https://example.com/a",
+        source=source,
+        title="Bitcoin climbs",
+        published_at=now,
+        fetched_at=now,
+        sentiment_score=0.6,
+        sentiment_label="positive",
+        scorer="lexicon",
+    )
+    article.coins.add(btc)
+    html = client.get("/coins/bitcoin").content.decode()
+    assert "Bitcoin climbs" in html and "Hand Feed" in html
+    assert "sentiment-positive" in html and "by lexicon" in html

@@ -40,6 +40,24 @@
   const bar = (c) => ({ time: sec(c.time), open: c.open, high: c.high, low: c.low, close: c.close });
   const vol = (c) => ({ time: sec(c.time), value: c.volume, color: c.close >= c.open ? "#2ecc7155" : "#ff5c5c55" });
 
+  // News markers: the server-rendered news list (#coin-news) carries time and sentiment;
+  // each article sits on the bar of its period, coloured by sentiment.
+  const SENTIMENT = { positive: "#2ecc71", negative: "#ff5c5c", neutral: "#8a94a6" };
+  function newsMarkers(bars) {
+    if (!bars.length) return [];
+    const step = interval === "1h" ? 3600 : 86400;
+    const first = bars[0].time, lastBar = bars[bars.length - 1].time;
+    return [...document.querySelectorAll("#coin-news [data-published]")]
+      .map((node) => ({
+        time: Math.floor(sec(node.dataset.published) / step) * step,
+        position: "aboveBar",
+        shape: "circle",
+        color: SENTIMENT[node.dataset.sentiment] || SENTIMENT.neutral,
+      }))
+      .filter((m) => m.time >= first && m.time <= lastBar)
+      .sort((a, b) => a.time - b.time);
+  }
+
   async function getJSON(url) {
     const r = await fetch(url, { headers: { Accept: "application/json" } });
     const body = await r.json().catch(() => null);
@@ -53,7 +71,9 @@
     try {
       const days = interval === "1h" ? 30 : 365;
       const h = await getJSON(`/api/v1/prices/history/${encodeURIComponent(id)}?interval=${interval}&days=${days}`);
-      candles.setData(h.data.map(bar));
+      const bars = h.data.map(bar);
+      candles.setData(bars);
+      candles.setMarkers(newsMarkers(bars));
       volume.setData(h.data.map(vol));
       last = h.data.length ? bar(h.data[h.data.length - 1]) : null;
       status.textContent = `${h.count} ${interval} candles · source ${h.source} · last ${h.as_of}` + (h.stale ? " · STALE" : "");
