@@ -17,7 +17,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from streaming.services import Outbox, StreamSession, ensure_relay, error_frame
+from streaming.services import StreamSession, ensure_feed, error_frame
 from streaming.services.log import now_iso
 from streaming.services.metrics import CLOSED, COALESCED, CONNECTIONS, DELIVERED
 from streaming.services.outbox import encode
@@ -45,18 +45,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.closing = False
         self.last_activity = time.monotonic()
         self.no_subs_since: float | None = time.monotonic()
-        self.outbox = Outbox(
-            max_items=settings.STREAM_MAX_PENDING_ITEMS,
-            slow_after=settings.STREAM_SLOW_CLIENT_SECONDS,
-        )
         self.wakeup = asyncio.Event()
-        self.session = StreamSession(
-            outbox=self.outbox,
-            join=self._join,
-            leave=self._leave,
-            user_id=_user_id(self.scope.get("user")),
-            max_subscriptions=settings.STREAM_MAX_SUBSCRIPTIONS,
+        self.session = StreamSession.open(
+            user_id=_user_id(self.scope.get("user")), wake=self.wakeup.set
         )
+        self.outbox = self.session.outbox
         self.tasks: list[asyncio.Task] = []
         await self.accept()
         CONNECTIONS.labels("ws").inc()
@@ -66,7 +59,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self._send_now(error_frame("bad_ticket", auth_error))
             await self._close(CLOSE_BAD_TICKET, "bad_ticket")
             return
-        await ensure_relay()
+        await ensure_feed()
         self.tasks = [
             asyncio.create_task(self._send_loop(), name="stream-send"),
             asyncio.create_task(self._watch_loop(), name="stream-watch"),
@@ -93,11 +86,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
             CONNECTIONS.labels("ws").dec()
             self.counted = False
         session = getattr(self, "session", None)
-        for sub in list(session.subs.values()) if session else []:
-            with contextlib.suppress(Exception):
-                await self._leave(sub.channel.group)
-        if session:
-            session.subs.clear()
+        if session is not None:
+            session.close()
 
     # --- frames from the client ---------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -167,11 +157,6 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self._flush()
             await self._close(CLOSE_PROTOCOL_ERRORS, "protocol_errors")
 
-    # --- frames from the channel layer --------------------------------------------------
-    async def stream_message(self, event: dict[str, Any]) -> None:
-        await self.session.on_message(event["message"])
-        self.wakeup.set()
-
     # --- sending ----------------------------------------------------------------------------
     def _queue(self, frame: dict[str, Any]) -> None:
         self.outbox.put_control(frame)
@@ -190,6 +175,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         while True:
             await self.wakeup.wait()
             self.wakeup.clear()
+            await self.session.drain()
             await self._flush()
             if self.outbox.coalesced != coalesced:
                 COALESCED.inc(self.outbox.coalesced - coalesced)
@@ -238,12 +224,6 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def stream_stop(self, event: dict[str, Any]) -> None:
         await self.disconnect(CLOSE_TOO_SLOW)
         raise StopConsumer
-
-    async def _join(self, group: str) -> None:
-        await self.channel_layer.group_add(group, self.channel_name)
-
-    async def _leave(self, group: str) -> None:
-        await self.channel_layer.group_discard(group, self.channel_name)
 
 
 class NotFoundConsumer(AsyncWebsocketConsumer):

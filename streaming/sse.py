@@ -16,7 +16,6 @@ the ASGI process (daphne), like the WebSocket. Under WSGI the path answers 503 s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import uuid
 from typing import Any
@@ -29,7 +28,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from core.errors import envelope
-from streaming.services import ChannelError, Outbox, StreamSession, ensure_relay, resolve
+from streaming.services import ChannelError, StreamSession, ensure_feed, resolve
 from streaming.services.channels import Channel, validate
 from streaming.services.metrics import CONNECTIONS, DELIVERED
 from streaming.services.outbox import encode
@@ -127,18 +126,9 @@ class SseConsumer(AsyncHttpConsumer):
             or (query.get("last_event_id") or [""])[0]
         )
         positions = parse_last_event_id(last, channels)
-        self.outbox = Outbox(
-            max_items=settings.STREAM_MAX_PENDING_ITEMS,
-            slow_after=settings.STREAM_SLOW_CLIENT_SECONDS,
-        )
         self.wakeup = asyncio.Event()
-        self.session = StreamSession(
-            outbox=self.outbox,
-            join=self._join,
-            leave=self._leave,
-            user_id=user_id,
-            max_subscriptions=settings.STREAM_MAX_SUBSCRIPTIONS,
-        )
+        self.session = StreamSession.open(user_id=user_id, wake=self.wakeup.set)
+        self.outbox = self.session.outbox
         self.channels = channels
         self.sent = dict(positions)
         await self.send_headers(
@@ -152,7 +142,7 @@ class SseConsumer(AsyncHttpConsumer):
         CONNECTIONS.labels("sse").inc()
         self.counted = True
         await self._write(f"retry: {int(settings.STREAM_SSE_RETRY_MS)}\n\n")
-        await ensure_relay()
+        await ensure_feed()
         for channel in channels:
             if channel.public in positions:
                 await self.session.resume(channel.public, positions[channel.public])
@@ -179,6 +169,7 @@ class SseConsumer(AsyncHttpConsumer):
         keepalive = float(settings.STREAM_SSE_KEEPALIVE_SECONDS)
         assert self.session is not None
         while True:
+            await self.session.drain()
             frame = self.outbox.pop()
             if frame is None:
                 self.wakeup.clear()
@@ -199,11 +190,6 @@ class SseConsumer(AsyncHttpConsumer):
                 await self.channel_layer.send(self.channel_name, {"type": "stream.stop"})
                 return
 
-    async def stream_message(self, event: dict[str, Any]) -> None:
-        if self.session is not None:
-            await self.session.on_message(event["message"])
-            self.wakeup.set()
-
     async def stream_stop(self, event: dict[str, Any]) -> None:
         await self.disconnect()
         raise StopConsumer
@@ -217,14 +203,5 @@ class SseConsumer(AsyncHttpConsumer):
             CONNECTIONS.labels("sse").dec()
             self.counted = False
         session = getattr(self, "session", None)
-        for sub in list(session.subs.values()) if session else []:
-            with contextlib.suppress(Exception):
-                await self._leave(sub.channel.group)
-        if session:
-            session.subs.clear()
-
-    async def _join(self, group: str) -> None:
-        await self.channel_layer.group_add(group, self.channel_name)
-
-    async def _leave(self, group: str) -> None:
-        await self.channel_layer.group_discard(group, self.channel_name)
+        if session is not None:
+            session.close()

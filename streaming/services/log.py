@@ -128,8 +128,10 @@ class DatabaseLog:
         )
 
 
-# A counter that starts again (Redis restarted or flushed: it keeps nothing on disk) gets a new
-# epoch, so a subscriber never mistakes the new numbers for ones it has already seen.
+# One script numbers, stores, trims and publishes (so a channel's messages are published in seq
+# order, whoever publishes them). A counter that starts again (Redis restarted or flushed: it
+# keeps nothing on disk) gets a new epoch, so a subscriber never mistakes the new numbers for
+# ones it has already seen.
 _APPEND = """
 local seq = redis.call('INCR', KEYS[1])
 if seq == 1 then redis.call('SET', KEYS[3], ARGV[3]) end
@@ -142,12 +144,18 @@ local msg = string.gsub(ARGV[1], '"seq":0,', '"seq":' .. seq .. ',', 1)
 msg = string.gsub(msg, '"epoch":"",', '"epoch":"' .. epoch .. '",', 1)
 redis.call('ZADD', KEYS[2], seq, msg)
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[2]) + 1))
+redis.call('PUBLISH', ARGV[4], msg)
 return {seq, msg}
 """
 
 
 class RedisLog:
-    """Keys ``cc:stream:seq:<channel>`` (counter) and ``cc:stream:buf:<channel>`` (zset)."""
+    """Keys ``cc:stream:seq:<channel>`` (counter) and ``cc:stream:buf:<channel>`` (zset).
+
+    Every appended message is also published on ``live_channel`` (the web processes' feed,
+    ``hub.py``). Pub/sub ignores the database number, so the channel's name carries it: two
+    deployments (or test runs) on one Redis with different databases never hear each other.
+    """
 
     name = "redis"
 
@@ -158,6 +166,8 @@ class RedisLog:
             url, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False
         )
         self._append = self.client.register_script(_APPEND)
+        db = self.client.connection_pool.connection_kwargs.get("db", 0)
+        self.live_channel = f"cc:stream:{db}:live"
 
     @staticmethod
     def _keys(channel: str) -> tuple[str, str]:
@@ -167,7 +177,8 @@ class RedisLog:
         draft = _message(channel, 0, key, data, now_iso())
         body = json.dumps(draft, separators=(",", ":"), allow_nan=False)
         keys = (*self._keys(channel), f"cc:stream:epoch:{channel}")
-        _seq, stored = self._append(keys=keys, args=[body, buffer_size(), uuid.uuid4().hex[:12]])
+        args = [body, buffer_size(), uuid.uuid4().hex[:12], self.live_channel]
+        _seq, stored = self._append(keys=keys, args=args)
         return json.loads(stored)
 
     def epoch(self, channel: str) -> str:

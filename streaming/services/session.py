@@ -1,25 +1,32 @@
 """One client's subscriptions, shared by the WebSocket consumer and the SSE view.
 
-The transport supplies ``join(group)``/``leave(group)`` and drains the ``Outbox``; this class
-keeps, per channel, the last ``seq`` handed to the client and turns log messages into frames:
+The session joins its channels' groups on the event loop's hub (``hub.py``), which calls
+``deliver`` for each message; the transport drains the ``Outbox`` (after ``await drain()``).
+Per channel it keeps the last ``seq`` handed to the client and turns log messages into frames:
 
 - subscribe: join the group first, then a snapshot (its ``seq`` is where updates continue);
 - a message with ``seq <= last`` is a duplicate and dropped; one with ``seq > last + 1``
-  means something was missed (a relay hiccup): the gap is filled from the log's buffer, or
-  the client gets ``reset`` and a fresh snapshot when the buffer no longer reaches back;
+  means something was missed (a relay hiccup): the channel is marked behind and ``drain``
+  fills the gap from the log's buffer, or sends ``reset`` and a fresh snapshot when the
+  buffer no longer reaches back; a message from another epoch of the log is a reset too;
 - resume(after_seq): what the client missed, or ``reset`` + snapshot.
+
+``deliver`` runs on every message for every subscriber, so it is synchronous and small: the
+in-order case queues the frame; anything that needs the log waits for ``drain``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from . import reads
 from .channels import Channel, ChannelError, resolve, validate
+from .hub import get_hub
 from .log import Message, now_iso
 from .outbox import Frame, Outbox
 
@@ -53,18 +60,32 @@ class StreamSession:
         self,
         *,
         outbox: Outbox,
-        join: Callable[[str], Awaitable[None]],
-        leave: Callable[[str], Awaitable[None]],
+        wake: Callable[[], None],
         user_id: int | None,
         max_subscriptions: int,
     ) -> None:
         self.outbox = outbox
-        self.join = join
-        self.leave = leave
+        self.wake = wake
         self.user_id = user_id
         self.max_subscriptions = max_subscriptions
+        self.hub = get_hub()
         self.subs: dict[str, Sub] = {}  # public name -> Sub
         self.by_internal: dict[str, Sub] = {}
+        self.behind: dict[str, str] = {}  # public name -> why it needs the log ("gap", ...)
+
+    @classmethod
+    def open(cls, *, user_id: int | None, wake: Callable[[], None]) -> StreamSession:
+        """A connection's session with the configured limits (WebSocket and SSE alike)."""
+        outbox = Outbox(
+            max_items=settings.STREAM_MAX_PENDING_ITEMS,
+            slow_after=settings.STREAM_SLOW_CLIENT_SECONDS,
+        )
+        return cls(
+            outbox=outbox,
+            wake=wake,
+            user_id=user_id,
+            max_subscriptions=settings.STREAM_MAX_SUBSCRIPTIONS,
+        )
 
     # --- client actions -------------------------------------------------------------------
     async def resolve_checked(self, name: Any) -> Channel:
@@ -74,30 +95,41 @@ class StreamSession:
             raise ChannelError("unknown_channel", problem)
         return channel
 
+    def _room_for(self, name: Any) -> bool:
+        if len(self.subs) < self.max_subscriptions:
+            return True
+        self.outbox.put_control(
+            error_frame(
+                "too_many_subscriptions",
+                f"at most {self.max_subscriptions} channels per connection",
+                channel=name,
+            )
+        )
+        return False
+
+    async def _checked_or_error(self, name: Any) -> Channel | None:
+        try:
+            return await self.resolve_checked(name)
+        except ChannelError as exc:
+            self.outbox.put_control(error_frame(exc.code, exc.message, channel=name))
+            return None
+
     async def subscribe(self, names: list[Any]) -> list[str]:
         """Subscribe each name (errors go to the outbox, one per bad name); returns the new ones."""
         added: list[str] = []
         for name in names:
             if isinstance(name, str) and name.strip() in self.subs:
                 continue  # already subscribed: nothing to resend
-            if len(self.subs) >= self.max_subscriptions:
-                self.outbox.put_control(
-                    error_frame(
-                        "too_many_subscriptions",
-                        f"at most {self.max_subscriptions} channels per connection",
-                        channel=name,
-                    )
-                )
+            if not self._room_for(name):
                 continue
-            try:
-                channel = await self.resolve_checked(name)
-            except ChannelError as exc:
-                self.outbox.put_control(error_frame(exc.code, exc.message, channel=name))
+            channel = await self._checked_or_error(name)
+            if channel is None:
                 continue
-            await self._attach(channel)
+            sub = self._attach(channel)
             snap = await database_sync_to_async(reads.snapshot)(channel)
-            self.subs[channel.public].last_seq = snap["seq"]
-            self.subs[channel.public].epoch = snap["epoch"]
+            sub.last_seq = snap["seq"]
+            sub.epoch = snap["epoch"]
+            self.behind.pop(channel.public, None)  # the snapshot is newer than any gap seen
             self.outbox.put_control(snap)
             added.append(channel.public)
         return added
@@ -111,11 +143,14 @@ class StreamSession:
                     error_frame("not_subscribed", f"not subscribed to {name!r}", channel=name)
                 )
                 continue
-            self.by_internal.pop(sub.channel.internal, None)
-            self.outbox.drop_channel(sub.channel.public)
-            await self.leave(sub.channel.group)
+            self._detach(sub)
             removed.append(name)
         return removed
+
+    def close(self) -> None:
+        """The connection ended: leave every group."""
+        for sub in list(self.subs.values()):
+            self._detach(sub)
 
     async def resume(self, name: Any, after_seq: Any, epoch: Any = None) -> None:
         if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
@@ -125,21 +160,13 @@ class StreamSession:
             return
         sub = self.subs.get(name) if isinstance(name, str) else None
         if sub is None:
-            if len(self.subs) >= self.max_subscriptions:
-                self.outbox.put_control(
-                    error_frame(
-                        "too_many_subscriptions",
-                        f"at most {self.max_subscriptions} channels per connection",
-                        channel=name,
-                    )
-                )
+            if not self._room_for(name):
                 return
-            try:
-                channel = await self.resolve_checked(name)
-            except ChannelError as exc:
-                self.outbox.put_control(error_frame(exc.code, exc.message, channel=name))
+            channel = await self._checked_or_error(name)
+            if channel is None:
                 return
-            sub = await self._attach(channel)
+            sub = self._attach(channel)
+        self.behind.pop(sub.channel.public, None)
         sub.last_seq = after_seq
         sub.epoch = epoch if isinstance(epoch, str) else ""
         if sub.epoch:
@@ -149,35 +176,71 @@ class StreamSession:
                 return
         await self._catch_up(sub, reason_if_lost="too_old")
 
-    # --- messages from the channel layer ------------------------------------------------
-    async def on_message(self, message: Message) -> None:
+    # --- messages from the hub -----------------------------------------------------------
+    def deliver(self, message: Message) -> None:
+        """Take one message (called by the hub, once per message; never blocks)."""
         sub = self.by_internal.get(message.get("channel", ""))
         if sub is None:
             return  # unsubscribed while it was in flight
+        public = sub.channel.public
         seq = int(message["seq"])
         epoch = message.get("epoch", "")
         if sub.epoch and epoch and epoch != sub.epoch:
-            await self._reset(sub, reason="log_restarted")  # the numbers started again
-            return
-        if seq <= sub.last_seq:
+            self.behind[public] = "log_restarted"  # the numbers started again
+        elif seq <= sub.last_seq:
             return  # duplicate (already in a snapshot or a catch-up)
-        if seq > sub.last_seq + 1:
-            await self._catch_up(sub, reason_if_lost="gap")
-            return
-        sub.last_seq = seq
-        sub.epoch = epoch or sub.epoch
-        self.outbox.put_update(update_frame(sub, message))
+        elif seq > sub.last_seq + 1:
+            self.behind.setdefault(public, "gap")
+        elif public in self.behind:
+            return  # the catch-up from the log will bring it, in order
+        else:
+            sub.last_seq = seq
+            sub.epoch = epoch or sub.epoch
+            self.outbox.put_update(update_frame(sub, message))
+        self.wake()
+
+    def resync(self) -> None:
+        """The feed was interrupted: check every channel against the log on the next drain."""
+        for public in self.subs:
+            self.behind.setdefault(public, "gap")
+        self.wake()
+
+    async def drain(self) -> None:
+        """Fill what ``deliver`` could not: gaps from the log's buffer, else reset + snapshot."""
+        while self.behind:
+            public, reason = self.behind.popitem()
+            sub = self.subs.get(public)
+            if sub is None:
+                continue
+            if reason == "log_restarted":
+                await self._reset(sub, reason=reason)
+            else:
+                await self._catch_up(sub, reason_if_lost=reason)
+
+    async def on_message(self, message: Message) -> None:
+        """``deliver`` then ``drain`` (one message, handled completely)."""
+        self.deliver(message)
+        await self.drain()
 
     # --- internals --------------------------------------------------------------------------
-    async def _attach(self, channel: Channel) -> Sub:
-        await self.join(channel.group)
+    def _attach(self, channel: Channel) -> Sub:
+        self.hub.join(channel.group, self)
         sub = Sub(channel=channel, last_seq=0)
         self.subs[channel.public] = sub
         self.by_internal[channel.internal] = sub
         return sub
 
+    def _detach(self, sub: Sub) -> None:
+        self.hub.leave(sub.channel.group, self)
+        self.subs.pop(sub.channel.public, None)
+        self.by_internal.pop(sub.channel.internal, None)
+        self.behind.pop(sub.channel.public, None)
+        self.outbox.drop_channel(sub.channel.public)
+
     async def _catch_up(self, sub: Sub, *, reason_if_lost: str) -> None:
         missed = await database_sync_to_async(reads.catch_up)(sub.channel, sub.last_seq)
+        if self.subs.get(sub.channel.public) is not sub:
+            return  # unsubscribed meanwhile
         if missed and sub.epoch and any(m.get("epoch", sub.epoch) != sub.epoch for m in missed):
             missed = None
             reason_if_lost = "log_restarted"
@@ -185,6 +248,8 @@ class StreamSession:
             await self._reset(sub, reason=reason_if_lost)
             return
         for message in missed:
+            if message["seq"] <= sub.last_seq:
+                continue  # delivered in order while the log was being read
             self.outbox.put_update(update_frame(sub, message))
             sub.last_seq = message["seq"]
             sub.epoch = message.get("epoch", sub.epoch)
@@ -192,6 +257,8 @@ class StreamSession:
     async def _reset(self, sub: Sub, *, reason: str) -> None:
         """Tell the client its view is lost (``reason``), then send a fresh snapshot."""
         snap = await database_sync_to_async(reads.snapshot)(sub.channel)
+        if self.subs.get(sub.channel.public) is not sub:
+            return  # unsubscribed meanwhile
         if reason != "log_restarted" and snap["seq"] < sub.last_seq:
             reason = "ahead_of_server"
         self.outbox.drop_channel(sub.channel.public)

@@ -2,8 +2,8 @@
 
 The consumer is driven by a hand-written ASGI harness: after ``websocket.accept`` every
 ``send`` blocks forever, which is what a server sees under TCP backpressure from a client that
-stopped reading. Updates are put straight into the channel layer groups (as the relay or
-RedisPubSubChannelLayer does), thousands of them on several channels.
+stopped reading. Updates are handed straight to the loop's hub (as the relay and the Redis
+feed do), thousands of them on several channels.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import uuid
 from typing import Any
 
 import pytest
-from channels.layers import get_channel_layer
 
 from streaming import services as stream
 from streaming.consumers import StreamConsumer
@@ -130,13 +129,11 @@ def message(channel: str, seq: int, round_: int) -> dict[str, Any]:
 
 
 async def publish_rounds(consumer: Probe, first: int, rounds: int) -> None:
-    """One update per channel per round, each handled before the next (no layer drops)."""
-    layer = get_channel_layer()
+    """One update per channel per round, each handled before the next."""
+    hub = stream.get_hub()
     for r in range(first, first + rounds):
         for channel in CHANNELS:
-            await layer.group_send(
-                group_name(channel), {"type": "stream.message", "message": message(channel, r, r)}
-            )
+            assert hub.deliver(message(channel, r, r)) == 1
         async with asyncio.timeout(5):
             while any(consumer.session.subs[c].last_seq < r for c in CHANNELS):
                 await asyncio.sleep(0)
@@ -191,7 +188,7 @@ async def test_a_client_that_stays_behind_is_closed_with_4429(stuck_env, setting
     settings.STREAM_SLOW_CLIENT_SECONDS = 0.5
     client = StuckClient(CHANNELS)
     task, consumer = await start(client)
-    layer = get_channel_layer()
+    hub = stream.get_hub()
     try:
         await publish_rounds(consumer, 1, 20)
         async with asyncio.timeout(10):
@@ -199,29 +196,41 @@ async def test_a_client_that_stays_behind_is_closed_with_4429(stuck_env, setting
             await asyncio.shield(task)  # the consumer ends even though the close never completes
         close = next(m for m in client.sent if m["type"] == "websocket.close")
         assert close["code"] == 4429
-        assert not any(consumer.channel_name in members for members in layer.groups.values())
+        assert not any(hub.members(group_name(c)) for c in CHANNELS)  # left every group
     finally:
         await stop(task, client)
 
 
+class Catcher:
+    """A hub subscriber that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.got: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        self.got.put_nowait(message)
+
+    def resync(self) -> None:
+        pass
+
+
 @pytest.mark.redis
-async def test_a_redis_subscriber_receives_what_another_thread_publishes(settings):
+async def test_the_redis_feed_hands_over_what_another_thread_publishes(settings):
     if not os.environ.get("REDIS_URL"):
         pytest.skip("needs a real Redis (REDIS_URL)")
     settings.STREAM_BACKEND = "redis"
     stream.reset_log()
     try:
-        layer = get_channel_layer()
-        assert type(layer).__name__ == "RedisPubSubChannelLayer"
+        await stream.ensure_feed()
         channel = f"news:t-{uuid.uuid4().hex[:12]}"  # nobody else publishes here
-        reply = await layer.new_channel()
-        await layer.group_add(group_name(channel), reply)
+        catcher = Catcher()
+        stream.get_hub().join(group_name(channel), catcher)
         item = {"id": 1, "title": "published by a worker thread"}
         await asyncio.to_thread(stream.publish, channel=channel, items=[item])
-        event = await asyncio.wait_for(layer.receive(reply), timeout=10)
-        assert event["type"] == "stream.message"
-        assert event["message"]["channel"] == channel and event["message"]["seq"] == 1
-        assert event["message"]["data"] == [item]
-        await layer.group_discard(group_name(channel), reply)
+        got = await asyncio.wait_for(catcher.got.get(), timeout=10)
+        assert got["channel"] == channel and got["seq"] == 1
+        assert got["data"] == [item]
+        stream.get_hub().leave(group_name(channel), catcher)
     finally:
+        await stream.stop_feeds()
         stream.reset_log()
