@@ -6,11 +6,15 @@ event, notification or webhook is simply not found (404), for every method.
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 
 import django_filters as df
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
+from django.http import HttpResponseBase
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
@@ -28,6 +32,13 @@ from alerts.models import (
     Notification,
     Watchlist,
     Webhook,
+)
+from core.tabular import (
+    FORMAT_PARAMETER,
+    TABLE_RENDERERS,
+    TableNegotiation,
+    stream_csv,
+    wants_format,
 )
 
 TAGS_W, TAGS_A, TAGS_N = ["watchlists"], ["alerts"], ["notifications"]
@@ -414,13 +425,98 @@ class AlertDetailApi(_UserView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+#: the widest ``start``..``end`` of one request, and the most rows one workbook holds (CSV
+#: streams, so it has no row limit inside the range)
+EVENTS_MAX_RANGE_DAYS = 366
+EVENTS_XLSX_MAX_ROWS = 50_000
+EVENT_COLUMNS = [
+    "id",
+    "alert",
+    "coin",
+    "created_at",
+    "from_state",
+    "to_state",
+    "value",
+    "reason",
+    "source",
+    "as_of",
+    "observation_key",
+    "notified",
+    "values",
+]
+
+
+class EventQuery(serializers.Serializer):
+    start = serializers.DateTimeField(
+        required=False, help_text="From (inclusive, ISO 8601); default: end minus 366 days."
+    )
+    end = serializers.DateTimeField(required=False, help_text="Until (exclusive); default: now.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        end = attrs.get("end") or timezone.now()
+        start = attrs.get("start") or end - timedelta(days=EVENTS_MAX_RANGE_DAYS)
+        if start >= end:
+            raise serializers.ValidationError({"start": ["Must be before end."]})
+        if end - start > timedelta(days=EVENTS_MAX_RANGE_DAYS):
+            raise serializers.ValidationError(
+                {"start": [f"At most {EVENTS_MAX_RANGE_DAYS} days between start and end."]}
+            )
+        return {"start": start, "end": end}
+
+
+def _event_row(event: AlertEvent) -> dict[str, Any]:
+    return {
+        "id": event.pk,
+        "alert": event.alert_id,
+        "coin": event.asset_id,
+        "created_at": event.created_at,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "value": event.value,
+        "reason": event.reason,
+        "source": event.source,
+        "as_of": event.as_of,
+        "observation_key": event.observation_key,
+        "notified": event.notified,
+        "values": json.dumps(event.values, default=str, sort_keys=True),
+    }
+
+
 class AlertEventsApi(_UserView):
     serializer_class = EventOut
+    renderer_classes = TABLE_RENDERERS
+    content_negotiation_class = TableNegotiation
+    export_filename = "alert-events"
 
-    @extend_schema(tags=TAGS_A, summary="The alert's state transitions (newest first)")
-    def get(self, request: Request, pk: int) -> Response:
+    @extend_schema(
+        tags=TAGS_A,
+        parameters=[EventQuery, FORMAT_PARAMETER],
+        summary="The alert's state transitions (newest first; CSV streams the whole range)",
+    )
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
         alert = _get(selectors.alert_get, user=request.user, pk=pk)
-        page = self.paginate_queryset(selectors.alert_events(alert=alert))
+        query = _valid(EventQuery, request.query_params)
+        events = selectors.alert_events(alert=alert, **query)
+        fmt = wants_format(request)
+        if fmt == "csv":  # every event of the range, written as the client reads it
+            rows = (_event_row(e) for e in events.iterator(chunk_size=2000))
+            return stream_csv(
+                rows=rows, columns=EVENT_COLUMNS, filename=f"alert-{alert.pk}-events.csv"
+            )
+        if fmt == "xlsx":  # a workbook is built in memory: bounded
+            chunk = list(events[: EVENTS_XLSX_MAX_ROWS + 1])
+            if len(chunk) > EVENTS_XLSX_MAX_ROWS:
+                raise exceptions.ValidationError(
+                    {
+                        "start": [
+                            f"More than {EVENTS_XLSX_MAX_ROWS} events in this range: narrow it "
+                            "or use format=csv (streamed)."
+                        ]
+                    }
+                )
+            self.export_filename = f"alert-{alert.pk}-events"
+            return Response([_event_row(e) for e in chunk])
+        page = self.paginate_queryset(events)
         return self.get_paginated_response(EventOut(page, many=True).data)
 
 

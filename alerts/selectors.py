@@ -73,8 +73,16 @@ def alert_get(*, user: Any, pk: int) -> Alert:
     return alert_list(user=user).get(pk=pk)
 
 
-def alert_events(*, alert: Alert) -> QuerySet[AlertEvent]:
-    return AlertEvent.objects.filter(alert=alert).order_by("-created_at", "-id")
+def alert_events(
+    *, alert: Alert, start: datetime | None = None, end: datetime | None = None
+) -> QuerySet[AlertEvent]:
+    """The alert's transitions, newest first; ``start`` inclusive, ``end`` exclusive."""
+    qs = AlertEvent.objects.filter(alert=alert)
+    if start is not None:
+        qs = qs.filter(created_at__gte=start)
+    if end is not None:
+        qs = qs.filter(created_at__lt=end)
+    return qs.order_by("-created_at", "-id")
 
 
 def notification_list(*, user: Any, unread: bool | None = None) -> QuerySet[Notification]:

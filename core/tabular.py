@@ -1,9 +1,10 @@
 """Tables for spreadsheets: ``?format=csv`` and ``?format=xlsx`` on any DRF list endpoint.
 
-An app adds them to a view with
-``renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]``; DRF's ``format`` query
-parameter (or the ``Accept`` header) picks one. The rows are the page's ``results`` (or the
-list itself); nested objects become dotted columns (``quote.price``), lists a JSON cell.
+An app adds them to a view with ``renderer_classes = TABLE_RENDERERS`` and
+``content_negotiation_class = TableNegotiation``; DRF's ``format`` query parameter (or the
+``Accept`` header) picks one, and an unknown ``format`` is a 400 naming it (DRF says 404).
+The rows are the page's ``results`` (or the list itself); nested objects become dotted
+columns (``quote.price``), lists a JSON cell.
 Errors (status >= 400) keep the project's JSON envelope. Text cells that a spreadsheet would
 run as a formula (starting with ``= + - @``, tab or CR) are prefixed with ``'`` (OWASP CSV
 injection). Large tables stream with ``stream_csv`` instead of going through a renderer.
@@ -20,6 +21,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -159,3 +163,39 @@ class XLSXRenderer(_TableRenderer):
         buffer = io.BytesIO()
         workbook.save(buffer)
         return buffer.getvalue()
+
+
+#: what a spreadsheet-capable endpoint renders (JSON first: the default)
+TABLE_RENDERERS = [JSONRenderer, CSVRenderer, XLSXRenderer]
+TABLE_FORMATS = ("json", "csv", "xlsx")
+
+#: documents ``?format=`` on an operation (``extend_schema(parameters=[FORMAT_PARAMETER])``)
+FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    str,
+    OpenApiParameter.QUERY,
+    enum=list(TABLE_FORMATS),
+    required=False,
+    description="json (default), csv or xlsx (a spreadsheet of the same rows; errors stay JSON)",
+)
+
+
+class TableNegotiation(DefaultContentNegotiation):
+    """DRF answers an unknown ``?format=`` with a bare 404; a spreadsheet endpoint says which
+    formats it has instead (400 on ``format``, in the envelope)."""
+
+    def filter_renderers(self, renderers: Any, format: Any) -> Any:
+        matching = [renderer for renderer in renderers if renderer.format == format]
+        if not matching:
+            known = ", ".join(r.format for r in renderers)
+            raise ValidationError({"format": [f"Unknown format {format!r}; one of: {known}."]})
+        return matching
+
+
+def wants_table(request: Any) -> bool:
+    """True when the negotiated renderer is CSV or XLSX (the view may build flat rows)."""
+    return getattr(getattr(request, "accepted_renderer", None), "format", "json") in {"csv", "xlsx"}
+
+
+def wants_format(request: Any) -> str:
+    return str(getattr(getattr(request, "accepted_renderer", None), "format", "json"))

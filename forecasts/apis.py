@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from core.pagination import BoundedPageNumberPagination
 from core.permissions import IsStaff
+from core.tabular import FORMAT_PARAMETER, TABLE_RENDERERS, TableNegotiation, wants_table
 from forecasts import selectors
 from forecasts.services.common import (
     CACHE_GENERATION_KEY,
@@ -210,6 +211,69 @@ class PerformanceResponseSerializer(serializers.Serializer):
     data = serializers.JSONField(help_text="Per coin: entries per model x horizon, beside naive.")
 
 
+# --- spreadsheet rows (?format=csv / ?format=xlsx) -----------------------------------------------
+
+
+def forecast_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per coin x forecast day, intervals as ``lower_80``/``upper_80``... columns."""
+    rows = []
+    for coin in payload.get("data", []):
+        for p in coin.get("points", []):
+            row: dict[str, Any] = {
+                "id": coin["id"],
+                "symbol": coin["symbol"],
+                "date": p["date"],
+                "horizon": p["horizon"],
+                "point": p["point"],
+            }
+            for lv in coin.get("levels") or LEVELS:
+                row[f"lower_{lv}"] = p["lower"].get(str(lv))
+                row[f"upper_{lv}"] = p["upper"].get(str(lv))
+            row |= {
+                "model": p.get("model") or coin["model"],
+                "version": p.get("version") or coin["version"],
+                "requested_model": coin["requested_model"],
+                "fallback": coin.get("fallback"),
+                "data_until": coin.get("data_until"),
+                "issued_at": coin.get("issued_at"),
+                "stale": coin.get("stale"),
+                "vs": coin.get("vs", USD),
+                "skill_rel_mae": coin["skill"].get("rel_mae"),
+                "naive_rel_mae": coin["naive_skill"].get("rel_mae"),
+            }
+            rows.append(row)
+    return rows
+
+
+def _prefixed(prefix: str, value: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, item in (value or {}).items():
+        if isinstance(item, dict):
+            out |= _prefixed(f"{prefix}{name}_", item)
+        else:
+            out[f"{prefix}{name}"] = item
+    return out
+
+
+def performance_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per coin x model x horizon: backtest and live figures beside naive's."""
+    rows = []
+    for coin in payload.get("data", []):
+        for entry in coin["entries"]:
+            row = {
+                "id": coin["id"],
+                "symbol": coin["symbol"],
+                "model": entry["model"],
+                "horizon": entry["horizon"],
+            }
+            for part in ("backtest", "naive_backtest", "live", "naive_live"):
+                row |= _prefixed(f"{part}_", entry.get(part))
+            rows.append(row)
+    # every row gets every column (a model without live figures leaves them empty)
+    columns = list(dict.fromkeys(name for row in rows for name in row))
+    return [{name: row.get(name) for name in columns} for row in rows]
+
+
 # --- two-tier cache -----------------------------------------------------------------------------
 
 _l1: dict[str, tuple[float, Any]] = {}
@@ -266,9 +330,13 @@ def clear_l1() -> None:
 class ForecastListApi(APIView):
     """Precomputed forecasts per coin with intervals and walk-forward skill beside naive."""
 
+    renderer_classes = TABLE_RENDERERS
+    content_negotiation_class = TableNegotiation
+    export_filename = "forecasts"
+
     @extend_schema(
         operation_id="forecasts_list",
-        parameters=[ForecastQuerySerializer],
+        parameters=[ForecastQuerySerializer, FORMAT_PARAMETER],
         responses={200: ForecastResponseSerializer},
         summary="Forecasts per coin (points, 80/90/95% intervals, skill vs naive)",
     )
@@ -303,6 +371,8 @@ class ForecastListApi(APIView):
         payload = cached("list", (",".join(ids or []), days, model, rate.vs), build)
         if "__error__" in payload:
             raise _unknown_ids(selectors.UnknownAssets(payload["__error__"]))
+        if wants_table(request):  # one row per coin x day (bounded: 20 coins x 30 days)
+            return Response(forecast_rows(payload))
         return Response(payload)
 
 
@@ -321,9 +391,13 @@ class ForecastModelsApi(APIView):
 class ForecastPerformanceApi(APIView):
     """The report card: backtest metrics and live accuracy per model and horizon, beside naive."""
 
+    renderer_classes = TABLE_RENDERERS
+    content_negotiation_class = TableNegotiation
+    export_filename = "performance"
+
     @extend_schema(
         operation_id="forecasts_performance",
-        parameters=[PerformanceQuerySerializer],
+        parameters=[PerformanceQuerySerializer, FORMAT_PARAMETER],
         responses={200: PerformanceResponseSerializer},
         summary="Backtest and live accuracy per model and horizon, always beside naive",
     )
@@ -340,7 +414,10 @@ class ForecastPerformanceApi(APIView):
         def build() -> dict[str, Any]:
             return {"data": selectors.performance(assets=assets, models=models)}
 
-        return Response(cached("performance", (",".join(ids), ",".join(models or [])), build))
+        payload = cached("performance", (",".join(ids), ",".join(models or [])), build)
+        if wants_table(request):
+            return Response(performance_rows(payload))
+        return Response(payload)
 
 
 class CoinReportPdfApi(APIView):
@@ -367,6 +444,32 @@ class CoinReportPdfApi(APIView):
         body = coin_report_pdf(asset=asset)
         response = HttpResponse(body, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{asset.pk}-report.pdf"'
+        return response
+
+
+class BacktestReportPdfApi(APIView):
+    """The walk-forward backtest of a coin's champion models vs naive, as a PDF."""
+
+    @extend_schema(
+        operation_id="reports_backtest_pdf",
+        tags=["reports"],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                response=OpenApiTypes.BINARY,
+                description="relMAE chart per model and horizon, then the metrics table.",
+            )
+        },
+        summary="PDF of a coin's backtest (every model vs naive, per horizon)",
+    )
+    def get(self, request: Request, id: str) -> HttpResponse:
+        from forecasts.reports import coin_backtest_pdf
+
+        try:
+            asset = market_selectors.asset_get(id)
+        except market_selectors.AssetNotFound as exc:
+            raise NotFound(str(exc)) from exc
+        response = HttpResponse(coin_backtest_pdf(asset=asset), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{asset.pk}-backtest.pdf"'
         return response
 
 

@@ -9,6 +9,11 @@ urlpatterns = [
     path("forecasts", apis.ForecastListApi.as_view(), name="forecasts-list"),
     path("forecasts/models", apis.ForecastModelsApi.as_view(), name="forecasts-models"),
     path("reports/coin/<str:id>.pdf", apis.CoinReportPdfApi.as_view(), name="report-coin-pdf"),
+    path(
+        "reports/backtest/<str:id>.pdf",
+        apis.BacktestReportPdfApi.as_view(),
+        name="report-backtest-pdf",
+    ),
     path("forecasts/training", apis.TrainingRunApi.as_view(), name="forecasts-training"),
     path(
         "forecasts/performance", apis.ForecastPerformanceApi.as_view(), name="forecasts-performance"

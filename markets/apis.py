@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from accounts import services as accounts_services
 from core.cache import TwoTierCache
 from core.pagination import BoundedCursorPagination
-from core.tabular import CSVRenderer, XLSXRenderer
+from core.tabular import TABLE_RENDERERS, TableNegotiation
 
 from . import currency, selectors, services
 from .filters import AssetFilter
@@ -81,7 +81,8 @@ def _query(serializer_class: type[serializers.Serializer], request: Request) -> 
 class AssetListApi(generics.ListAPIView):
     serializer_class = AssetSerializer
     # ?format=csv / ?format=xlsx: the same page as a spreadsheet (core.tabular)
-    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
+    renderer_classes = TABLE_RENDERERS
+    content_negotiation_class = TableNegotiation
     export_filename = "cryptocurrencies"
     filter_backends = [DjangoFilterBackend]
     filterset_class = AssetFilter
@@ -171,7 +172,8 @@ class HistoryPagination(BoundedCursorPagination):
 
 class AssetHistoryApi(generics.ListAPIView):
     serializer_class = CandleSerializer
-    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
+    renderer_classes = TABLE_RENDERERS
+    content_negotiation_class = TableNegotiation
     export_filename = "history"
     pagination_class = HistoryPagination
     filter_backends: list = []

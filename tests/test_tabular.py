@@ -11,12 +11,11 @@ import pytest
 from django.urls import path
 from openpyxl import load_workbook
 from rest_framework import exceptions
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.tabular import CSVRenderer, XLSXRenderer, stream_csv
+from core.tabular import TABLE_RENDERERS, TableNegotiation, stream_csv
 
 ROWS = [
     {"id": "bitcoin", "quote": {"price": 64000.5, "source": "replay"}, "tags": ["pow"]},
@@ -27,7 +26,8 @@ ROWS = [
 class TableView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
-    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
+    renderer_classes = TABLE_RENDERERS
+    content_negotiation_class = TableNegotiation
     export_filename = "listing"
 
     def get(self, request: Request) -> Response:
@@ -80,9 +80,13 @@ def test_errors_keep_the_json_envelope(client, fmt):
     assert response.json()["errors"][0]["attr"] == "bad"
 
 
-def test_unknown_format_is_a_404_in_the_envelope(client):
+def test_unknown_format_is_a_400_naming_format_and_the_choices(client):
     response = client.get("/table", {"format": "pdf"})
-    assert response.status_code == 404
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["errors"][0]
+    assert error["attr"] == "format"
+    assert "csv" in error["detail"] and "xlsx" in error["detail"]
 
 
 def test_large_csv_streams_row_by_row(client):

@@ -7,8 +7,8 @@ Example::
         --levels 80,90,95 --out var/backtest/report.json --refit-every 30
 
 Writes ``report.json`` (every raw forecast, the metrics and the config), ``<stem>.md`` (the
-summary table) and PNG plots next to it. Without ``--data`` the daily candles come from the
-database (``markets.selectors.candle_frame``).
+summary table) and PNG plots next to it; ``--pdf`` adds ``<stem>.pdf`` (chart and table).
+Without ``--data`` the daily candles come from the database (``markets.selectors.candle_frame``).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class Command(BaseCommand):
             "--param", action="append", default=[], help="model.param=value (repeatable)"
         )
         parser.add_argument("--no-plots", action="store_true")
+        parser.add_argument("--pdf", action="store_true", help="also write <stem>.pdf")
         parser.add_argument(
             "--merge",
             nargs="+",
@@ -140,6 +141,8 @@ class Command(BaseCommand):
         md_path = out.with_suffix(".md")
         md_path.write_text(markdown_summary(report))
         plots = [] if opts["no_plots"] else write_plots(report, out.parent, out.stem)
+        if opts["pdf"]:
+            plots.append(_write_pdf(report, out))
         self.stdout.write(
             f"{len(report['forecasts'])} forecasts for {len(symbols)} symbol(s) x "
             f"{len(models)} model(s) in {elapsed:.1f}s -> {out}, {md_path}"
@@ -164,6 +167,8 @@ class Command(BaseCommand):
         out.write_text(json.dumps(merged, indent=1, default=str))
         out.with_suffix(".md").write_text(markdown_summary(merged))
         plots = [] if opts["no_plots"] else write_plots(merged, out.parent, out.stem)
+        if opts["pdf"]:
+            plots.append(_write_pdf(merged, out))
         self.stdout.write(f"merged {len(reports)} reports -> {out} ({len(plots)} plot(s))")
 
     def _load(self, symbols: list[str], data: str | None) -> dict[str, Any]:
@@ -184,6 +189,14 @@ class Command(BaseCommand):
                 raise EngineError(f"{symbol}: no daily candles in the database")
             frames[symbol] = frame
         return frames
+
+
+def _write_pdf(report: dict[str, Any], out: Path) -> Path:
+    from forecasts.reports import backtest_report_pdf
+
+    path = out.with_suffix(".pdf")
+    path.write_bytes(backtest_report_pdf(report))
+    return path
 
 
 def _planned_blocks(frames: dict[str, Any], models: list[str], config: Any) -> int:

@@ -65,6 +65,20 @@ def test_command_writes_report_markdown_and_plots(csv_dir, tmp_path):
     assert "report_AAA_auto_h7.png" in pngs
 
 
+def test_pdf_of_a_backtest_has_the_chart_and_every_model_in_its_table(csv_dir, tmp_path):
+    from forecasts.tests import pdf
+
+    out = tmp_path / "out" / "report.json"
+    _run(csv_dir, out, pdf=True, no_plots=True, models="naive,drift", horizons="1")
+    body = out.with_suffix(".pdf").read_bytes()
+    assert pdf.page_count(body) == 2  # chart, then one page of table (2 models x 1 horizon)
+    first = pdf.page_text(body, 1)
+    assert "cryptocast backtest" in first and "Coins: AAA, BBB" in first
+    table = pdf.page_text(body, 2)
+    assert "relMAE" in table and "drift" in table and "naive" in table
+    assert pdf.looks_drawn(pdf.render_png(body, 1, tmp_path / "page1.png"))
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
