@@ -17,6 +17,8 @@ from forecasts import selectors as forecast_selectors
 from markets import selectors as market_selectors
 from news import selectors as news_selectors
 
+from .views_alerts import coin_actions
+
 COIN_NEWS_LIMIT = 10
 
 FORECAST_STALE_DAYS = 2
@@ -33,10 +35,18 @@ def markets_page(request: HttpRequest) -> HttpResponse:
     }
     for name, key in (("gainers", -1), ("losers", 1)):
         movers[name].sort(key=lambda d: key * (d["change_24h"] or 0))
+    as_ofs = [r["as_of"] for r in rows if r.get("as_of")]
     return render(
         request,
         "dashboard/markets.html",
-        {"rows": rows, "market": market, "movers": movers, "now": timezone.now()},
+        {
+            "rows": rows,
+            "market": market,
+            "movers": movers,
+            "now": timezone.now(),
+            "feed_stale": bool(rows) and all(r.get("stale") for r in rows),
+            "feed_newest": max(as_ofs) if as_ofs else None,
+        },
     )
 
 
@@ -108,5 +118,6 @@ def coin_page(request: HttpRequest, asset_id: str) -> HttpResponse:
             and forecast_age_days > FORECAST_STALE_DAYS,
             "stale_window": timedelta(days=FORECAST_STALE_DAYS),
             "news": list(news_selectors.article_list_filtered(coin=asset.pk)[:COIN_NEWS_LIMIT]),
+            "actions": coin_actions(request, asset, quote["price"] if quote else None),
         },
     )

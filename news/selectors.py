@@ -398,3 +398,52 @@ def news_impact(*, coin: str, limit: int = 200) -> dict[str, Any]:
         "source": "stored articles and hourly candles",
         "as_of": timezone.now(),
     }
+
+
+# --- sentiment over time (the dashboard's chart) ----------------------------------------
+
+
+def sentiment_by_day(*, days: int = 30, coin: str | None = None) -> dict[str, Any]:
+    """Mean sentiment and label counts per UTC day of the ``days`` ending at ``window_end``.
+
+    Computed from the stored articles in one grouped query (the ``SentimentDaily`` rollup only
+    holds finished days once the daily job has run), so the chart says what it is built on.
+    """
+    from django.db.models import Avg
+    from django.db.models.functions import TruncDate
+
+    end = window_end()
+    start = end - timedelta(days=days)
+    qs = Article.objects.filter(published_at__gt=start, published_at__lte=end)
+    if coin:
+        qs = qs.filter(coins__id=coin)
+    rows = (
+        qs.annotate(day=TruncDate("published_at"))
+        .values("day")
+        .annotate(
+            count=Count("id"),
+            mean_score=Avg("sentiment_score"),
+            positive=Count("id", filter=Q(sentiment_label="positive")),
+            negative=Count("id", filter=Q(sentiment_label="negative")),
+        )
+        .order_by("day")
+    )
+    scorers = sorted(set(qs.values_list("scorer", flat=True).distinct()))
+    return {
+        "days": [
+            {
+                "day": r["day"],
+                "count": r["count"],
+                "mean_score": round(float(r["mean_score"]), 4),
+                "positive": r["positive"],
+                "negative": r["negative"],
+                "neutral": r["count"] - r["positive"] - r["negative"],
+            }
+            for r in rows
+        ],
+        "window_start": start,
+        "window_end": end,
+        "scorer": ", ".join(scorers) or None,
+        "source": "stored articles",
+        "as_of": end,
+    }

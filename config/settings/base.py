@@ -714,3 +714,8 @@ FX_SYNC_ENABLED = env.bool("FX_SYNC_ENABLED", default=True)
 FX_CACHE_SECONDS = env.int("FX_CACHE_SECONDS", default=3600)
 # Longest /coingecko/api/v3/ page (CoinGecko caps per_page at 250).
 COINGECKO_COMPAT_MAX_PER_PAGE = env.int("COINGECKO_COMPAT_MAX_PER_PAGE", default=250)
+# --- dashboard pages (docs/dashboard.md) ------------------------------------------------------
+# /forecasts shows the backtest-*.png plots of this folder (manage.py backtest writes them).
+DASHBOARD_BACKTEST_PLOTS_DIR = env.str(
+    "DASHBOARD_BACKTEST_PLOTS_DIR", default=str(BASE_DIR / "docs" / "img")
+)

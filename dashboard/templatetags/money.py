@@ -12,14 +12,14 @@ register = template.Library()
 
 @register.filter
 def price(value: float | None) -> str:
-    if value is None:
+    if value is None or value == "":  # "" is a missing variable (e.g. no quote yet)
         return "—"
     return f"{value:,.2f}" if value >= 1 else f"{value:.4g}"
 
 
 @register.filter
 def pct(value: float | None) -> str:
-    if value is None:
+    if value is None or value == "":
         return "—"
     return f"{value:+.2f}%"
 
@@ -36,7 +36,7 @@ def compact(value: float | None) -> str:
 
 @register.filter
 def updown(value: float | None) -> str:
-    if value is None:
+    if value is None or value == "":
         return ""
     return "up" if value > 0 else "down" if value < 0 else ""
 

@@ -120,6 +120,33 @@
 
   function status() {
     $("markets-status").textContent = transport + " · updated " + new Date().toLocaleTimeString();
+    feedState(null);
+  }
+
+  // One banner above the table: the API is down (error), or every price is stale.
+  function feedState(error) {
+    const banner = $("feed-banner");
+    if (!banner) return;
+    if (error) {
+      banner.className = "feed-banner error";
+      banner.setAttribute("role", "alert");
+      const rows = document.querySelectorAll("#markets-table tbody tr[data-id]").length;
+      banner.textContent = "The price API is not answering (" + error + "). " +
+        (rows ? "The table shows the last prices received; it retries on its own." : "No prices to show until it answers.");
+      banner.hidden = false;
+      return;
+    }
+    const list = [...coins.values()];
+    if (list.length && list.every((c) => c.stale)) {
+      const newest = list.map((c) => c.as_of).filter(Boolean).sort().pop();
+      banner.className = "feed-banner stale";
+      banner.setAttribute("role", "status");
+      banner.textContent = "Prices are stale: the newest quote is from " + ago(newest) +
+        " (older than the freshness window). The feed may be down; figures are the last received.";
+      banner.hidden = false;
+    } else {
+      banner.hidden = true;
+    }
   }
 
   async function loadMarkets() {
@@ -129,6 +156,7 @@
       status();
     } catch (err) {
       $("markets-status").textContent = "could not load prices: " + err.message;
+      feedState(err.message);
     }
   }
 
