@@ -1,6 +1,8 @@
 """WSGI and ASGI entry points of the HTTP benchmarks: one server process serves both the
 project's full stack and, under ``/bare/``, a Django handler with no middleware at all (same
-settings, same URLconf, same request/response machinery: only the middleware differs)."""
+settings, same URLconf). Under ASGI the full stack runs through the project's handler
+(``core.asgi``, as ``config.asgi``); the bare one through Django's stock handler unless
+``BENCH_BARE_HANDLER=inline`` (then only the middleware differs)."""
 
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench._bare_settings")
 
-from django.core.asgi import get_asgi_application
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.wsgi import get_wsgi_application
+
+from core.asgi import InlineSignalsASGIHandler, get_asgi_application  # as config.asgi
 
 
 class _NoMiddleware:
@@ -30,7 +33,11 @@ class BareWSGIHandler(_NoMiddleware, WSGIHandler):
 
 
 class BareASGIHandler(_NoMiddleware, ASGIHandler):
-    pass
+    """Django's stock ASGI handler, no middleware (the baseline of the earlier figures)."""
+
+
+class BareInlineASGIHandler(_NoMiddleware, InlineSignalsASGIHandler):
+    """The project's ASGI handler (no signal hops when none is needed), no middleware."""
 
 
 _full_wsgi = get_wsgi_application()
@@ -43,7 +50,13 @@ def wsgi(environ: dict, start_response: Any) -> Any:
 
 
 _full_asgi = get_asgi_application()
-_bare_asgi = BareASGIHandler()
+# BENCH_BARE_HANDLER=inline: the baseline gets the project's handler too (only the middleware
+# differs); default "django": Django's stock handler, as the earlier figures were measured.
+_bare_asgi = (
+    BareInlineASGIHandler()
+    if os.environ.get("BENCH_BARE_HANDLER", "django") == "inline"
+    else BareASGIHandler()
+)
 
 
 async def asgi(scope: dict, receive: Any, send: Any) -> None:

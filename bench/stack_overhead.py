@@ -9,7 +9,10 @@ endpoints in short phases over several rounds, so noise from other processes on 
 machine hits all of them alike; it is calibrated on a static server first and reports its own
 CPU use. Goal: full stack >= 0.5x the bare view on both servers.
 
-Run: ``.venv/bin/python bench/stack_overhead.py [--seconds 1.5 --rounds 3 --clients 8]``.
+Run: ``.venv/bin/python bench/stack_overhead.py [--seconds 1.5 --rounds 3 --clients 8]
+[--servers daphne] [--bare-handler django|inline]``. The full stack under ASGI runs through
+``core.asgi`` (as ``config.asgi``); ``--bare-handler inline`` gives the baseline the same
+handler so only the middleware differs.
 """
 
 from __future__ import annotations
@@ -176,10 +179,17 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--clients", type=int, default=8, help="concurrent keep-alive connections")
     ap.add_argument("--servers", default="gunicorn,daphne", help="also: uvicorn")
+    ap.add_argument(
+        "--bare-handler",
+        choices=("django", "inline"),
+        default="django",
+        help="ASGI baseline: Django's stock handler (default) or the project's core.asgi one",
+    )
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-stack-"))
-    env = bench_env(tmp)
+    env = {**bench_env(tmp), "BENCH_BARE_HANDLER": args.bare_handler}
+    print(f"ASGI no-middleware baseline: {args.bare_handler} handler")
     print("mode: embedded (SQLite, locmem); shared 2-core machine: expect noisy numbers")
     prepare(env)
     rate, share = calibrate(clients=args.clients)

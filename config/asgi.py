@@ -2,11 +2,12 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
-# Django must be set up before anything imports models.
+from core.asgi import get_asgi_application
+
+# Django must be set up before anything imports models. Django's handler, minus its signal
+# thread hops on requests that never needed a thread (core/asgi.py, docs/performance.md).
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402

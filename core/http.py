@@ -1,7 +1,9 @@
 """One resilient outbound HTTP layer for every vendor client.
 
-Per provider (``ProviderHttp``): a shared ``httpx.Client`` with explicit timeouts, bounded
-retries with exponential backoff + jitter (stamina) that honour ``Retry-After`` but never sleep
+Per provider (``ProviderHttp``): a shared ``httpx.Client`` with explicit timeouts (GET through
+``get_json``/``get_bytes``, JSON POST through ``post_json``), bounded retries with exponential
+backoff + jitter (stamina; a POST only where repeating it cannot repeat an action) that honour
+``Retry-After`` but never sleep
 longer than a cap inside a request (a longer wait fails fast with ``retry_after`` recorded), a
 circuit breaker (pybreaker; state in Redis when ``REDIS_URL`` is set so every process sees the
 same state) and an outbound request budget (pyrate-limiter; Redis bucket shared across processes,
@@ -373,6 +375,44 @@ class ProviderHttp:
         }
         return self.get_json(path, params=params, parse=parse_bytes, _raw=opts)  # type: ignore[arg-type,return-value]
 
+    def post_json(
+        self,
+        path: str,
+        *,
+        json_body: Any,
+        parse: Callable[[Any], T] | None = None,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int = 5_000_000,
+        idempotent: bool = False,
+    ) -> T:
+        """POST ``json_body`` as JSON to ``path`` and return ``parse(decoded JSON response)``.
+
+        Same timeouts, breaker, budget, size cap (streamed) and stats as ``get_bytes``. Retries
+        are limited to what cannot repeat an action: a request that never left (connect error,
+        connect or pool timeout) or that the server refused with 429 (honouring
+        ``Retry-After`` up to the cap). A read timeout, a dropped connection or a 5xx may come
+        after the server acted, so they are retried only when the caller says the call is
+        ``idempotent``. Redirects are never followed (a 3xx is a client error). ``headers``
+        carry per-call credentials (never stored in the config, never logged).
+        """
+        parse_json = parse or (lambda data: data)
+
+        def parse_body(body: bytes) -> T:
+            return parse_json(decode_json(body))  # type: ignore[return-value]
+
+        opts = {
+            "method": "POST",
+            "json": json_body,
+            "idempotent": idempotent,
+            "max_bytes": max_bytes,
+            "accept": "application/json",
+            "headers": dict(headers or {}),
+            "extensions": {},
+            "on_redirect": None,
+            "content_types": (),
+        }
+        return self.get_json(path, parse=parse_body, _raw=opts)  # type: ignore[arg-type,return-value]
+
     def _circuit_open(self) -> ProviderError:
         _stat_incr(self.name, "circuit_open")
         PROVIDER_REQUESTS.labels(self.name, "circuit_open").inc()
@@ -427,6 +467,8 @@ class ProviderHttp:
         _stat_incr(self.name, "calls")
         started = time.perf_counter()
         body: bytes | None = None
+        # GET is safe to repeat; a POST only when the caller says so, or when it never left.
+        idempotent = raw is None or bool(raw.get("idempotent", True))
         try:
             if raw is None:
                 response = self.client.get(path, params=params)
@@ -434,11 +476,15 @@ class ProviderHttp:
                 response, body = self._get_capped(path, params, raw)
         except httpx.TimeoutException as exc:
             PROVIDER_REQUESTS.labels(self.name, "timeout").inc()
-            raise ProviderError(self.name, "timeout", retryable=True) from exc
+            not_sent = isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
+            raise ProviderError(self.name, "timeout", retryable=idempotent or not_sent) from exc
         except httpx.TransportError as exc:
             PROVIDER_REQUESTS.labels(self.name, "connection_error").inc()
+            not_sent = isinstance(exc, httpx.ConnectError)
             raise ProviderError(
-                self.name, f"connection error ({exc.__class__.__name__})", retryable=True
+                self.name,
+                f"connection error ({exc.__class__.__name__})",
+                retryable=idempotent or not_sent,
             ) from exc
         finally:
             PROVIDER_LATENCY.labels(self.name).observe(time.perf_counter() - started)
@@ -458,7 +504,7 @@ class ProviderHttp:
                 f"{status} server error",
                 status=status,
                 retry_after=retry_after,
-                retryable=True,
+                retryable=idempotent,
             )
         if 300 <= status < 400 and raw is not None and raw.get("on_redirect") is not None:
             return raw["on_redirect"](response)  # type: ignore[no-any-return]
@@ -487,7 +533,12 @@ class ProviderHttp:
         cap = int(raw["max_bytes"])
         headers = {"Accept": str(raw["accept"]), **raw.get("headers", {})}
         with self.client.stream(
-            "GET", path, params=params, headers=headers, extensions=raw.get("extensions") or None
+            str(raw.get("method", "GET")),
+            path,
+            params=params,
+            headers=headers,
+            json=raw.get("json"),
+            extensions=raw.get("extensions") or None,
         ) as response:
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > cap:

@@ -161,7 +161,7 @@ class NewsRefreshApi(APIView):
         s = RefreshRequestSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         try:
-            article, created = services.article_crawl(url=s.validated_data["url"])
+            article, created, page = services.article_crawl(url=s.validated_data["url"])
         except UnsafeUrl as exc:
             raise ValidationError({"url": [str(exc)]}) from exc
         except ProviderError as exc:
@@ -171,7 +171,11 @@ class NewsRefreshApi(APIView):
                 f"fetch failed: {exc.reason}", retry_after=int(exc.retry_after or 30)
             ) from exc
         article = selectors.article_list().get(pk=article.pk)
-        data = {"created": created, "article": ArticleSerializer(article).data}
+        data = {
+            "created": created,
+            "article": ArticleSerializer(article).data,
+            "crawl": {"extractor": page.extractor, "fallback_reason": page.fallback_reason},
+        }
         return Response(data, status=201 if created else 200)
 
 

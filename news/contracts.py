@@ -64,4 +64,5 @@ class CrawledPage:
     text: str
     author: str = ""
     published_at: datetime | None = None
-    extractor: str = "trafilatura"
+    extractor: str = "trafilatura"  # or "firecrawl"
+    fallback_reason: str = ""  # why Firecrawl was not used although configured

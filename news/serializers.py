@@ -90,6 +90,17 @@ class RefreshRequestSerializer(serializers.Serializer):
     url = serializers.CharField(max_length=2000, trim_whitespace=True)
 
 
+class CrawlProvenanceSerializer(serializers.Serializer):
+    extractor = serializers.ChoiceField(
+        choices=["trafilatura", "firecrawl"],
+        help_text="firecrawl when FIRECRAWL_API_KEY is set and it answered, else the built-in",
+    )
+    fallback_reason = serializers.CharField(
+        help_text="why Firecrawl was configured but not used (empty otherwise)"
+    )
+
+
 class RefreshResponseSerializer(serializers.Serializer):
     created = serializers.BooleanField()
     article = ArticleSerializer()
+    crawl = CrawlProvenanceSerializer()

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
 import pytest
 from asgiref.sync import AsyncToSync, SyncToAsync
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import AsyncClient, AsyncRequestFactory, Client, RequestFactory
+from django.urls import path as url_path
 
+from config.urls import urlpatterns as project_urlpatterns
+from core.asgi import InlineSignalsASGIHandler
 from core.middleware import lean_request
 from markets import live
 
@@ -200,3 +204,121 @@ def test_static_files_are_served_under_wsgi_and_asgi(db):  # type: ignore[no-unt
     assert sync.status_code == 200 and sync["Content-Type"].startswith("text/css")
     asynchronous = asyncio.run(AsyncClient().get("/static/css/dashboard.css"))
     assert asynchronous.status_code == 200
+
+
+# --- the ASGI handler itself: request_started / response.close() without a hop -----------------
+
+
+def _sync_probe(request):  # type: ignore[no-untyped-def]
+    from django.http import HttpResponse
+
+    request.META["probe.thread"] = threading.get_ident()
+    return HttpResponse(str(threading.get_ident()))
+
+
+urlpatterns = [  # used by the tests marked ``pytest.mark.urls(__name__)`` below
+    url_path("health/probe-sync", _sync_probe),
+    *project_urlpatterns,
+]
+
+
+async def _asgi_get(handler, path_qs: str) -> tuple[int, bytes]:  # type: ignore[no-untyped-def]
+    path_only, _, query = path_qs.partition("?")
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path_only,
+        "raw_path": path_only.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    incoming = [{"type": "http.request", "body": b"", "more_body": False}]
+    sent: list[dict] = []
+
+    async def receive():  # type: ignore[no-untyped-def]
+        if incoming:
+            return incoming.pop()
+        await asyncio.Event().wait()  # no disconnect: the handler cancels this listener
+
+    async def send(message):  # type: ignore[no-untyped-def]
+        sent.append(message)
+
+    await handler(scope, receive, send)
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, body
+
+
+@pytest.fixture
+def close_threads(monkeypatch):  # type: ignore[no-untyped-def]
+    """The thread each ``response.close()`` (which sends request_finished) ran in."""
+    from django.http import HttpResponse
+
+    seen: list[int] = []
+    original = HttpResponse.close
+
+    def spy(self):  # type: ignore[no-untyped-def]
+        seen.append(threading.get_ident())
+        return original(self)
+
+    monkeypatch.setattr(HttpResponse, "close", spy)
+    return seen
+
+
+@pytest.mark.parametrize("path", [PRICES, "/health/quick"])
+async def test_cached_read_through_the_asgi_handler_makes_no_thread_hop(
+    path, primed_prices, hops, close_threads
+):  # type: ignore[no-untyped-def]
+    handler = InlineSignalsASGIHandler()  # what config.asgi serves: signals + close included
+    hops["sync_to_async"] = hops["async_to_sync"] = 0
+    status, body = await _asgi_get(handler, path)
+    assert status == 200
+    if path == PRICES:
+        assert body == BODY
+    assert hops == {"sync_to_async": 0, "async_to_sync": 0}
+    assert close_threads == [threading.get_ident()]  # request_finished ran, in the loop
+
+
+@pytest.mark.urls(__name__)
+async def test_a_sync_view_still_gets_request_finished_in_its_own_thread(hops, close_threads):  # type: ignore[no-untyped-def]
+    # Database connections are per thread: the one that closes them must be the view's.
+    status, body = await _asgi_get(InlineSignalsASGIHandler(), "/health/probe-sync")
+    assert status == 200
+    view_thread = int(body)
+    assert view_thread != threading.get_ident()
+    assert close_threads == [view_thread]
+    assert hops["sync_to_async"] >= 2  # the view, then close()
+
+
+async def test_an_unknown_signal_receiver_keeps_djangos_thread_hop(
+    primed_prices, hops, close_threads
+):  # type: ignore[no-untyped-def]
+    from django.core.signals import request_finished
+
+    def unknown(**kwargs):  # type: ignore[no-untyped-def]
+        return None  # it might do I/O: the handler cannot know
+
+    request_finished.connect(unknown, dispatch_uid="test-unknown-receiver")
+    try:
+        hops["sync_to_async"] = 0
+        status, _ = await _asgi_get(InlineSignalsASGIHandler(), PRICES)
+    finally:
+        request_finished.disconnect(dispatch_uid="test-unknown-receiver")
+    assert status == 200
+    assert hops["sync_to_async"] == 1 and close_threads != [threading.get_ident()]
+
+
+def test_the_project_serves_the_inline_handler_on_the_django_it_was_copied_from():  # type: ignore[no-untyped-def]
+    import django
+
+    from config.asgi import django_asgi_app
+
+    # core.asgi copies Django 5.2's ASGIHandler.handle: re-check the copy on an upgrade.
+    assert django.VERSION[:2] == (5, 2)
+    assert isinstance(django_asgi_app, InlineSignalsASGIHandler)

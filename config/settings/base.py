@@ -685,6 +685,11 @@ NEWS_CRAWL_TIMEOUT_SECONDS = env.float("NEWS_CRAWL_TIMEOUT_SECONDS", default=8.0
 NEWS_CRAWL_MAX_BYTES = env.int("NEWS_CRAWL_MAX_BYTES", default=2_000_000)
 NEWS_CRAWL_MAX_REDIRECTS = env.int("NEWS_CRAWL_MAX_REDIRECTS", default=3)
 NEWS_CRAWL_BUDGET_PER_MINUTE = env.int("NEWS_CRAWL_BUDGET_PER_MINUTE", default=30)
+# With a key, news/refresh scrapes through Firecrawl (after the same SSRF checks), falling back
+# to the built-in fetch when Firecrawl fails.
+FIRECRAWL_API_KEY = env.str("FIRECRAWL_API_KEY", default="")
+FIRECRAWL_API_URL = env.str("FIRECRAWL_API_URL", default="https://api.firecrawl.dev")
+FIRECRAWL_TIMEOUT_SECONDS = env.float("FIRECRAWL_TIMEOUT_SECONDS", default=20.0)
 # --- request speed (issue 17: middleware stack, request logging) ------------------------------
 # Lean requests skip session, CSRF, messages, auth middleware, allauth and axes: these path
 # prefixes always, and API paths that carry no session cookie (except the full-stack ones).
