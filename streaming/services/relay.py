@@ -69,11 +69,3 @@ async def _run(log: DatabaseLog, last_id: int) -> None:
             last_id = row_id
         if len(rows) < 500:
             await asyncio.sleep(poll)
-
-
-async def stop_relays() -> None:
-    """Tests: cancel every relay task of the running loop."""
-    loop = asyncio.get_running_loop()
-    task = _tasks.pop(loop, None)
-    if task is not None:
-        task.cancel()
