@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    - set up (venv, locked deps, migrate, sample data) and start web + worker + beat"
 	@echo "make test   - set up, then run the whole test suite"
-	@echo "make lint   - ruff, import-linter (layers), migrations check"
+	@echo "make lint   - ruff, import-linter (layers), dead code (vulture), mypy, migrations check"
 	@echo "make fmt    - ruff format + fix"
 	@echo "make bench  - run the benchmarks in bench/ (prints ratios)"
 	@echo "make train  - train every model type for BTC and ETH and issue forecasts (slow: ~30 min)"
@@ -84,6 +84,7 @@ lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(PY) scripts/deadcode.py
 	$(VENV)/bin/mypy
 	$(MANAGE) makemigrations --check --dry-run
 

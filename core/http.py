@@ -659,10 +659,6 @@ def provider_http(name: str) -> ProviderHttp:
         return inst
 
 
-def registered_providers() -> list[str]:
-    return list(_factories)
-
-
 def reset_providers(*, stats: bool = True, rebuild: bool = True) -> None:
     """Tests and settings changes: reset state and drop clients so configs are re-read."""
     global _redis_client

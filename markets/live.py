@@ -1,7 +1,7 @@
 """Cache-first reads of live prices (the ``/api/v1/prices*`` and ``/quick/*`` endpoints).
 
 Order of answers: L1 (in-process, ~2 s) -> L2 (Django cache = Redis in services mode) ->
-the database's latest quotes (A1's selectors). Bodies are cached as rendered JSON bytes, so a
+the database's latest quotes (``markets.selectors``). Bodies are cached as rendered JSON bytes, so a
 hit costs a dict lookup. When L2 is failing, answers built from the database are marked
 ``stale: true`` (the refresh pipeline runs through the same Redis) and, if even the database
 fails, an expired L1 copy is served, also marked stale. Nothing at all -> ``NoPriceData``

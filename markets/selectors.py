@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -59,18 +59,6 @@ def asset_get(id_or_symbol: str) -> Asset:
     return ranked[0]
 
 
-def asset_by_symbol_map(symbols: Iterable[str]) -> dict[str, Asset]:
-    """{SYMBOL: Asset} for the given symbols, resolved like ``asset_get`` (rank wins)."""
-    wanted = {s.upper() for s in symbols}
-    out: dict[str, Asset] = {}
-    for asset in Asset.objects.filter(symbol__in=wanted).order_by("symbol", "rank", "id"):
-        sym = asset.symbol.upper()
-        current = out.get(sym)
-        if current is None or (current.rank is None and asset.rank is not None):
-            out[sym] = asset
-    return out
-
-
 def asset_list(*, active_only: bool = True) -> QuerySet[Asset]:
     """Assets with their latest quote in one query (the listing's base queryset)."""
     qs = Asset.objects.select_related("latest_quote")
@@ -99,13 +87,6 @@ def latest_quotes(*, ids: Sequence[str] | None = None, top: int | None = None) -
     if top is not None:
         qs = qs[:top]
     return list(qs)
-
-
-def quote_history(*, asset: Asset, since: datetime | None = None) -> QuerySet[Quote]:
-    qs = Quote.objects.filter(asset=asset)
-    if since is not None:
-        qs = qs.filter(as_of__gte=since)
-    return qs.order_by("-as_of")
 
 
 def top_movers(*, category: str, window: str = "24h", limit: int = 10) -> list[Asset]:
@@ -370,29 +351,6 @@ def job_runs(*, job: str | None = None, limit: int = 20) -> list[JobRun]:
     return list(qs.order_by("-started_at")[:limit])
 
 
-def last_runs_by_job(jobs: Iterable[str]) -> dict[str, JobRun]:
-    """The most recent JobRun of each job name (one indexed query per job; jobs are few)."""
-    out: dict[str, JobRun] = {}
-    for name in jobs:
-        run = JobRun.objects.filter(job=name).order_by("-started_at").first()
-        if run is not None:
-            out[name] = run
-    return out
-
-
-def utc(dt: datetime) -> datetime:
-    """Aware UTC datetime (naive input is taken as UTC)."""
-    if dt.tzinfo is None:
-        return dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
-
-
-def to_jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
 # --- whole-market reads (cache first, then a provider, then our own database) -------------
 
 GLOBAL_KEY = "markets:global:v1"
@@ -406,15 +364,6 @@ def _cache_get(key: str) -> Any:
         return cache.get(key)
     except Exception:  # Redis down: fall through to the provider / database
         return None
-
-
-def _cache_set(key: str, value: Any, ttl: int) -> None:
-    from django.core.cache import cache
-
-    try:
-        cache.set(key, value, ttl)
-    except Exception:
-        return
 
 
 def _refresh_needed(cached: dict[str, Any] | None, ttl: int) -> bool:

@@ -49,20 +49,6 @@ class QuoteFiguresSerializer(serializers.Serializer):
     low_24h = serializers.FloatField(allow_null=True)
 
 
-class QuoteSerializer(QuoteFiguresSerializer):
-    """One quote with its provenance (source, as_of, fetched_at, stale, fallback_reason)."""
-
-    source = serializers.CharField()
-    as_of = serializers.DateTimeField()
-    fetched_at = serializers.DateTimeField()
-    stale = serializers.SerializerMethodField()
-    fallback_reason = serializers.CharField()
-
-    @extend_schema_field(OpenApiTypes.BOOL)
-    def get_stale(self, quote) -> bool:  # type: ignore[no-untyped-def]
-        return quote_is_stale(quote, now=_now(self.context))
-
-
 class AssetSerializer(serializers.Serializer):
     """An asset with its latest quote flattened in; quote fields are null before any sync
     (and ``stale`` is then true)."""

@@ -152,10 +152,6 @@ def tokens_revoke_all(*, user: User, reason: str) -> int:
     return _revoke(TokenFamily.objects.filter(user=user), reason=reason)
 
 
-def token_family_is_revoked(*, family_id: str) -> bool:
-    return TokenFamily.objects.filter(pk=family_id, revoked_at__isnull=False).exists()
-
-
 @transaction.atomic
 def token_records_purge_expired(*, now: datetime | None = None) -> int:
     """Expired refresh tokens are dead anyway: drop their records, the families left empty,

@@ -433,7 +433,7 @@ if SENTRY_DSN:  # integrations switch on from the environment only
         release=VERSION,
     )
 
-# --- markets data (A1: stored data, ingestion, schedule) --------------------------------
+# --- markets data (stored data, ingestion, schedule) ------------------------------------
 # A quote is served with stale=true when its provider time is older than this.
 MARKETS_QUOTE_STALE_SECONDS = env.int("MARKETS_QUOTE_STALE_SECONDS", default=300)
 # Quote history older than this is deleted by the daily cleanup (latest quotes are kept).
@@ -455,7 +455,7 @@ MARKETS_TRENDING_TTL_SECONDS = env.int("MARKETS_TRENDING_TTL_SECONDS", default=6
 # for this long without retrying the provider (one slow request per window, not every one).
 MARKETS_PROVIDER_FAILURE_TTL_SECONDS = env.int("MARKETS_PROVIDER_FAILURE_TTL_SECONDS", default=30)
 
-# --- markets providers (A2: clients, failover, live prices cache) -------------------------
+# --- markets providers (clients, failover, live prices cache) -----------------------------
 COINGECKO_API_URL = env.str("COINGECKO_API_URL", default="https://api.coingecko.com/api/v3")
 BINANCE_API_URL = env.str("BINANCE_API_URL", default="https://api.binance.com")
 COINCAP_API_URL = env.str("COINCAP_API_URL", default="https://rest.coincap.io/v3")
@@ -500,7 +500,7 @@ PRICES_L2_BACKOFF_SECONDS = env.float("PRICES_L2_BACKOFF_SECONDS", default=5.0)
 # Seconds a client is told to wait (Retry-After) when no price is available at all.
 PRICES_RETRY_AFTER_SECONDS = env.int("PRICES_RETRY_AFTER_SECONDS", default=30)
 
-# --- mlserving / forecasts serving (D: manifest, loading, forecast archive and API) -------
+# --- mlserving / forecasts serving (manifest, loading, forecast archive and API) ----------
 # Models older than this (days since training) are not served; 0 disables the check.
 MODEL_MAX_AGE_DAYS = env.float("MODEL_MAX_AGE_DAYS", default=45.0)
 # Extra fully-qualified types skops may load beyond mlserving's built-in allowlist.

@@ -149,12 +149,3 @@ class ConformalCalibrator:
 def normalised_score(actual: float, point: float, sigma: float, horizon: int) -> float:
     """``|actual - point| / (sigma sqrt(h))`` in log-return space."""
     return abs(float(actual) - float(point)) / (float(sigma) * math.sqrt(int(horizon)))
-
-
-def log_interval_to_prices(
-    last_close: float, bounds: Mapping[int, tuple[float, float]]
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Log-return bounds -> ``({"80": lower_price, ...}, {"80": upper_price, ...})``."""
-    lower = {str(k): float(last_close * math.exp(lo)) for k, (lo, _) in bounds.items()}
-    upper = {str(k): float(last_close * math.exp(hi)) for k, (_, hi) in bounds.items()}
-    return lower, upper

@@ -24,7 +24,7 @@ import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -314,8 +314,3 @@ def candles(
             )
         )
     return out
-
-
-def warp(delta: timedelta) -> timedelta:
-    """How much recorded time plays during ``delta`` of real time."""
-    return delta * settings.MARKET_REPLAY_SPEED

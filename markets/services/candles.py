@@ -44,10 +44,6 @@ def _finite(v: object) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _aligned(open_time: datetime, interval: str) -> bool:
-    return int(open_time.timestamp()) % INTERVAL_SECONDS[interval] == 0
-
-
 @transaction.atomic
 def candles_upsert(
     *,

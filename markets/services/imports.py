@@ -12,7 +12,7 @@ import csv
 import gzip
 import io
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -310,8 +310,3 @@ def import_upload(
         symbol=symbol or symbol_from_name(name),
     )
     return ImportReport(files=[file_report])
-
-
-def iter_reports(report: ImportReport) -> Iterable[str]:
-    for f in report.files:
-        yield f.summary()

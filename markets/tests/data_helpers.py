@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from markets.contracts import AssetData, CandleData, QuoteBatch, QuoteData
-from markets.models import Asset, Candle
+from markets.models import Asset
 from markets.services import assets_upsert, candles_upsert, quotes_store
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -65,7 +65,3 @@ def make_candles(asset: Asset, indexes, *, interval: str = "1d", price: float = 
         interval=interval,
         candles=[candle(i, price=price + i, step=step) for i in indexes],
     )
-
-
-def candle_count(**filters) -> int:  # type: ignore[no-untyped-def]
-    return Candle.objects.filter(**filters).count()

@@ -96,14 +96,6 @@ def provider_register(
         _validators[family] = validate
 
 
-def family_of(internal: str) -> Family:
-    name = internal.split(":", 1)[0]
-    try:
-        return FAMILIES[name]
-    except KeyError:
-        raise ChannelError("unknown_channel", f"unknown channel {internal!r}") from None
-
-
 def resolve(public: Any, *, user_id: int | None) -> Channel:
     """The client's channel name -> ``Channel``, or ``ChannelError`` saying what is wrong.
 
@@ -131,10 +123,6 @@ def resolve(public: Any, *, user_id: int | None) -> Channel:
     if not family.pattern.match(name):
         raise ChannelError("bad_channel", f"bad channel {name!r}; expected {family.example}")
     return Channel(public=name, internal=name, family=family)
-
-
-def internal_for_user(public_family: str, user_id: int) -> str:
-    return f"{public_family}:{user_id}"
 
 
 def validate(channel: Channel) -> str | None:
