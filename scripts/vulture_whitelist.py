@@ -65,3 +65,4 @@ calibration_scores
 fetch_gdelt_tone
 design_matrix
 score_texts
+filter_renderers  # DRF content negotiation hook (core.tabular.TableNegotiation)

@@ -177,7 +177,7 @@ class RedisLog:
         draft = _message(channel, 0, key, data, now_iso())
         body = json.dumps(draft, separators=(",", ":"), allow_nan=False)
         keys = (*self._keys(channel), f"cc:stream:epoch:{channel}")
-        args = [body, buffer_size(), uuid.uuid4().hex[:12], self.live_channel]
+        args: list[str | int] = [body, buffer_size(), uuid.uuid4().hex[:12], self.live_channel]
         _seq, stored = self._append(keys=keys, args=args)
         return json.loads(stored)
 

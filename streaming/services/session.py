@@ -217,11 +217,6 @@ class StreamSession:
             else:
                 await self._catch_up(sub, reason_if_lost=reason)
 
-    async def on_message(self, message: Message) -> None:
-        """``deliver`` then ``drain`` (one message, handled completely)."""
-        self.deliver(message)
-        await self.drain()
-
     # --- internals --------------------------------------------------------------------------
     def _attach(self, channel: Channel) -> Sub:
         self.hub.join(channel.group, self)
