@@ -12,12 +12,14 @@ import json
 import logging
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
+from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from streaming.services import StreamSession, ensure_feed, error_frame
+from streaming.services import ChannelError, StreamSession, convert, ensure_feed, error_frame
 from streaming.services.log import now_iso
 from streaming.services.metrics import CLOSED, COALESCED, CONNECTIONS, DELIVERED
 from streaming.services.outbox import encode
@@ -26,6 +28,7 @@ logger = logging.getLogger("cryptocast.streaming")
 
 # Close codes (documented in docs/streaming.md and the README).
 CLOSE_PROTOCOL_ERRORS = 4400  # too many bad messages
+CLOSE_BAD_REQUEST = 4400  # the connect URL itself is wrong (an unknown ?vs=)
 CLOSE_BAD_TICKET = 4401  # the ticket given on connect is invalid, used or expired
 CLOSE_NOT_FOUND = 4404  # no stream at this path
 CLOSE_IDLE = 4408  # no subscription for STREAM_IDLE_TIMEOUT_SECONDS
@@ -39,6 +42,19 @@ def _user_id(user: Any) -> int | None:
     return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
 
 
+def query_vs(scope: dict[str, Any]) -> str:
+    """The ``?vs=`` of a stream URL (default ``usd``); ChannelError when malformed."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin1"))
+    return convert.normalise((query.get("vs") or [""])[0])
+
+
+async def checked_vs(scope: dict[str, Any]) -> str:
+    """``?vs=``, checked against the currencies the stream can convert into."""
+    vs = query_vs(scope)
+    await database_sync_to_async(convert.check_currency)(vs)
+    return vs
+
+
 class StreamConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.errors = 0
@@ -46,8 +62,13 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.last_activity = time.monotonic()
         self.no_subs_since: float | None = time.monotonic()
         self.wakeup = asyncio.Event()
+        vs_error: ChannelError | None = None
+        try:
+            vs = await checked_vs(self.scope)
+        except ChannelError as exc:
+            vs, vs_error = convert.USD, exc
         self.session = StreamSession.open(
-            user_id=_user_id(self.scope.get("user")), wake=self.wakeup.set
+            user_id=_user_id(self.scope.get("user")), wake=self.wakeup.set, vs=vs
         )
         self.outbox = self.session.outbox
         self.tasks: list[asyncio.Task] = []
@@ -59,6 +80,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self._send_now(error_frame("bad_ticket", auth_error))
             await self._close(CLOSE_BAD_TICKET, "bad_ticket")
             return
+        if vs_error is not None:
+            await self._send_now(error_frame(vs_error.code, vs_error.message))
+            await self._close(CLOSE_BAD_REQUEST, vs_error.code)
+            return
         await ensure_feed()
         self.tasks = [
             asyncio.create_task(self._send_loop(), name="stream-send"),
@@ -69,6 +94,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 "type": "welcome",
                 "ts": now_iso(),
                 "user": self.session.user_id,
+                "vs": vs,
                 "heartbeat_seconds": settings.STREAM_HEARTBEAT_SECONDS,
                 "limits": {
                     "max_subscriptions": settings.STREAM_MAX_SUBSCRIPTIONS,
@@ -115,13 +141,15 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 await self._bad("bad_request", '"channels" must be a list of 1..200 channel names')
                 return
             if action == "subscribe":
-                added = await self.session.subscribe(names)
+                added = await self.session.subscribe(names, vs=msg.get("vs"))
                 self._queue({"type": "subscribed", "channels": added, "ts": now_iso()})
             else:
                 removed = await self.session.unsubscribe(names)
                 self._queue({"type": "unsubscribed", "channels": removed, "ts": now_iso()})
         elif action == "resume":
-            await self.session.resume(msg.get("channel"), msg.get("after_seq"), msg.get("epoch"))
+            await self.session.resume(
+                msg.get("channel"), msg.get("after_seq"), msg.get("epoch"), msg.get("vs")
+            )
         elif action == "ping":
             self._queue({"type": "pong", "ts": now_iso(), "id": msg.get("id")})
         elif action == "auth":

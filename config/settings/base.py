@@ -581,6 +581,9 @@ STREAM_MAX_ERRORS = env.int("STREAM_MAX_ERRORS", default=20)
 # items pending, is closed with 4429.
 STREAM_SLOW_CLIENT_SECONDS = env.float("STREAM_SLOW_CLIENT_SECONDS", default=10.0)
 STREAM_MAX_PENDING_ITEMS = env.int("STREAM_MAX_PENDING_ITEMS", default=5000)
+# Streams in another currency (?vs= / "vs"): how long a loaded rate is reused by every
+# subscriber of the process before it is looked up again (REST's prices cache: 30 s).
+STREAM_RATE_REFRESH_SECONDS = env.float("STREAM_RATE_REFRESH_SECONDS", default=15.0)
 # Embedded relay: how often each web process looks for new stream rows.
 STREAM_RELAY_POLL_SECONDS = env.float("STREAM_RELAY_POLL_SECONDS", default=0.5)
 # SSE: reconnect delay told to EventSource (retry:) and comment keep-alive interval.
