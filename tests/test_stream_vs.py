@@ -22,25 +22,14 @@ from fx.contracts import DailyRates
 from fx.services import rates_store
 from markets.tests.data_helpers import asset_data, quote, store
 from streaming import services as stream
-from tests.test_stream_ws import connect, publish_price, send, until
+from tests.test_stream_ws import _fast_stream, connect, publish_price, send, until
+
+_ = _fast_stream  # its autouse fixture: fast relay, fresh log, snapshots and rates
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 EUR = 0.9  # hand-made: EUR per USD today
 EUR_BEFORE = 0.8  # hand-made: EUR per USD ten days ago (candles use their own day's rate)
-
-
-@pytest.fixture(autouse=True)
-def _fast_stream(settings):  # type: ignore[no-untyped-def]
-    settings.STREAM_RELAY_POLL_SECONDS = 0.05
-    settings.STREAM_BUFFER_SIZE = 20
-    stream.reset_log()
-    stream.clear_snapshot_cache()
-    stream.convert.forget()
-    yield
-    stream.reset_log()
-    stream.clear_snapshot_cache()
-    stream.convert.forget()
 
 
 @pytest.fixture

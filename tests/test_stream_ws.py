@@ -31,9 +31,11 @@ def _fast_stream(settings):  # type: ignore[no-untyped-def]
     settings.STREAM_BUFFER_SIZE = 20
     stream.reset_log()
     stream.clear_snapshot_cache()
+    stream.convert.forget()
     yield
     stream.reset_log()
     stream.clear_snapshot_cache()
+    stream.convert.forget()
 
 
 @pytest.fixture
