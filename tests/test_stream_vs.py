@@ -65,20 +65,24 @@ async def test_connect_with_vs_converts_snapshots_and_updates_with_the_rates_pro
     await comm.disconnect()
 
 
-async def test_stream_and_rest_agree_in_eur_and_btc(coins):
+async def test_stream_rest_and_the_coingecko_api_agree_in_eur_and_btc(coins):
     from rest_framework.test import APIClient
 
-    def rest(vs: str) -> dict:
-        return APIClient().get(f"/api/v1/prices?ids=ethereum&vs={vs}").json()["data"]["ethereum"]
+    def rest(vs: str) -> tuple[dict, float]:
+        client = APIClient()
+        ours = client.get(f"/api/v1/prices?ids=ethereum&vs={vs}").json()["data"]["ethereum"]
+        cg = client.get(f"/coingecko/api/v3/simple/price?ids=ethereum&vs_currencies={vs}")
+        return ours, cg.json()["ethereum"][vs]
 
     for vs in ("eur", "btc"):
-        expected = await sync_to_async(rest)(vs)
+        expected, coingecko = await sync_to_async(rest)(vs)
         comm, _ = await connect()
         await send(comm, action="subscribe", channels=["quotes:ethereum"], vs=vs)
         got = (await until(comm, "snapshot"))["data"][0]
         await comm.disconnect()
         for field in ("price", "market_cap", "volume_24h", "vs", "rate", "rate_source"):
             assert got[field] == pytest.approx(expected[field]), (vs, field)
+        assert got["price"] == pytest.approx(coingecko), vs
     assert got["price"] == pytest.approx(3_000.0 / 100_000.0)
 
 
