@@ -1,8 +1,9 @@
 """Query counts of the list endpoints not pinned next to their app's own tests.
 
 Each endpoint is called with a few rows and then with three times as many: the number of
-queries must be the same (no N+1) and the pinned figure (a change either way updates the pin). The listing, news, alerts,
-watchlists, notifications, audit and forecasts lists are pinned in their apps' tests.
+queries must be the same (no N+1) and equal the pinned figure (a change either way updates
+the pin). The listing, news, alerts, watchlists, notifications, audit and forecasts lists are
+pinned in their apps' tests.
 """
 
 from __future__ import annotations
