@@ -85,10 +85,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self._close(CLOSE_BAD_REQUEST, vs_error.code)
             return
         await ensure_feed()
-        self.tasks = [
-            asyncio.create_task(self._send_loop(), name="stream-send"),
-            asyncio.create_task(self._watch_loop(), name="stream-watch"),
-        ]
+        self.tasks = [asyncio.create_task(self._send_loop(), name="stream-send")]
+        self.beat = float(settings.STREAM_HEARTBEAT_SECONDS)
+        self.last_beat = time.monotonic()
+        self.session.hub.ticker.join(id(self), self._tick)
         self._queue(
             {
                 "type": "welcome",
@@ -113,6 +113,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             self.counted = False
         session = getattr(self, "session", None)
         if session is not None:
+            session.hub.ticker.leave(id(self))
             session.close()
 
     # --- frames from the client ---------------------------------------------------------
@@ -209,35 +210,40 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 COALESCED.inc(self.outbox.coalesced - coalesced)
                 coalesced = self.outbox.coalesced
 
-    async def _watch_loop(self) -> None:
-        """Heartbeats, idle timeout and the slow-client rule (checked 4 times a second)."""
-        beat = float(settings.STREAM_HEARTBEAT_SECONDS)
-        last_beat = time.monotonic()
-        while True:
-            await asyncio.sleep(0.25)
-            now = time.monotonic()
-            if self.outbox.overloaded():
-                logger.info("stream: closing a client that stayed behind")
-                await self._close(CLOSE_TOO_SLOW, "too_slow")
-                return
-            idle = settings.STREAM_IDLE_TIMEOUT_SECONDS
-            if self.session.subs:
-                self.no_subs_since = None
-            elif self.no_subs_since is None:
-                self.no_subs_since = now
-            if self.no_subs_since is not None and now - self.no_subs_since > idle:
-                self._queue(error_frame("idle", f"no subscription for {idle} s: closing"))
-                await asyncio.sleep(0.05)
-                await self._close(CLOSE_IDLE, "idle")
-                return
-            if now - last_beat >= beat:
-                last_beat = now
-                self._queue({"type": "heartbeat", "ts": now_iso()})
+    def _tick(self, now: float) -> None:
+        """Heartbeats, idle timeout and the slow-client rule (the hub's ticker, 4 times a
+        second, calls this for every connection of the process: no timer per connection)."""
+        if self.closing:
+            return
+        if self.outbox.overloaded():
+            logger.info("stream: closing a client that stayed behind")
+            self._spawn(self._close(CLOSE_TOO_SLOW, "too_slow"))
+            return
+        idle = settings.STREAM_IDLE_TIMEOUT_SECONDS
+        if self.session.subs:
+            self.no_subs_since = None
+        elif self.no_subs_since is None:
+            self.no_subs_since = now
+        if self.no_subs_since is not None and now - self.no_subs_since > idle:
+            self._queue(error_frame("idle", f"no subscription for {idle} s: closing"))
+            self._spawn(self._close_after_flush(CLOSE_IDLE, "idle"))
+            return
+        if now - self.last_beat >= self.beat:
+            self.last_beat = now
+            self._queue({"type": "heartbeat", "ts": now_iso()})
+
+    def _spawn(self, work: Any) -> None:
+        self.closing_task = asyncio.ensure_future(work)
+
+    async def _close_after_flush(self, code: int, reason: str) -> None:
+        await asyncio.sleep(0.05)  # the send loop flushes the error frame first
+        await self._close(code, reason)
 
     async def _close(self, code: int, reason: str) -> None:
         if self.closing:
             return
         self.closing = True
+        self.session.hub.ticker.leave(id(self))
         CLOSED.labels(reason).inc()
         current = asyncio.current_task()
         for task in getattr(self, "tasks", []):
