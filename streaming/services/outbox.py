@@ -99,7 +99,11 @@ class Outbox:
 
     def overloaded(self) -> bool:
         """True when the client has stayed behind: too much pending or waiting too long."""
-        return self.overflowed or (len(self) > 0 and self.oldest_age() > self.slow_after)
+        if self.overflowed:
+            return True
+        if not self.control and not self.updates:
+            return False  # the common case, checked for every connection twice a second
+        return self.oldest_age() > self.slow_after
 
 
 _ENCODED: OrderedDict[tuple[str, int, int, str, str], str] = OrderedDict()
