@@ -46,6 +46,7 @@ urlpatterns = [
         core_ops.HealthComponentView.as_view(),
         name="health-component",
     ),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("metrics", exports.ExportToDjangoView, name="prometheus-metrics"),
     # Anything else under /api/ is a 404 in the envelope, whatever DEBUG says.
     re_path(r"^api/", core_views.api_not_found),

@@ -133,3 +133,9 @@ def test_the_grep_would_catch_an_inline_script(tmp_path):
     sample = '<script>alert(1)</script><p style="x">'
     assert re.findall(r"<script\b[^>]*>", sample) == ["<script>"]
     assert re.search(r"\sstyle\s*=", sample)
+
+
+def test_favicon_ico_is_served_locally(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"] == "/static/img/favicon.svg"
