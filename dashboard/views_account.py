@@ -10,6 +10,9 @@ own answer with ``Cache-Control: no-store`` and never stored in the session.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django import forms
@@ -26,6 +29,7 @@ from rest_framework import exceptions
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
+from core.throttling import ScopedRateThrottle
 
 from .forms_account import (
     ApiKeyForm,
@@ -49,6 +53,33 @@ LOCKED = "Too many failed sign-in attempts; try again later."
 
 
 # --- helpers ----------------------------------------------------------------------------------
+class _AuthScope:
+    """The API's anonymous auth endpoints' throttle scope: one budget for both surfaces."""
+
+    throttle_scope = "auth"
+
+
+def auth_throttled(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """POSTs count against the API's ``auth`` throttle (THROTTLE_AUTH, per client address);
+    over it: 429 with Retry-After and DRF's wording. Fails open when the cache is down."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST":
+            throttle = ScopedRateThrottle()
+            if not throttle.allow_request(request, _AuthScope()):  # type: ignore[arg-type]
+                wait = max(1, math.ceil(throttle.wait() or 1))
+                detail = str(exceptions.Throttled(wait=wait).detail)
+                response = render(
+                    request, "dashboard/throttled.html", {"detail": detail}, status=429
+                )
+                response["Retry-After"] = str(wait)
+                return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def safe_next(request: HttpRequest, target: str | None, default: str = "/") -> str:
     """``target`` when it is a local path of this site, else ``default``."""
     target = target or ""
@@ -99,6 +130,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 # --- sign-in ----------------------------------------------------------------------------------
 @never_cache
 @require_http_methods(["GET", "POST"])
+@auth_throttled
 def signin_page(request: HttpRequest) -> HttpResponse:
     template = "dashboard/signin.html"
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
@@ -140,6 +172,7 @@ def _google_url(next_url: str) -> str | None:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@auth_throttled
 def signin_code_page(request: HttpRequest) -> HttpResponse:
     template = "dashboard/signin_code.html"
     pending = request.session.get(MFA_SESSION_KEY) or {}
@@ -177,6 +210,7 @@ def signout(request: HttpRequest) -> HttpResponse:
 # --- sign-up, reset, verification -------------------------------------------------------------
 @never_cache
 @require_http_methods(["GET", "POST"])
+@auth_throttled
 def signup_page(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -197,6 +231,7 @@ def signup_page(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@auth_throttled
 def password_reset_page(request: HttpRequest) -> HttpResponse:
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -213,6 +248,7 @@ def password_reset_page(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@auth_throttled
 def reset_password_page(request: HttpRequest) -> HttpResponse:
     form = ResetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -230,6 +266,7 @@ def reset_password_page(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@auth_throttled
 def verify_email_page(request: HttpRequest) -> HttpResponse:
     form = VerifyEmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

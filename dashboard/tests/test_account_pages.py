@@ -385,3 +385,15 @@ def test_lockout_seconds_is_what_retry_after_is_bounded_by(client, user, setting
     _signin(client, user.email, "wrong-password-123")
     locked = _signin(client, user.email, PASSWORD)
     assert 0 < int(locked["Retry-After"]) <= user_services.lockout_seconds()
+
+
+def test_auth_forms_share_the_apis_throttle(client, monkeypatch):
+    from core.throttling import ScopedRateThrottle
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": "2/min"})
+    assert client.post("/password-reset", {"email": "a@example.com"}).status_code == 302
+    assert client.post("/password-reset", {"email": "a@example.com"}).status_code == 302
+    third = client.post("/password-reset", {"email": "a@example.com"})
+    assert third.status_code == 429 and int(third["Retry-After"]) > 0
+    assert "Request was throttled." in third.content.decode()
+    assert client.get("/password-reset").status_code == 200  # reading is not counted
