@@ -139,3 +139,11 @@ def test_favicon_ico_is_served_locally(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"] == "/static/img/favicon.svg"
+
+
+def test_the_chart_library_is_kept_from_injecting_its_logo_style():
+    # lightweight-charts' attribution logo comes with an inline <style> element, which the CSP
+    # blocks (a console error in the browser test); coin.js turns it off and credits in text.
+    assert "attributionLogo: false" in (ROOT / "static" / "js" / "coin.js").read_text()
+    html = (ROOT / "templates" / "dashboard" / "coin.html").read_text()
+    assert "TradingView Lightweight Charts" in html
