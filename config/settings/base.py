@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "core.middleware.AuthenticationMiddleware",
     "core.middleware.MessageMiddleware",
     "core.middleware.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every response (django-csp; settings CSP_*).
+    "core.middleware.CSPMiddleware",
     # allauth insists on its own dotted path here; it is natively sync+async and costs a
     # context variable per request.
     "allauth.account.middleware.AccountMiddleware",
@@ -238,7 +240,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/accounts/login/"
+# The dashboard's sign-in page (dashboard.views_account); allauth's own stays at /accounts/login/.
+LOGIN_URL = "/signin"
 LOGIN_REDIRECT_URL = "/"
 
 # django-axes: lockouts live in the database, never in a cache that could fall back to memory.
@@ -727,3 +730,24 @@ COINGECKO_COMPAT_MAX_PER_PAGE = env.int("COINGECKO_COMPAT_MAX_PER_PAGE", default
 DASHBOARD_BACKTEST_PLOTS_DIR = env.str(
     "DASHBOARD_BACKTEST_PLOTS_DIR", default=str(BASE_DIR / "docs" / "img")
 )
+# --- Content-Security-Policy (django-csp, docs/dashboard-accounts.md) -------------------------
+# Every HTML page: scripts, styles, fonts and images from this origin only, no inline code.
+# CSP_REPORT_ONLY sends the same policy as Content-Security-Policy-Report-Only (to try it out).
+CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)
+# Where browsers POST violation reports (empty: no report-uri directive).
+CSP_REPORT_URI = env.str("CSP_REPORT_URI", default="")
+_CSP_DIRECTIVES: dict[str, list[str] | bool] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+if CSP_REPORT_URI:
+    _CSP_DIRECTIVES["report-uri"] = [CSP_REPORT_URI]
+CONTENT_SECURITY_POLICY = None if CSP_REPORT_ONLY else {"DIRECTIVES": _CSP_DIRECTIVES}
+CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _CSP_DIRECTIVES} if CSP_REPORT_ONLY else None

@@ -15,7 +15,9 @@
 
   const chart = LightweightCharts.createChart(container, {
     autoSize: true,
-    layout: { background: { color: "transparent" }, textColor: css("--muted") },
+    // No logo element: it comes with an inline <style> (the CSP forbids it); the page credits
+    // TradingView in text under the chart.
+    layout: { background: { color: "transparent" }, textColor: css("--muted"), attributionLogo: false },
     grid: { vertLines: { color: css("--line") }, horzLines: { color: css("--line") } },
     timeScale: { timeVisible: true, secondsVisible: false },
     rightPriceScale: { scaleMargins: { top: 0.08, bottom: 0.25 } },
