@@ -30,13 +30,12 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
-from tests.live import PY, ROOT, Daphne, DjangoProcess, server_env, store_quotes_code
+from tests.live import PY, ROOT, Daphne, DjangoProcess, server_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "var" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-LIVE_PRICE = 123_456.78  # a price the sample data never has: it can only come from the stream
 USER = "ada@example.com"
 
 # No django_db mark: the sync Playwright API runs an event loop in this thread. The server's
@@ -50,14 +49,15 @@ if not CHROMIUM.exists():
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
 
-# What `make setup` + `make run`'s demo-forecasts step do, cut down to one coin and the quick
-# models (naive is always trained): one call_command each in the helper process, which saves a
+# What `make setup` + `make run`'s demo-forecasts step (and the worker's first quote sync) do,
+# cut down to one coin, one quick model (naive is always trained) and 7 horizons: one call_command each in the helper process, which saves a
 # Django start-up per command.
 SETUP_COMMANDS = [
     ["load_sample_data"],
     ["load_news_samples"],
     ["replay_fill"],
-    ["train_models", "--symbols", "BTC", "--models", "drift"],
+    ["sync_markets", "--provider", "replay", "--top", "10"],  # the worker's first quote sync
+    ["train_models", "--symbols", "BTC", "--models", "drift", "--horizons", "7"],
     ["generate_forecasts", "--symbols", "BTC", "--models", "auto,naive,drift"],
 ]
 SETUP = """
@@ -75,6 +75,31 @@ SWEEP = """
 from alerts import tasks
 result = tasks.sweep.apply().get()
 """
+
+# A replayed move: the coin's latest quote again, now, at ``factor`` x its price (its other
+# figures kept, market cap scaled), stored the way a sync does; the new price comes back.
+MOVE = """
+from datetime import UTC, datetime
+from markets import selectors
+from markets.contracts import AssetData, QuoteBatch, QuoteData
+from markets.services import quotes_store
+q = selectors.latest_quotes(ids=[{coin!r}])[0]
+price = round(q.price * {factor!r}, 2)
+now = datetime.now(UTC)
+kept = {{f: getattr(q, f) for f in ("volume_24h", "change_1h", "change_24h", "change_7d",
+                                    "high_24h", "low_24h")}}
+cap = q.market_cap * price / q.price if q.market_cap else None
+asset = AssetData(slug=q.asset_id, symbol=q.asset.symbol, name=q.asset.name, rank=q.asset.rank)
+quote = QuoteData(asset=asset, price=price, source="replay", as_of=now, fetched_at=now,
+                  market_cap=cap, **kept)
+quotes_store(batch=QuoteBatch(source="replay", quotes=(quote,)))
+result = price
+"""
+
+
+def move(live: dict, coin: str, factor: float) -> float:
+    return float(live["writer"].run(MOVE.format(coin=coin, factor=factor)))
+
 
 SIGN_IN = """
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -210,10 +235,6 @@ def settle(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_load_state("networkidle")
 
 
-def price_of(text: str) -> float:
-    return float(text.replace(",", ""))
-
-
 def test_markets_table_shows_a_price_stored_by_another_process_over_the_websocket(live, browser):
     base = live["server"].url
     w = Watched(browser, base, DESKTOP)
@@ -224,11 +245,12 @@ def test_markets_table_shows_a_price_stored_by_another_process_over_the_websocke
     assert rows.count() >= 3
     expect(page.locator("#markets-status")).to_contain_text("live (WebSocket)", timeout=20_000)
     price = page.locator('#markets-table tr[data-id="bitcoin"] [data-k="price"]')
-    expect(price).not_to_have_text("123,456.78")
+    before = price.inner_text()
 
-    live["writer"].run(store_quotes_code(("bitcoin", "BTC", 1, LIVE_PRICE)))
+    moved = move(live, "bitcoin", 1.0013)  # a price no process had: only the stream has it
 
-    expect(price).to_have_text("123,456.78", timeout=20_000)
+    assert f"{moved:,.2f}" != before
+    expect(price).to_have_text(f"{moved:,.2f}", timeout=20_000)
     source = page.locator('#markets-table tr[data-id="bitcoin"] [data-k="source"]')
     expect(source).to_contain_text("replay")
     w.close()
@@ -236,7 +258,7 @@ def test_markets_table_shows_a_price_stored_by_another_process_over_the_websocke
 
 def test_markets_page_says_the_feed_is_stale_when_quotes_stop_arriving(live, browser):
     base = live["server"].url
-    live["writer"].run(store_quotes_code(("bitcoin", "BTC", 1, LIVE_PRICE + 1)))
+    move(live, "bitcoin", 1.0)  # a fresh quote: the page starts with bitcoin not stale
     w = Watched(browser, base, DESKTOP)
     page = w.page
     page.clock.install()  # the page's own clock: time passes with no quote arriving
@@ -330,10 +352,9 @@ def test_a_signed_in_user_watches_a_coin_sets_an_alert_and_sees_it_fire_live(liv
     expect(page.locator(".messages")).to_contain_text("Added bitcoin to “Majors”")
     expect(page.locator("#watch-list option", has_text="Majors")).to_contain_text("already in")
 
-    # Alert: crosses above 10% over the current price (the form starts at the price).
-    now = price_of(page.input_value("#alert-value"))
-    threshold = round(now * 1.1, 2)
-    writer.run(store_quotes_code(("bitcoin", "BTC", 1, now)))  # a fresh quote below it
+    # Alert: crosses above 1% over the current price (the form starts at the price).
+    now = move(live, "bitcoin", 1.0)  # a fresh quote below the threshold
+    threshold = round(now * 1.01, 2)
     page.select_option("#alert-kind", "crosses_above")
     page.fill("#alert-value", f"{threshold}")
     page.click("#alert-button")
@@ -347,8 +368,8 @@ def test_a_signed_in_user_watches_a_coin_sets_an_alert_and_sees_it_fire_live(liv
     page.evaluate("window.__sameDocument = true")  # gone if the page reloads
 
     # The replayed move: a quote above the threshold, then the worker's sweep.
-    moved = round(threshold * 1.05, 2)
-    writer.run(store_quotes_code(("bitcoin", "BTC", 1, moved)))
+    moved = move(live, "bitcoin", 1.015)
+    assert moved > threshold
     report = writer.run(SWEEP)
     assert report["fired"] == 1, report
 

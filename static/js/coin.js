@@ -77,8 +77,13 @@
       volume.setData(h.data.map(vol));
       last = h.data.length ? bar(h.data[h.data.length - 1]) : null;
       status.textContent = `${h.count} ${interval} candles · source ${h.source} · last ${h.as_of}` + (h.stale ? " · STALE" : "");
-      await forecast();
+      const forecastDays = await forecast();
       chart.timeScale().fitContent();
+      // Daily view: the last ~4 months and the forecast beyond them, so the band is visible
+      // (fitted to a year of candles, 7 forecast days were a sliver at the right edge).
+      if (interval === "1d" && forecastDays && bars.length > 120) {
+        chart.timeScale().setVisibleLogicalRange({ from: bars.length - 120, to: bars.length + forecastDays + 1 });
+      }
       live();
     } catch (err) {
       candles.setData([]); volume.setData([]);
@@ -88,11 +93,11 @@
 
   async function forecast() {
     for (const s of Object.values(fc)) s.setData([]);
-    if (interval !== "1d" || !last) return;
+    if (interval !== "1d" || !last) return 0;
     try {
       const f = await getJSON(`/api/v1/forecasts?ids=${encodeURIComponent(id)}&days=7&model=auto`);
       const d = f.data && f.data[0];
-      if (!d || !d.points || !d.points.length) return;
+      if (!d || !d.points || !d.points.length) return 0;
       const start = { time: last.time, value: last.close };
       const pts = d.points.map((p) => ({ t: sec(p.date + "T00:00:00Z"), p }));
       fc.point.setData([start, ...pts.map(({ t, p }) => ({ time: t, value: p.point }))]);
@@ -100,7 +105,8 @@
         fc["up" + lv].setData([start, ...pts.map(({ t, p }) => ({ time: t, value: p.upper[lv] }))]);
         fc["lo" + lv].setData([start, ...pts.map(({ t, p }) => ({ time: t, value: p.lower[lv] }))]);
       }
-    } catch (_) { /* no forecast: the text panel says so */ }
+      return pts.length;
+    } catch (_) { return 0; /* no forecast: the text panel says so */ }
   }
 
   function onQuote(q) {
