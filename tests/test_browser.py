@@ -50,8 +50,8 @@ playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
 
 # What `make setup` + `make run`'s demo-forecasts step (and the worker's first quote sync) do,
-# cut down to one coin, one quick model (naive is always trained) and 7 horizons: one call_command each in the helper process, which saves a
-# Django start-up per command.
+# cut down to one coin, one quick model (naive is always trained) and 7 horizons; one
+# call_command each in the helper process, which saves a Django start-up per command.
 SETUP_COMMANDS = [
     ["load_sample_data"],
     ["load_news_samples"],
