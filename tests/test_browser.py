@@ -309,6 +309,7 @@ def test_markets_page_shows_its_error_state_when_the_api_is_down(live, browser):
     expect(banner).to_be_visible(timeout=20_000)
     expect(banner).to_contain_text("The price API is not answering")
     expect(banner).to_contain_text("503")
+    expect(page.locator("#chart-status")).to_contain_text("no chart until the API answers")
     # Reconnect attempts (socket, then SSE, then polling) must not clear the error state.
     page.wait_for_timeout(4_000)
     expect(banner).to_contain_text("The price API is not answering")

@@ -28,9 +28,10 @@
   chart.priceScale("vol").applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
   const band = (color, style) => chart.addLineSeries({ color, lineWidth: 1, lineStyle: style, priceLineVisible: false, lastValueVisible: false });
   const fc = {
-    point: chart.addLineSeries({ color: "#f5c542", lineWidth: 2, lineStyle: LightweightCharts.LineStyle.Dashed, priceLineVisible: false }),
-    up80: band("#f5c542aa", LightweightCharts.LineStyle.Dotted), lo80: band("#f5c542aa", LightweightCharts.LineStyle.Dotted),
-    up95: band("#f5c54266", LightweightCharts.LineStyle.SparseDotted), lo95: band("#f5c54266", LightweightCharts.LineStyle.SparseDotted),
+    point: chart.addLineSeries({ color: "#e0a000", lineWidth: 2, lineStyle: LightweightCharts.LineStyle.Dashed, priceLineVisible: false }),
+    // Amber dark enough to read on the light theme's white as well as on the dark panel.
+    up80: band("#d99a00", LightweightCharts.LineStyle.Dotted), lo80: band("#d99a00", LightweightCharts.LineStyle.Dotted),
+    up95: band("#d99a0099", LightweightCharts.LineStyle.Dashed), lo95: band("#d99a0099", LightweightCharts.LineStyle.Dashed),
   };
   document.addEventListener("themechange", () => chart.applyOptions({
     layout: { textColor: css("--muted") }, grid: { vertLines: { color: css("--line") }, horzLines: { color: css("--line") } },

@@ -167,6 +167,7 @@
       apiError = err.message;
       $("markets-status").textContent = "could not load prices: " + err.message;
       feedState(apiError);
+      if (!document.querySelector("#chart *")) $("chart-status").textContent = "no chart until the API answers";
     }
   }
 
