@@ -85,6 +85,8 @@ from markets.contracts import AssetData, QuoteBatch, QuoteData
 from markets.services import quotes_store
 q = selectors.latest_quotes(ids=[{coin!r}])[0]
 price = round(q.price * {factor!r}, 2)
+if round(price * 100) % 10 == 0:  # the pages drop trailing zeros: keep the cents unambiguous
+    price = round(price + 0.01, 2)
 now = datetime.now(UTC)
 kept = {{f: getattr(q, f) for f in ("volume_24h", "change_1h", "change_24h", "change_7d",
                                     "high_24h", "low_24h")}}
@@ -353,9 +355,11 @@ def test_a_signed_in_user_watches_a_coin_sets_an_alert_and_sees_it_fire_live(liv
     expect(page.locator(".messages")).to_contain_text("Added bitcoin to “Majors”")
     expect(page.locator("#watch-list option", has_text="Majors")).to_contain_text("already in")
 
-    # Alert: crosses above 1% over the current price (the form starts at the price).
+    # Alert: crosses above 1% over the current price, set with the coin page's form.
     now = move(live, "bitcoin", 1.0)  # a fresh quote below the threshold
     threshold = round(now * 1.01, 2)
+    if round(threshold * 100) % 10 == 0:  # shown without trailing zeros: keep it unambiguous
+        threshold = round(threshold + 0.01, 2)
     page.select_option("#alert-kind", "crosses_above")
     page.fill("#alert-value", f"{threshold}")
     page.click("#alert-button")
