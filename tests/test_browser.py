@@ -434,13 +434,7 @@ def test_every_page_renders_signed_in_without_errors_and_fits_its_width(
     w.close()
 
 
-REDOC_LOGO = pytest.mark.xfail(
-    strict=True,
-    reason="Redoc's bundle draws its sidebar logo from cdn.redoc.ly (Google Fonts are fixed)",
-)
-
-
-@pytest.mark.parametrize("path", ["/docs", pytest.param("/redoc", marks=REDOC_LOGO)])
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
 def test_api_docs_render_from_this_site_alone(live, browser, path):
     base = live["server"].url
     w = Watched(browser, base, DESKTOP)
