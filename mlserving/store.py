@@ -157,11 +157,13 @@ _stores: dict[tuple[Any, ...], ObjectStore] = {}
 
 def get_store() -> ObjectStore | None:
     """The configured object store, or None for the shared directory (built lazily, cached
-    per configuration so a settings override in a test gets its own)."""
+    per configuration so a settings override in a test gets its own, and per process: a
+    client made before a fork (gunicorn, prefork Celery) is never used in the child)."""
     url = store_url()
     if not url:
         return None
     signature = (
+        os.getpid(),
         url,
         getattr(settings, "MODEL_ARTIFACTS_S3_ENDPOINT_URL", ""),
         getattr(settings, "MODEL_ARTIFACTS_S3_ACCESS_KEY_ID", ""),
