@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.pagination import BoundedPageNumberPagination
-from core.permissions import IsStaff
+from core.permissions import IsAnalyst
 from core.tabular import FORMAT_PARAMETER, TABLE_RENDERERS, TableNegotiation, wants_table
 from forecasts import selectors
 from forecasts.services.common import (
@@ -523,10 +523,10 @@ class TrainingResponseSerializer(serializers.Serializer):
 
 
 class TrainingRunApi(APIView):
-    """The latest fanned-out run (staff): per (coin, model) state, duration, skill vs naive,
-    promoted or not, and why; ``run`` is null before the first run."""
+    """The latest fanned-out run (analysts and staff): per (coin, model) state, duration, skill
+    vs naive, promoted or not, and why; ``run`` is null before the first run."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [IsAnalyst]
 
     @extend_schema(
         operation_id="forecasts_training",

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django_guid.integrations import CeleryIntegration
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -414,6 +415,16 @@ CRYPTOCAST_SAMPLE_DATA = env.str(
 MODEL_ARTIFACTS_DIR = Path(
     env.str("MODEL_ARTIFACTS_DIR", default=str(BASE_DIR / "models" / "artifacts"))
 )
+# Artifact store (mlserving.store): empty = MODEL_ARTIFACTS_DIR is a directory every process
+# shares; s3://bucket/prefix = an S3-compatible object store (MODEL_ARTIFACTS_DIR is then this
+# machine's working copy / download cache). Credentials empty = botocore's own chain.
+MODEL_ARTIFACTS_URL = env.str("MODEL_ARTIFACTS_URL", default="")
+MODEL_ARTIFACTS_S3_ENDPOINT_URL = env.str("MODEL_ARTIFACTS_S3_ENDPOINT_URL", default="")
+MODEL_ARTIFACTS_S3_REGION = env.str("MODEL_ARTIFACTS_S3_REGION", default="")
+MODEL_ARTIFACTS_S3_ACCESS_KEY_ID = env.str("MODEL_ARTIFACTS_S3_ACCESS_KEY_ID", default="")
+MODEL_ARTIFACTS_S3_SECRET_ACCESS_KEY = env.str("MODEL_ARTIFACTS_S3_SECRET_ACCESS_KEY", default="")
+# Seconds a process serves its copy of the object store's manifest before re-checking its ETag.
+MODEL_ARTIFACTS_POLL_SECONDS = env.float("MODEL_ARTIFACTS_POLL_SECONDS", default=30.0)
 
 # --- observability ----------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -521,6 +532,11 @@ FORECAST_API_L1_SECONDS = env.float("FORECAST_API_L1_SECONDS", default=5.0)
 FORECAST_TRAIN_EVAL_DAYS = env.int("FORECAST_TRAIN_EVAL_DAYS", default=120)
 FORECAST_TRAIN_REFIT_DAYS = env.int("FORECAST_TRAIN_REFIT_DAYS", default=60)
 FORECAST_TRAIN_WARMUP_DAYS = env.int("FORECAST_TRAIN_WARMUP_DAYS", default=60)
+# LightGBM: one booster per horizon ("per_horizon", measured better by walk-forward skill than
+# one "pooled" booster with the horizon as a feature: docs/forecasting-lightgbm-horizons.md).
+FORECAST_LIGHTGBM_HORIZON_MODE = env.str("FORECAST_LIGHTGBM_HORIZON_MODE", default="per_horizon")
+if FORECAST_LIGHTGBM_HORIZON_MODE not in ("per_horizon", "pooled"):
+    raise ImproperlyConfigured("FORECAST_LIGHTGBM_HORIZON_MODE must be per_horizon or pooled")
 # LightGBM on 1 thread: walk-forward makes many small fits on a shared 2-core machine.
 FORECAST_MODEL_PARAMS: dict = {
     "lightgbm": {"num_threads": 1},
