@@ -42,6 +42,7 @@ from .mfa import (
 )
 from .roles import ROLES, LastAdmin, user_role, user_role_set
 from .tokens import (
+    EnrolTokenIssued,
     TokenPair,
     TokenRejected,
     token_family_revoke,
@@ -69,6 +70,7 @@ from .users import (
 __all__ = [
     "ROLES",
     "AccountLocked",
+    "EnrolTokenIssued",
     "GoogleSignInRefused",
     "InvalidCredentials",
     "LastAdmin",

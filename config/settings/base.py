@@ -601,8 +601,11 @@ MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="cryptocast")
 MFA_CHALLENGE_TTL_SECONDS = env.int("MFA_CHALLENGE_TTL_SECONDS", default=300)
 # Recovery codes made per (re)generation.
 MFA_RECOVERY_CODE_COUNT = env.int("MFA_RECOVERY_CODE_COUNT", default=10)
-# Staff and admins must have confirmed 2FA to sign in to the Django admin.
+# Staff and admins must have confirmed 2FA to sign in (the Django admin and the API: over the
+# API a staff member without 2FA gets only an enrolment-scoped token).
 MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=False)
+# Lifetime of that enrolment-scoped token (it opens auth/mfa/totp[/confirm] only).
+MFA_ENROL_TOKEN_SECONDS = env.int("MFA_ENROL_TOKEN_SECONDS", default=600)
 # Audit events older than this are deleted by the hourly clean-up.
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 # Data exports (POST auth/me/export): where the ZIPs are kept, how long, and how often a user
