@@ -684,6 +684,10 @@ NEWS_MAX_FEED_BYTES = env.int("NEWS_MAX_FEED_BYTES", default=5_000_000)
 NEWS_DEFAULT_BUDGET_PER_MINUTE = env.int("NEWS_DEFAULT_BUDGET_PER_MINUTE", default=10)
 NEWS_RETENTION_DAYS = env.int("NEWS_RETENTION_DAYS", default=90)
 NEWS_GDELT_URL = env.str("NEWS_GDELT_URL", default="https://api.gdeltproject.org/api/v2/doc/doc")
+# GET news/tone: GDELT timelinetone per coin, fresh in the cache this long, then served as stale
+# (with the reason) while GDELT is unreachable, up to the second figure.
+NEWS_GDELT_TONE_FRESH_SECONDS = env.int("NEWS_GDELT_TONE_FRESH_SECONDS", default=3600)
+NEWS_GDELT_TONE_KEEP_SECONDS = env.int("NEWS_GDELT_TONE_KEEP_SECONDS", default=7 * 24 * 3600)
 # CryptoPanic is skipped cleanly without a key.
 CRYPTOPANIC_API_KEY = env.str("CRYPTOPANIC_API_KEY", default="")
 # POST news/refresh: the SSRF-checked crawl of one user-given URL.
