@@ -52,6 +52,7 @@ from .mfa import (
 )
 from .roles import ROLES, LastAdmin, user_role, user_role_set
 from .tokens import (
+    EnrolTokenIssued,
     TokenPair,
     TokenRejected,
     token_family_revoke,
@@ -82,6 +83,7 @@ from .users import (
 __all__ = [
     "ROLES",
     "AccountLocked",
+    "EnrolTokenIssued",
     "GoogleSignInRefused",
     "InvalidCredentials",
     "LastAdmin",

@@ -47,7 +47,13 @@ from .mfa import (
     user_reauthenticate,
 )
 from .roles import user_role_set
-from .tokens import TokenPair, token_pair_issue, tokens_revoke_all
+from .tokens import (
+    EnrolTokenIssued,
+    TokenPair,
+    token_enrol_issue,
+    token_pair_issue,
+    tokens_revoke_all,
+)
 
 security_log = structlog.get_logger("cryptocast.security")
 
@@ -145,12 +151,23 @@ def _mfa_gate(*, request: HttpRequest, user: User, method: str) -> MfaChallengeI
 
 def signin_finish(
     *, request: HttpRequest, user: User, method: str
-) -> TokenPair | MfaChallengeIssued:
+) -> TokenPair | MfaChallengeIssued | EnrolTokenIssued:
     """The last step of every sign-in (password, Google): a 2FA user gets a challenge to
-    complete with ``mfa_signin_complete``, anyone else a token pair."""
+    complete with ``mfa_signin_complete``; staff without 2FA under ``MFA_REQUIRED_FOR_STAFF``
+    an enrolment-scoped token (no pair); anyone else a token pair."""
     issued = _mfa_gate(request=request, user=user, method=method)
     if issued is not None:
         return issued
+    if settings.MFA_REQUIRED_FOR_STAFF and user.is_staff:
+        with transaction.atomic():
+            enrol = token_enrol_issue(user=user, method=method)
+            audit_record(
+                action="signin.mfa_enrolment_required",
+                user=user,
+                request=request,
+                data={"method": method},
+            )
+        return enrol
     with transaction.atomic():
         pair = token_pair_issue(user=user, method=method)
         audit_record(action="signin", user=user, request=request, data={"method": method})
@@ -162,7 +179,7 @@ def signin_finish(
 
 def user_signin(
     *, request: HttpRequest, email: str, password: str
-) -> TokenPair | MfaChallengeIssued:
+) -> TokenPair | MfaChallengeIssued | EnrolTokenIssued:
     # ModelBackend upgrades a legacy (e.g. PBKDF2) hash to Argon2id on a successful check.
     user = user_authenticate(request=request, email=email, password=password)
     return signin_finish(request=request, user=user, method="password")

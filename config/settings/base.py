@@ -620,8 +620,11 @@ MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="cryptocast")
 MFA_CHALLENGE_TTL_SECONDS = env.int("MFA_CHALLENGE_TTL_SECONDS", default=300)
 # Recovery codes made per (re)generation.
 MFA_RECOVERY_CODE_COUNT = env.int("MFA_RECOVERY_CODE_COUNT", default=10)
-# Staff and admins must have confirmed 2FA to sign in to the Django admin.
+# Staff and admins must have confirmed 2FA to sign in (the Django admin and the API: over the
+# API a staff member without 2FA gets only an enrolment-scoped token).
 MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=False)
+# Lifetime of that enrolment-scoped token (it opens auth/mfa/totp[/confirm] only).
+MFA_ENROL_TOKEN_SECONDS = env.int("MFA_ENROL_TOKEN_SECONDS", default=600)
 # Audit events older than this are deleted by the hourly clean-up.
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 # Data exports (POST auth/me/export): where the ZIPs are kept, how long, and how often a user
@@ -700,6 +703,10 @@ NEWS_MAX_FEED_BYTES = env.int("NEWS_MAX_FEED_BYTES", default=5_000_000)
 NEWS_DEFAULT_BUDGET_PER_MINUTE = env.int("NEWS_DEFAULT_BUDGET_PER_MINUTE", default=10)
 NEWS_RETENTION_DAYS = env.int("NEWS_RETENTION_DAYS", default=90)
 NEWS_GDELT_URL = env.str("NEWS_GDELT_URL", default="https://api.gdeltproject.org/api/v2/doc/doc")
+# GET news/tone: GDELT timelinetone per coin, fresh in the cache this long, then served as stale
+# (with the reason) while GDELT is unreachable, up to the second figure.
+NEWS_GDELT_TONE_FRESH_SECONDS = env.int("NEWS_GDELT_TONE_FRESH_SECONDS", default=3600)
+NEWS_GDELT_TONE_KEEP_SECONDS = env.int("NEWS_GDELT_TONE_KEEP_SECONDS", default=7 * 24 * 3600)
 # CryptoPanic is skipped cleanly without a key.
 CRYPTOPANIC_API_KEY = env.str("CRYPTOPANIC_API_KEY", default="")
 # POST news/refresh: the SSRF-checked crawl of one user-given URL.
