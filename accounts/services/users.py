@@ -225,6 +225,16 @@ def _password_change_checked(
     _validate_password(new_password, user=user, field="new_password")
 
 
+def _password_changed(*, request: HttpRequest, user: User, new_password: str) -> None:
+    """Set, revoke every token, audit: the part both password changes share, inside the
+    caller's transaction (the check comes first, outside it: a wrong current password must
+    leave its failed attempt recorded for the lockout)."""
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    tokens_revoke_all(user=user, reason=TokenFamily.Reason.PASSWORD_CHANGE)
+    audit_record(action="password.changed", user=user, request=request)
+
+
 def user_password_change(
     *, request: HttpRequest, user: User, current_password: str, new_password: str
 ) -> TokenPair:
@@ -234,11 +244,8 @@ def user_password_change(
         request=request, user=user, current_password=current_password, new_password=new_password
     )
     with transaction.atomic():
-        user.set_password(new_password)
-        user.save(update_fields=["password"])
-        tokens_revoke_all(user=user, reason=TokenFamily.Reason.PASSWORD_CHANGE)
+        _password_changed(request=request, user=user, new_password=new_password)
         pair = token_pair_issue(user=user, method="password")
-        audit_record(action="password.changed", user=user, request=request)
     security_log.info("password_changed", user_id=user.pk)
     return pair
 
@@ -253,10 +260,7 @@ def user_password_change_session(
         request=request, user=user, current_password=current_password, new_password=new_password
     )
     with transaction.atomic():
-        user.set_password(new_password)
-        user.save(update_fields=["password"])
-        tokens_revoke_all(user=user, reason=TokenFamily.Reason.PASSWORD_CHANGE)
-        audit_record(action="password.changed", user=user, request=request)
+        _password_changed(request=request, user=user, new_password=new_password)
     update_session_auth_hash(request, user)
     security_log.info("password_changed", user_id=user.pk)
 
