@@ -10,7 +10,6 @@ from .codes import (
     ws_ticket_issue,
 )
 from .email import (
-    email_verification_mail_send,
     email_verification_request,
     email_verify_confirm,
 )
@@ -22,6 +21,7 @@ from .exports import (
     export_section_register,
 )
 from .google import GoogleSignInRefused, google_audiences, google_id_token_verify, google_sign_in
+from .mail import mail_deliver, mails_due, mails_purge_done, mails_sweep
 from .mfa import (
     MfaAlreadyEnabled,
     MfaChallengeInvalid,
@@ -55,7 +55,6 @@ from .users import (
     InvalidCredentials,
     accounts_purge_deactivated,
     password_reset_confirm,
-    password_reset_mail_send,
     password_reset_request,
     signin_finish,
     user_authenticate,
@@ -91,13 +90,16 @@ __all__ = [
     "data_export_file",
     "data_export_request",
     "data_exports_purge_expired",
-    "email_verification_mail_send",
     "email_verification_request",
     "email_verify_confirm",
     "export_section_register",
     "google_audiences",
     "google_id_token_verify",
     "google_sign_in",
+    "mail_deliver",
+    "mails_due",
+    "mails_purge_done",
+    "mails_sweep",
     "mfa_challenges_purge_expired",
     "mfa_code_check",
     "mfa_enabled",
@@ -106,7 +108,6 @@ __all__ = [
     "oauth_handoff_consume",
     "oauth_handoff_issue",
     "password_reset_confirm",
-    "password_reset_mail_send",
     "password_reset_request",
     "recovery_codes_left",
     "recovery_codes_regenerate",
