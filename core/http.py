@@ -144,11 +144,23 @@ _redis_lock = threading.Lock()
 _redis_client: Any = None
 
 
+_redis_down_until = 0.0
+# After a failed Redis call, provider set-up skips Redis this long (a stalled Redis costs one
+# socket timeout, not one per provider and storage).
+_REDIS_DOWN_SECONDS = 5.0
+
+
+def _redis_failed() -> None:
+    global _redis_down_until
+    _redis_down_until = time.monotonic() + _REDIS_DOWN_SECONDS
+
+
 def redis_client() -> Any | None:
-    """A raw redis-py client for breaker state and budgets, or None in the embedded mode."""
+    """A raw redis-py client for breaker state and budgets, or None in the embedded mode
+    (and for a few seconds after Redis failed)."""
     global _redis_client
     url = getattr(settings, "REDIS_URL", "")
-    if not url:
+    if not url or time.monotonic() < _redis_down_until:
         return None
     with _redis_lock:
         if _redis_client is None:
@@ -227,6 +239,7 @@ class ProviderHttp:
                     pybreaker.STATE_CLOSED, client, namespace=f"cc:breaker:{self.name}"
                 )
             except Exception:
+                _redis_failed()
                 logger.warning("breaker %s: Redis unavailable, state kept in-process", self.name)
         return pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
 
@@ -236,6 +249,7 @@ class ProviderHttp:
             try:
                 return RedisBucket.init([self.rate], client, f"cc:budget:{self.name}")
             except Exception:
+                _redis_failed()
                 logger.warning("budget %s: Redis unavailable, budget kept in-process", self.name)
         path = getattr(settings, "PROVIDER_BUDGET_SQLITE_PATH", "")
         if path:

@@ -199,6 +199,18 @@ if REDIS_URL:
         "socket_timeout": REDIS_SOCKET_TIMEOUT,
         "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
         "retry_on_timeout": False,
+        # kombu's connect-on-first-use: one quick retry (its default sleeps 2 s before it)
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.1,
+        "interval_max": 0.2,
+        # A message a killed worker had taken (acks_late) goes back to the queue after this.
+        "visibility_timeout": env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=3600),
+    }
+    # The result backend's reconnect loop (default: 20 tries a second apart) also runs at
+    # publish time, when it subscribes to the new task's result key.
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+        "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.1},
     }
     CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
     CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_TIMEOUT
@@ -438,6 +450,8 @@ STORAGES = {
 # --- mail -------------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="consolemail://")
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# SMTP connect/read timeout (Django's default waits forever on a stalled mail server).
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cryptocast <noreply@localhost>")
 
 # --- data, models -------------------------------------------------------------------------
