@@ -485,7 +485,7 @@ class ProviderHttp:
         idempotent = raw is None or bool(raw.get("idempotent", True))
         try:
             if raw is None:
-                response = self.client.get(path, params=params)
+                response = self._get_within_deadline(path, params)
             else:
                 response, body = self._get_capped(path, params, raw)
         except httpx.TimeoutException as exc:
@@ -540,6 +540,24 @@ class ProviderHttp:
             ) from exc
         PROVIDER_REQUESTS.labels(self.name, "ok").inc()
         return result
+
+    def _get_within_deadline(self, path: str, params: Mapping[str, Any] | None) -> httpx.Response:
+        """GET with a deadline on the whole response: httpx's read timeout restarts with every
+        chunk, so a slow-loris body (a byte now and then) would otherwise hold the call for as
+        long as the server likes."""
+        deadline = time.monotonic() + self.config.timeout
+        with self.client.stream("GET", path, params=params) as response:
+            chunks: list[bytes] = []
+            for chunk in response.iter_raw():
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("response not complete within the timeout")
+            return httpx.Response(
+                status_code=response.status_code,
+                headers=response.headers,
+                content=b"".join(chunks),
+                request=response.request,
+            )
 
     def _get_capped(
         self, path: str, params: Mapping[str, Any] | None, raw: Mapping[str, Any]
