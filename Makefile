@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help setup deps migrate run demo-forecasts train web worker beat test test-smoke lint fmt typecheck bench clean
+.PHONY: help setup deps migrate run demo-forecasts train train-workers web worker beat test test-smoke lint fmt typecheck bench clean
 
 help:
 	@echo "make run    - set up (venv, locked deps, migrate, sample data) and start web + worker + beat"
@@ -20,7 +20,9 @@ help:
 	@echo "make lint   - ruff, import-linter (layers), dead code (vulture), mypy, migrations check"
 	@echo "make fmt    - ruff format + fix"
 	@echo "make bench  - run the benchmarks in bench/ (prints ratios)"
-	@echo "make train  - train every model type for BTC and ETH and issue forecasts (slow: ~30 min)"
+	@echo "make train  - train every model type for every tracked coin with enough history and issue"
+	@echo "              forecasts, here (slow: ~10 min per coin on 2 cores; FORECAST_DEFAULT_MODELS narrows)"
+	@echo "make train-workers - the same run sent to the running workers/trainers (returns at once)"
 	@echo "make migrate / worker / beat / web - individual pieces"
 
 .tools/bin/uv:
@@ -70,9 +72,15 @@ demo-forecasts: setup
 	  $(MANAGE) generate_forecasts --symbols BTC,ETH --models auto,naive,drift,ets; \
 	else echo ">> no forecasts yet: no candles to train on (load data, then make train)"; fi
 
+# Every tracked coin (top FORECAST_TOP_N + defaults + watchlists) with enough history, run
+# here task by task; train-workers sends the same run to the running workers (training, then
+# issuing, spread over however many consume the queues) and returns.
 train: setup
-	$(MANAGE) train_models --symbols BTC,ETH --progress
-	$(MANAGE) generate_forecasts --symbols BTC,ETH
+	$(MANAGE) train_models --tracked --progress
+	$(MANAGE) generate_forecasts --tracked --progress
+
+train-workers: setup
+	$(MANAGE) train_models --tracked --fanout
 
 test: setup
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -104,7 +104,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             code = oauth_handoff_issue(user=user, challenge=challenge)
             raise ImmediateHttpResponse(spa_redirect(code=code))
         # allauth's own browser login: let it log in the (now linked) user with a session.
-        sociallogin.lookup()
+        # allauth looked the account up just before calling us; a returning user is already
+        # found (a second lookup would trip allauth's assertion: a 500 for every return visit).
+        if not sociallogin.is_existing:
+            sociallogin.lookup()
 
     def on_authentication_error(
         self,

@@ -132,6 +132,9 @@ class TokenFamilyAdmin(admin.ModelAdmin):
         users = {family.user for family in queryset.select_related("user")}
         for user in users:
             services.tokens_revoke_all(user=user, reason=TokenFamily.Reason.LOGOUT)
+            services.audit_record(
+                action="tokens.revoked_by_staff", user=user, actor=request.user, request=request
+            )
         self.message_user(request, f"Revoked every sign-in of {len(users)} user(s).")
 
 

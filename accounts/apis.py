@@ -242,9 +242,21 @@ class MfaRequiredOut(serializers.Serializer):
     methods = serializers.ListField(child=serializers.CharField())
 
 
+class MfaEnrolmentRequiredOut(serializers.Serializer):
+    mfa_enrolment_required = serializers.BooleanField(
+        help_text="Always true: staff must turn on 2FA (MFA_REQUIRED_FOR_STAFF) first."
+    )
+    enrol_token = serializers.CharField(
+        help_text="A Bearer token for auth/mfa/totp and auth/mfa/totp/confirm only; no refresh."
+    )
+    expires_at = serializers.DateTimeField()
+    expires_in = serializers.IntegerField()
+    detail = serializers.CharField()
+
+
 SigninResult = PolymorphicProxySerializer(
     component_name="SigninResult",
-    serializers=[PairOut, MfaRequiredOut],
+    serializers=[PairOut, MfaRequiredOut, MfaEnrolmentRequiredOut],
     resource_type_field_name=None,
 )
 
@@ -351,7 +363,19 @@ def _pair(pair: services.TokenPair) -> dict[str, str]:
     return {"access": pair.access, "refresh": pair.refresh}
 
 
-def _signin_body(result: services.TokenPair | services.MfaChallengeIssued) -> dict[str, Any]:
+def _signin_body(
+    result: services.TokenPair | services.MfaChallengeIssued | services.EnrolTokenIssued,
+) -> dict[str, Any]:
+    if isinstance(result, services.EnrolTokenIssued):
+        return {
+            "mfa_enrolment_required": True,
+            "enrol_token": result.token,
+            "expires_at": result.expires_at,
+            "expires_in": result.expires_in,
+            "detail": "Two-factor authentication is required for staff. With this token as "
+            "Bearer, POST auth/mfa/totp, then auth/mfa/totp/confirm with a code, then sign in "
+            "again.",
+        }
     if isinstance(result, services.MfaChallengeIssued):
         return {
             "mfa_required": True,
@@ -393,7 +417,9 @@ class SigninApi(_PublicAuthView):
         description="Unknown e-mail and wrong password give the same 401. Too many failures "
         "(per account and per IP) give 429 with Retry-After. With two-factor "
         "authentication on, the answer is `mfa_required` with a single-use challenge "
-        "(MFA_CHALLENGE_TTL_SECONDS) instead of tokens: POST it to auth/signin/mfa.",
+        "(MFA_CHALLENGE_TTL_SECONDS) instead of tokens: POST it to auth/signin/mfa. With "
+        "MFA_REQUIRED_FOR_STAFF, staff without 2FA get `mfa_enrolment_required` and an "
+        "`enrol_token` that opens auth/mfa/totp[/confirm] only (MFA_ENROL_TOKEN_SECONDS).",
     )
     def post(self, request: Request) -> Response:
         data = _valid(SigninIn, request.data)

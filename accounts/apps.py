@@ -7,8 +7,13 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.schedules import PeriodicJob, register
+        from core.signals import staff_action
 
         from . import checks, schema  # noqa: F401  (registers system checks, schema extensions)
+        from .services.audit import audit_staff_action
+
+        # core's staff operations (cache clear, schedule set-up) leave audit rows too
+        staff_action.connect(audit_staff_action, dispatch_uid="accounts.audit_staff_action")
 
         register(
             PeriodicJob(

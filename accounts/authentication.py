@@ -12,13 +12,29 @@ from rest_framework_simplejwt.tokens import Token
 
 from .models import ApiKey, TokenFamily, User
 from .services.api_keys import api_key_authenticate
-from .services.tokens import FAMILY_CLAIM
+from .services.tokens import ENROL_SCOPE, FAMILY_CLAIM, SCOPE_CLAIM
+
+#: the only routes an enrolment-scoped token opens (``auth/mfa/totp`` and its confirm)
+ENROL_URL_NAMES = frozenset({"mfa-totp", "mfa-totp-confirm"})
 
 
 class JWTAuthentication(jwt_authentication.JWTAuthentication):
     """simplejwt's access-token check plus, in the same single query, the user's ``is_active``
     and the token family's revocation: logout, reuse detection, password change and
     deactivation take effect on the very next request, not when the access token expires."""
+
+    def authenticate(self, request: Request) -> tuple[User, Token] | None:
+        result = super().authenticate(request)
+        if result is not None and result[1].get(SCOPE_CLAIM) == ENROL_SCOPE:
+            match = getattr(request._request, "resolver_match", None)
+            if match is None or match.url_name not in ENROL_URL_NAMES:
+                raise exceptions.PermissionDenied(
+                    "This token only enrols two-factor authentication (required for staff): "
+                    "POST auth/mfa/totp, confirm with auth/mfa/totp/confirm, then sign in "
+                    "again with the code.",
+                    code="mfa_enrolment_required",
+                )
+        return result  # type: ignore[return-value]
 
     def get_validated_token(self, raw_token: bytes) -> Token:
         # simplejwt lists one message per token class tried, which the envelope turns into

@@ -25,3 +25,18 @@ def data_export_get(*, user: User, export_id: str) -> DataExport | None:
 def user_for_admin(*, user_id: int) -> User | None:
     """Any account by id (active or not), for the role endpoints."""
     return User.objects.prefetch_related("groups").filter(pk=user_id).first()
+
+
+def google_account_get(*, user: User) -> dict[str, str] | None:
+    """The user's linked Google account (e-mail and name Google gave), or None."""
+    from allauth.socialaccount.models import SocialAccount
+
+    account = SocialAccount.objects.filter(user=user, provider="google").first()
+    if account is None:
+        return None
+    extra = account.extra_data or {}
+    return {
+        "email": str(extra.get("email") or ""),
+        "name": str(extra.get("name") or ""),
+        "linked_at": account.date_joined.isoformat() if account.date_joined else "",
+    }

@@ -9,21 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
-from django.db import IntegrityError, OperationalError
+from django.db import IntegrityError
 
 from alerts import services
-from core.locks import LockUnavailable, acquire
+from core.locks import acquire
+from core.taskpolicy import retrying
 
-TRANSIENT = (IntegrityError, OperationalError, LockUnavailable, ConnectionError, TimeoutError)
-COMMON: dict[str, Any] = {
-    "bind": True,
-    "acks_late": True,
-    "autoretry_for": TRANSIENT,
-    "retry_backoff": 2,
-    "retry_backoff_max": 60,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
+COMMON = retrying(backoff=2, backoff_max=60, max_retries=5, also=(IntegrityError,))
 
 
 @shared_task(name="alerts.evaluate_assets", time_limit=120, soft_time_limit=100, **COMMON)

@@ -1,4 +1,5 @@
-"""Fanned-out training: 1 vs 2 Celery worker processes, and the fan-out's per-task overhead.
+"""Fanned-out training: 1 vs 2 Celery worker processes, the fan-out's per-task overhead, and
+training time per coin per model type for 30 horizons (one fit for all vs one per horizon).
 
 Run: ``.venv/bin/python bench/training_scale.py [--coins 6] [--models drift,ets,lightgbm]
 [--horizons 7]``. Self-contained: a temporary SQLite database, artifacts folder and SQLite
@@ -10,6 +11,23 @@ walk-forward windows) is measured three ways in one run:
 2. **fan-out, 1 worker**: one run, one message per (coin, model), one real ``celery worker``
    process (prefork, concurrency 1) consuming them;
 3. **fan-out, 2 workers**: the same with concurrency 2.
+
+First (part 0, **horizons**) it times, per model type (``--horizon-models``) and per coin
+(``--horizon-coins``), what training one coin costs for ``--horizon-days`` (30) horizons: the
+walk-forward evaluation plus the final fit, done **once for all horizons** (what training
+does: every model predicts all horizons from one fit; LightGBM in its configured layout,
+and also in the ``pooled`` layout) vs **once per horizon** (30 separate trainings, the cost
+of a model that cannot share a fit across horizons), and prints the ratio. Part 0 counts
+this process's CPU seconds (everything runs on 1 thread), so other jobs on the machine do
+not inflate it; the ``lightgbm pooled`` row reuses lightgbm's per-horizon figure (with one
+horizon the two layouts are the same model).
+
+Small flags for a run of a few minutes on a busy machine::
+
+    bench/training_scale.py --coins 2 --models ets,lightgbm --horizons 3 --max-days 400 \
+        --horizon-coins 1 --horizon-models drift,ets,lightgbm --horizon-eval-days 60
+
+``--skip-fanout`` runs part 0 only; ``--horizon-models ""`` skips it.
 
 Wall clock is from starting the run to the run closing (every task reported). Worker start-up
 is excluded: each worker pool first does an untimed warm-up run (start-up, imports, caches), as
@@ -99,6 +117,72 @@ def _run_and_wait(start_kwargs: dict, timeout: float = 3600) -> tuple[float, dic
     raise SystemExit(f"run {run.pk} did not finish in {timeout} s")
 
 
+def _horizon_timing(assets: list, args: argparse.Namespace) -> None:
+    """Part 0: seconds per coin per model type for ``--horizon-days`` horizons, one training
+    for all horizons vs one training per horizon (walk-forward evaluation + final fit)."""
+    from forecasts.engine import get_forecaster
+    from forecasts.services import training
+
+    models = [m for m in args.horizon_models.split(",") if m]
+    if not models:
+        return
+    horizons = list(range(1, args.horizon_days + 1))
+    overrides = {
+        "max_history_days": args.max_days,
+        "eval_days": args.horizon_eval_days,
+        "refit_every": args.horizon_eval_days,
+        "params": {"lightgbm": {"num_threads": 1}},
+    }
+    coins = assets[: args.horizon_coins]
+    print(
+        f"horizons: {len(coins)} coin(s) ({','.join(a.symbol for a in coins)}), horizons "
+        f"1..{args.horizon_days}, walk-forward {args.horizon_eval_days} test origins + warm-up, "
+        f"refit every {args.horizon_eval_days}, last {args.max_days or 'all'} days; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+
+    def train_seconds(model: str, history, hs: list[int], params: dict | None = None) -> float:
+        """CPU seconds of this process (1 thread everywhere): robust to a shared machine."""
+        config = training.TrainConfig.from_settings(horizons=hs, **overrides)
+        if params:
+            config.params[model] = {**config.params.get(model, {}), **params}
+        t = time.process_time()
+        training.evaluate(model=model, history=history, config=config)
+        get_forecaster(model, **config.params.get(model, {})).fit(history, hs)
+        return time.process_time() - t
+
+    history_config = training.TrainConfig.from_settings(max_history_days=args.max_days)
+    histories = {a.pk: training._load_history(a, history_config) for a in coins}
+    rows = []
+    per_lightgbm = 0.0
+    variants: list[tuple[str, str, dict | None]] = [(m, m, None) for m in models]
+    if "lightgbm" in models:
+        variants.append(("lightgbm pooled", "lightgbm", {"horizon_mode": "pooled"}))
+    for label, model, params in variants:
+        one = per = 0.0
+        for asset in coins:
+            history = histories[asset.pk]
+            train_seconds(model, history, [1], params)  # warm-up: imports, caches
+            one += train_seconds(model, history, horizons, params)
+            if label != "lightgbm pooled":  # one horizon pooled = per horizon: reuse it
+                per += sum(train_seconds(model, history, [h], params) for h in horizons)
+        if label == "lightgbm":
+            per_lightgbm = per
+        elif label == "lightgbm pooled":
+            per = per_lightgbm
+        rows.append((label, per / len(coins), one / len(coins)))
+        print(
+            f"  {label:<16} one training per horizon {per / len(coins):8.2f} s/coin   "
+            f"one for all horizons {one / len(coins):7.2f} s/coin   ratio {per / one:6.2f}x",
+            flush=True,
+        )
+    print(
+        f"horizons, CPU seconds per coin for {args.horizon_days} horizons (before = one "
+        "training per horizon, after = one for all): "
+        + "; ".join(f"{label} {p:.2f} -> {o:.2f} ({p / o:.1f}x)" for label, p, o in rows)
+    )
+
+
 def main() -> None:
     # a terminated benchmark still stops its workers (the finally blocks run)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -109,6 +193,20 @@ def main() -> None:
     parser.add_argument(
         "--max-days", type=int, default=500, help="Daily candles per coin (latest; 0 = all)."
     )
+    parser.add_argument(
+        "--horizon-models",
+        default="drift,ets,lightgbm",
+        help="Model types of part 0 (horizon timing); empty = skip it.",
+    )
+    parser.add_argument("--horizon-days", type=int, default=30, help="Horizons 1..N of part 0.")
+    parser.add_argument("--horizon-coins", type=int, default=1, help="Coins timed in part 0.")
+    parser.add_argument(
+        "--horizon-eval-days",
+        type=int,
+        default=60,
+        help="Part 0: walk-forward test origins (and refit interval) per training.",
+    )
+    parser.add_argument("--skip-fanout", action="store_true", help="Run part 0 only.")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="cc-bench-train-"))
@@ -134,6 +232,9 @@ def main() -> None:
     from markets import selectors as market_selectors
 
     assets = list(market_selectors.asset_list(active_only=True))[: args.coins]
+    _horizon_timing(list(market_selectors.asset_list(active_only=True)), args)
+    if args.skip_fanout:
+        return
     symbols = [a.symbol for a in assets]
     models = ["naive", *[m for m in args.models.split(",") if m and m != "naive"]]
     params = {"lightgbm": {"num_threads": 1}}

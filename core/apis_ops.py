@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from . import health, selectors, services
 from .permissions import IsStaff
 from .schedules import setup_schedule
+from .signals import staff_action_send
 from .views import _OpsView
 
 _free = inline_serializer("OpsFigures", {"as_of": serializers.DateTimeField(required=False)})
@@ -102,6 +103,13 @@ class CacheClearApi(_StaffView):
     def post(self, request: Request) -> Response:
         data = _valid(CacheClearSerializer, request.data)
         result = services.cache_clear(namespace=data["namespace"])
+        staff_action_send(
+            action="ops.cache_clear",
+            request=request._request,
+            target_type="cache_namespace",
+            target_id=result.namespace,
+            data={"cleared": result.l2_deleted, "l1_dropped": result.l1_dropped},
+        )
         return Response(
             {
                 "namespace": result.namespace,
@@ -121,7 +129,14 @@ class CacheKeySerializer(serializers.Serializer):
 class CacheInvalidateApi(_StaffView):
     def _invalidate(self, data: Any) -> Response:
         key = _valid(CacheKeySerializer, data)["key"]
-        return Response(services.cache_invalidate(key=key))
+        result = services.cache_invalidate(key=key)
+        staff_action_send(
+            action="ops.cache_invalidate",
+            request=self.request._request,
+            target_type="cache_key",
+            target_id=key,
+        )
+        return Response(result)
 
     @extend_schema(
         tags=["ops"],
@@ -161,6 +176,12 @@ class CacheRefreshApi(_StaffView):
     )
     def post(self, request: Request) -> Response:
         task_id = services.cache_refresh_enqueue()
+        staff_action_send(
+            action="ops.cache_refresh",
+            request=request._request,
+            target_type="task",
+            target_id=task_id,
+        )
         return Response(
             {"task_id": task_id, "warmers": services.cache_warmers()},
             status=status.HTTP_202_ACCEPTED,
@@ -216,6 +237,16 @@ class EtlSetupDefaultApi(_StaffView):
     def post(self, request: Request) -> Response:
         data = _valid(SetupDefaultSerializer, request.data)
         report = setup_schedule(reset=data["reset"])
+        staff_action_send(
+            action="ops.schedule_setup",
+            request=request._request,
+            target_type="schedule",
+            data={
+                "reset": data["reset"],
+                "created": len(report.created),
+                "updated": len(report.updated),
+            },
+        )
         return Response({"created": report.created, "updated": report.updated, "kept": report.kept})
 
 

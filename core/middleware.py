@@ -33,6 +33,7 @@ from typing import Any
 
 import structlog
 from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
+from csp.middleware import CSPMiddleware as _CSPMiddleware
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware as _AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
@@ -154,6 +155,13 @@ class CommonMiddleware(InlineAsyncMixin, _CommonMiddleware):
 
 class XFrameOptionsMiddleware(InlineAsyncMixin, _XFrameOptionsMiddleware):
     """One header: no I/O."""
+
+
+class CSPMiddleware(InlineAsyncMixin, _CSPMiddleware):
+    """django-csp's Content-Security-Policy header: no I/O. Lean requests (health, metrics,
+    bearer-token API calls) answer JSON or text, where the header means nothing."""
+
+    browser_only = True
 
 
 class SessionMiddleware(InlineAsyncMixin, _SessionMiddleware):

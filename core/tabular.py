@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -89,6 +89,17 @@ def stream_csv(
     ``rows`` should be a lazy iterator (e.g. ``queryset.values(...).iterator()``)."""
     response = StreamingHttpResponse(csv_lines(rows, columns), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def file_response(
+    body: bytes, *, content_type: str, filename: str, inline: bool = False
+) -> HttpResponse:
+    """A finished document (PDF report, spreadsheet) with its ``Content-Disposition``:
+    ``inline`` opens in the browser's viewer, otherwise it downloads as ``filename``."""
+    response = HttpResponse(body, content_type=content_type)
+    kind = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f'{kind}; filename="{filename}"'
     return response
 
 

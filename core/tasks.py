@@ -6,7 +6,8 @@ from typing import Any
 
 from celery import shared_task
 
-from .locks import LockUnavailable, acquire
+from .locks import acquire
+from .taskpolicy import retrying
 
 
 @shared_task(name="core.record_health", acks_late=True, time_limit=50, soft_time_limit=45)
@@ -25,14 +26,9 @@ def record_health() -> int:
 
 @shared_task(
     name="core.refresh_caches",
-    bind=True,
-    acks_late=True,
     time_limit=300,
     soft_time_limit=280,
-    autoretry_for=(LockUnavailable,),
-    retry_backoff=5,
-    retry_jitter=True,
-    max_retries=3,
+    **retrying(backoff=5, backoff_max=300, max_retries=3),
 )
 def refresh_caches(self: Any) -> dict[str, Any]:
     """Re-warm every cache-first read (``POST admin/cache/refresh``)."""

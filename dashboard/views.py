@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -46,6 +47,7 @@ def markets_page(request: HttpRequest) -> HttpResponse:
             "now": timezone.now(),
             "feed_stale": bool(rows) and all(r.get("stale") for r in rows),
             "feed_newest": max(as_ofs) if as_ofs else None,
+            "stale_seconds": settings.MARKETS_QUOTE_STALE_SECONDS,
         },
     )
 

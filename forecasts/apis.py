@@ -25,8 +25,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.pagination import BoundedPageNumberPagination
-from core.permissions import IsStaff
-from core.tabular import FORMAT_PARAMETER, TABLE_RENDERERS, TableNegotiation, wants_table
+from core.permissions import IsAnalyst
+from core.tabular import (
+    FORMAT_PARAMETER,
+    TABLE_RENDERERS,
+    TableNegotiation,
+    file_response,
+    wants_table,
+)
 from forecasts import selectors
 from forecasts.services.common import (
     CACHE_GENERATION_KEY,
@@ -420,6 +426,13 @@ class ForecastPerformanceApi(APIView):
         return Response(payload)
 
 
+def _asset_or_404(id: str) -> Any:
+    try:
+        return market_selectors.asset_get(id)
+    except market_selectors.AssetNotFound as exc:
+        raise NotFound(str(exc)) from exc
+
+
 class CoinReportPdfApi(APIView):
     """A coin's PDF report (price chart with the forecast band, skill vs naive)."""
 
@@ -435,16 +448,14 @@ class CoinReportPdfApi(APIView):
     )
     def get(self, request: Request, id: str) -> HttpResponse:
         from forecasts.reports import coin_report_pdf
-        from markets import selectors as market_selectors
 
-        try:
-            asset = market_selectors.asset_get(id)
-        except market_selectors.AssetNotFound as exc:
-            raise NotFound(str(exc)) from exc
-        body = coin_report_pdf(asset=asset)
-        response = HttpResponse(body, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{asset.pk}-report.pdf"'
-        return response
+        asset = _asset_or_404(id)
+        return file_response(
+            coin_report_pdf(asset=asset),
+            content_type="application/pdf",
+            filename=f"{asset.pk}-report.pdf",
+            inline=True,
+        )
 
 
 class BacktestReportPdfApi(APIView):
@@ -464,13 +475,13 @@ class BacktestReportPdfApi(APIView):
     def get(self, request: Request, id: str) -> HttpResponse:
         from forecasts.reports import coin_backtest_pdf
 
-        try:
-            asset = market_selectors.asset_get(id)
-        except market_selectors.AssetNotFound as exc:
-            raise NotFound(str(exc)) from exc
-        response = HttpResponse(coin_backtest_pdf(asset=asset), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{asset.pk}-backtest.pdf"'
-        return response
+        asset = _asset_or_404(id)
+        return file_response(
+            coin_backtest_pdf(asset=asset),
+            content_type="application/pdf",
+            filename=f"{asset.pk}-backtest.pdf",
+            inline=True,
+        )
 
 
 # --- /forecasts/training --------------------------------------------------------------------------
@@ -523,10 +534,10 @@ class TrainingResponseSerializer(serializers.Serializer):
 
 
 class TrainingRunApi(APIView):
-    """The latest fanned-out run (staff): per (coin, model) state, duration, skill vs naive,
-    promoted or not, and why; ``run`` is null before the first run."""
+    """The latest fanned-out run (analysts and staff): per (coin, model) state, duration, skill
+    vs naive, promoted or not, and why; ``run`` is null before the first run."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [IsAnalyst]
 
     @extend_schema(
         operation_id="forecasts_training",

@@ -34,3 +34,9 @@ class ForecastsConfig(AppConfig):
             ),
         ):
             register(job)
+
+        from streaming.services import provider_register
+
+        from .streams import forecasts_currency
+
+        provider_register("forecasts", currency=forecasts_currency)

@@ -18,36 +18,23 @@ from typing import Any
 
 import structlog
 from celery import shared_task
-from django.db import OperationalError
 
-from core.locks import LockUnavailable, acquire
+from core.taskpolicy import retrying
 from forecasts import selectors, services
+from markets.services import job_run
 
 log = structlog.get_logger(__name__)
-TRANSIENT = (LockUnavailable, OperationalError, ConnectionError, TimeoutError)
-COMMON: dict[str, Any] = {
-    "bind": True,
-    "acks_late": True,
-    "autoretry_for": TRANSIENT,
-    "retry_backoff": 30,
-    "retry_backoff_max": 900,
-    "retry_jitter": True,
-    "max_retries": 4,
-}
+COMMON = retrying(backoff=30, backoff_max=900, max_retries=4)
 
 
-def _locked(name: str, *, ttl: float, fn: Any) -> dict[str, Any]:
-    lease = acquire(f"job:forecasts.{name}", ttl=ttl)
-    if lease is None:
-        log.info("forecasts.job_skipped", job=name, reason="another run holds the lock")
-        return {"job": name, "status": "skipped", "reason": "another run holds the lock"}
-    try:
-        return {"job": name, "status": "success", "result": fn()}
-    finally:
-        lease.release()
+def _locked(name: str, *, ttl: float, fn: Any, task: Any = None) -> dict[str, Any]:
+    """``fn`` under the job's lock, recorded as a job run (``etl/jobs``, the admin) as the
+    ETL jobs are: a run that finds the lock taken is skipped and says so."""
+    task_id = getattr(getattr(task, "request", None), "id", None) or ""
+    return job_run(job=f"forecasts.{name}", fn=fn, lock_ttl=ttl, task_id=task_id)
 
 
-def _start_run(name: str, *, kind: str, start: Any) -> dict[str, Any]:
+def _start_run(name: str, *, kind: str, start: Any, task: Any = None) -> dict[str, Any]:
     """Start a fanned-out run unless one of the same kind is still going (never two)."""
 
     def run() -> dict[str, Any]:
@@ -60,7 +47,7 @@ def _start_run(name: str, *, kind: str, start: Any) -> dict[str, Any]:
         created = start()
         return selectors.run_summary(run=created)
 
-    return _locked(name, ttl=600, fn=run)
+    return _locked(name, ttl=600, fn=run, task=task)
 
 
 @shared_task(name="forecasts.generate", time_limit=900, soft_time_limit=840, **COMMON)
@@ -72,6 +59,7 @@ def generate_daily_forecasts(
         "generate",
         kind="issue",
         start=lambda: services.issuing_run_start(symbols=symbols, models=models, days=days),
+        task=self,
     )
 
 
@@ -85,6 +73,7 @@ def retrain_models(
         "retrain",
         kind="train",
         start=lambda: services.training_run_start(symbols=symbols, models=models),
+        task=self,
     )
 
 
@@ -126,4 +115,6 @@ def issue_task(self, task_id: int) -> dict[str, Any]:
 
 @shared_task(name="forecasts.fill_actuals", time_limit=600, soft_time_limit=540, **COMMON)
 def fill_forecast_actuals(self) -> dict[str, Any]:
-    return _locked("fill_actuals", ttl=700, fn=lambda: {"filled": services.fill_actuals()})
+    return _locked(
+        "fill_actuals", ttl=700, fn=lambda: {"filled": services.fill_actuals()}, task=self
+    )

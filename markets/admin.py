@@ -9,6 +9,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db import transaction
 
+from accounts import services as accounts_services
+
 from . import services
 from .models import Asset, Candle, Interval, JobRun, Quote
 
@@ -61,6 +63,14 @@ class AssetAdmin(admin.ModelAdmin):
         ids = list(queryset.values_list("pk", flat=True)[:250])
         with transaction.atomic():
             task_id = services.task_enqueue(task="markets.sync_assets", kwargs={"asset_ids": ids})
+            accounts_services.audit_record(
+                action="admin.job_run",
+                actor=request.user,
+                request=request,
+                target_type="task",
+                target_id=task_id,
+                data={"task": "markets.sync_assets", "assets": len(ids)},
+            )
         self.message_user(request, f"Resync of {len(ids)} asset(s) queued (task {task_id}).")
 
     @admin.action(description="Backfill candles (interval/since/until above; queued)")
@@ -95,6 +105,18 @@ class AssetAdmin(admin.ModelAdmin):
                     },
                 )
                 queued += 1
+            accounts_services.audit_record(
+                action="admin.job_run",
+                actor=request.user,
+                request=request,
+                target_type="task",
+                data={
+                    "task": "markets.backfill_candles",
+                    "interval": interval,
+                    "since": since.date().isoformat(),
+                    "assets": queued,
+                },
+            )
         self.message_user(
             request,
             f"Backfill {interval} from {since:%Y-%m-%d} queued for {queued} asset(s)"

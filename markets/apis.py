@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from accounts import services as accounts_services
 from core.cache import TwoTierCache
 from core.pagination import BoundedCursorPagination
-from core.tabular import TABLE_RENDERERS, TableNegotiation
+from core.tabular import FORMAT_PARAMETER, TABLE_RENDERERS, TableNegotiation
 
 from . import currency, selectors, services
 from .filters import AssetFilter
@@ -76,7 +76,7 @@ def _query(serializer_class: type[serializers.Serializer], request: Request) -> 
 @extend_schema(
     tags=["markets"],
     summary="Assets with their latest quote (filter, order, page)",
-    parameters=[VsQuerySerializer],
+    parameters=[VsQuerySerializer, FORMAT_PARAMETER],
 )
 class AssetListApi(generics.ListAPIView):
     serializer_class = AssetSerializer
@@ -181,7 +181,7 @@ class AssetHistoryApi(generics.ListAPIView):
     @extend_schema(
         tags=["markets"],
         summary="OHLCV candles of an asset (cursor pages, oldest first)",
-        parameters=[ID_PARAM, HistoryQuerySerializer],
+        parameters=[ID_PARAM, HistoryQuerySerializer, FORMAT_PARAMETER],
     )
     def get(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
         return super().get(request, *args, **kwargs)

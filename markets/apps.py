@@ -80,10 +80,16 @@ class MarketsConfig(AppConfig):
         from . import streams
 
         provider_register(
-            "quotes", snapshot=streams.quotes_snapshot, validate=streams.validate_channel
+            "quotes",
+            snapshot=streams.quotes_snapshot,
+            validate=streams.validate_channel,
+            currency=streams.quotes_currency,
         )
         provider_register(
-            "candles", snapshot=streams.candles_snapshot, validate=streams.validate_channel
+            "candles",
+            snapshot=streams.candles_snapshot,
+            validate=streams.validate_channel,
+            currency=streams.candles_currency,
         )
 
         from core.health import register_probe

@@ -163,12 +163,30 @@ def convert_candles(
     if vs == USD or not points:
         return points, {"vs": vs, "rate_source": "identity", "rate_days": None}
 
-    def when(p: dict[str, Any]) -> datetime:
-        t = p[time_key]
-        return t if isinstance(t, datetime) else datetime.fromisoformat(t.replace("Z", "+00:00"))
-
-    times = [when(p) for p in points]
+    times = [_when(p[time_key]) for p in points]
     series = rate_series_points(vs, start=min(times), end=max(times))
+    out, used = _candles_at(points, times, series)
+    days = {"first": _iso(min(used)), "last": _iso(max(used))} if used else None
+    return out, {"vs": vs, "rate_source": series.source, "rate_days": days}
+
+
+def _when(value: Any) -> datetime:
+    return (
+        value
+        if isinstance(value, datetime)
+        else datetime.fromisoformat(value.replace("Z", "+00:00"))
+    )
+
+
+def candles_in(points: list[dict[str, Any]], series: RateSeries) -> list[dict[str, Any]]:
+    """Candle payloads converted with an already loaded ``series`` (pure: the streams load
+    the series once per ``vs`` and convert every message with it)."""
+    return _candles_at(points, [_when(p["time"]) for p in points], series)[0]
+
+
+def _candles_at(
+    points: list[dict[str, Any]], times: list[datetime], series: RateSeries
+) -> tuple[list[dict[str, Any]], list[datetime]]:
     out = []
     used: list[datetime] = []
     for p, t in zip(points, times, strict=True):
@@ -182,8 +200,7 @@ def convert_candles(
         if day is not None:
             used.append(day)
         out.append(q)
-    days = {"first": _iso(min(used)), "last": _iso(max(used))} if used else None
-    return out, {"vs": vs, "rate_source": series.source, "rate_days": days}
+    return out, used
 
 
 def _iso(dt: datetime | None) -> str | None:

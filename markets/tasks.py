@@ -11,22 +11,12 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.db import OperationalError
 
 from core.http import ProviderError
-from core.locks import LockUnavailable
+from core.taskpolicy import retrying
 from markets import selectors, services
 
-TRANSIENT = (ProviderError, LockUnavailable, OperationalError, ConnectionError, TimeoutError)
-COMMON: dict[str, Any] = {
-    "bind": True,
-    "acks_late": True,
-    "autoretry_for": TRANSIENT,
-    "retry_backoff": 5,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
+COMMON = retrying(backoff=5, backoff_max=300, max_retries=5, also=(ProviderError,))
 
 
 @shared_task(name="markets.sync_quotes", time_limit=120, soft_time_limit=100, **COMMON)

@@ -8,6 +8,10 @@ what it served instead.
 
 Deserialised objects are cached per (folder, version sha256); a cache hit re-checks the
 files' (inode, size, mtime) and hashes again when anything moved.
+
+With an object store (:mod:`mlserving.store`) the version's files are first downloaded into
+the local working copy (missing ones only), then verified exactly as above; a mismatch is
+downloaded once more (a stale local copy) and refused if it still does not match.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import structlog
 from django.conf import settings
 
 from mlserving import manifest as mf
+from mlserving import store as st
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -163,6 +168,21 @@ def verify(artifact: ResolvedArtifact) -> dict[str, tuple[int, int, int]]:
     return signatures
 
 
+def _fetch_and_verify(artifact: ResolvedArtifact) -> dict[str, tuple[int, int, int]]:
+    """:func:`verify`, after downloading the files from the object store when there is one."""
+    store = st.get_store()
+    if store is None:
+        return verify(artifact)
+    names = list((artifact.entry.get("files") or {}).keys())
+    rel = str(artifact.entry["path"])
+    st.fetch_files(store, rel_folder=rel, folder=artifact.folder, names=names, force=False)
+    try:
+        return verify(artifact)
+    except ArtifactError:
+        st.fetch_files(store, rel_folder=rel, folder=artifact.folder, names=names, force=True)
+        return verify(artifact)
+
+
 def _refuse(artifact: ResolvedArtifact, why: str) -> None:
     log.error(
         "mlserving.artifact_refused",
@@ -230,7 +250,7 @@ def load(
         with _cache_lock:
             _loaded.move_to_end(cache_key)
         return Loaded(obj=hit[1], artifact=artifact)
-    signatures = verify(artifact)
+    signatures = _fetch_and_verify(artifact)
     try:
         obj = loader(artifact.folder, artifact.entry)
     except ArtifactError:

@@ -33,6 +33,11 @@ Writes go through :func:`update_manifest` (file lock + re-read + temp file + fsy
 each other's changes. Readers call :func:`read_manifest`, which re-parses only when the
 file's (inode, size, mtime) changed: a cheap ``stat`` per request, so retraining plus
 ``build_manifest`` activates new artifacts without a restart.
+
+With an object store (``MODEL_ARTIFACTS_URL``, see :mod:`mlserving.store`) the manifest is the
+store's ``manifest.json``: writers take a lease shared by every machine, re-read it, and
+replace it with one PUT; readers re-check its ETag at most every
+``MODEL_ARTIFACTS_POLL_SECONDS`` (a request costs nothing in between).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +59,8 @@ from typing import Any
 
 import structlog
 from django.conf import settings
+
+from mlserving import store as st
 
 log = structlog.get_logger(__name__)
 
@@ -130,18 +138,51 @@ def _stat_signature(path: Path) -> tuple[int, int, int] | None:
 
 def _parse(path: Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
-        data = json.load(fh)
+        return _checked(json.load(fh), where=str(path))
+
+
+def _checked(data: Any, *, where: str) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("keys"), dict):
-        raise ManifestError(f"{path} is not a cryptocast model manifest")
+        raise ManifestError(f"{where} is not a cryptocast model manifest")
     return data
 
 
-def read_manifest(root: Path | None = None) -> dict[str, Any]:
+# url -> (checked at (monotonic), the object's ETag, parsed manifest)
+_remote_cache: dict[str, tuple[float, str | None, dict[str, Any]]] = {}
+
+
+def _read_remote(store: st.ObjectStore, *, fresh: bool) -> dict[str, Any]:
+    now = time.monotonic()
+    cached = _remote_cache.get(store.url)
+    if cached is not None and not fresh and now - cached[0] < st.poll_seconds():
+        return cached[2]
+    where = store.path(MANIFEST_NAME)
+    signature = store.signature(MANIFEST_NAME)
+    if signature is None:
+        data = empty_manifest()
+    elif cached is not None and cached[1] == signature:
+        data = cached[2]
+    else:
+        raw = store.read_bytes(MANIFEST_NAME)
+        try:
+            data = _checked(json.loads(raw or b"{}"), where=where)
+        except ValueError as exc:
+            raise ManifestError(f"{where} is not valid JSON: {exc}") from exc
+    with _cache_lock:
+        _remote_cache[store.url] = (now, signature, data)
+    return data
+
+
+def read_manifest(root: Path | None = None, *, fresh: bool = False) -> dict[str, Any]:
     """The parsed manifest (shared; treat as read-only). Empty when none was written yet.
 
     Costs one ``stat`` when nothing changed; an atomic ``os.replace`` always changes the
-    inode, so a rewrite is never missed even within one mtime tick.
+    inode, so a rewrite is never missed even within one mtime tick. With an object store
+    (and no explicit ``root``), one ETag check per poll interval; ``fresh`` checks now.
     """
+    store = st.get_store() if root is None else None
+    if store is not None:
+        return _read_remote(store, fresh=fresh)
     path = manifest_path(root)
     signature = _stat_signature(path)
     if signature is None:
@@ -159,6 +200,7 @@ def read_manifest(root: Path | None = None) -> dict[str, Any]:
 def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()
+        _remote_cache.clear()
 
 
 # --- writing (locked, atomic) ---------------------------------------------------------------
@@ -205,7 +247,11 @@ def update_manifest(
     """Apply ``mutate`` to a fresh copy of the manifest under the lock and write it atomically.
 
     Returns the new manifest. ``mutate`` edits the dict in place; raising aborts the write.
+    With an object store (and no explicit ``root``) the same under the writers' lease.
     """
+    store = st.get_store() if root is None else None
+    if store is not None:
+        return _update_remote(store, mutate)
     path = manifest_path(root)
     with manifest_lock(root):
         data = _parse(path) if path.exists() else empty_manifest()
@@ -215,6 +261,24 @@ def update_manifest(
         data["updated_at"] = now_iso()
         write_json_atomic(path, data)
     log.info("manifest.written", path=str(path))
+    return data
+
+
+def _update_remote(
+    store: st.ObjectStore, mutate: Callable[[dict[str, Any]], Any]
+) -> dict[str, Any]:
+    with st.writers_lease():
+        data = copy.deepcopy(_read_remote(store, fresh=True))
+        mutate(data)
+        data["schema"] = SCHEMA_VERSION
+        data["updated_at"] = now_iso()
+        body = json.dumps(data, indent=2, sort_keys=True, default=str).encode() + b"\n"
+        store.write_bytes(MANIFEST_NAME, body)
+        signature = store.signature(MANIFEST_NAME)
+    data = json.loads(body)  # what every other reader parses
+    with _cache_lock:  # this process sees its own write at once
+        _remote_cache[store.url] = (time.monotonic(), signature, data)
+    log.info("manifest.written", url=store.path(MANIFEST_NAME))
     return data
 
 

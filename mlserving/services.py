@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import transaction
 
 from mlserving import manifest as mf
+from mlserving import store as st
 
 log = structlog.get_logger(__name__)
 
@@ -90,9 +91,9 @@ def register_version(
     mf.check_name(model, what="model")
     version = mf.check_name(version or mf.new_version_id(salt=f"{key}/{model}"), what="version")
     dest = base / key / model / version
+    if registered_version(key=key, model=model, version=version, root=root) is not None:
+        raise RegistryError(f"{key}/{model}/{version} already exists; versions are immutable")
     if dest.exists():
-        if registered_version(key=key, model=model, version=version, root=root) is not None:
-            raise RegistryError(f"{key}/{model}/{version} already exists; versions are immutable")
         # A writer died between moving the folder in and recording it in the manifest: the
         # folder was never served (the manifest is the gate), so its re-run replaces it.
         log.warning("mlserving.orphan_replaced", key=key, model=model, version=version)
@@ -113,6 +114,7 @@ def register_version(
         "created_at": meta.get("created_at") or mf.now_iso(),
     }
     mf.write_json_atomic(dest / mf.VERSION_META, entry)
+    _upload(root, dest, entry["path"])  # files first: the manifest never names a missing object
 
     def mutate(data: dict[str, Any]) -> None:
         node = mf.model_node(data, key, model, create=True)
@@ -131,7 +133,7 @@ def registered_version(
 ) -> dict[str, Any] | None:
     """The manifest entry of ``key/model/version``, or None when it is not registered
     (what a re-run of an interrupted training job asks before redoing the work)."""
-    data = mf.read_manifest(root)
+    data = mf.read_manifest(root, fresh=True)
     node = (data.get("keys", {}).get(key) or {}).get("models", {}).get(model) or {}
     entry = (node.get("versions") or {}).get(version)
     return dict(entry) if entry else None
@@ -143,6 +145,7 @@ def register_preprocessing(*, key: str, folder: Path, root: Path | None = None) 
         f"preprocessing/{key}/{name}": info
         for name, info in mf.hash_folder(folder, exclude=()).items()
     }
+    _upload(root, folder, f"preprocessing/{key}")
 
     def mutate(data: dict[str, Any]) -> None:
         keys = data.setdefault("keys", {})
@@ -151,6 +154,14 @@ def register_preprocessing(*, key: str, folder: Path, root: Path | None = None) 
 
     mf.update_manifest(mutate, root=root)
     return files
+
+
+def _upload(root: Path | None, folder: Path, rel: str) -> None:
+    """Copy a written folder to the object store (nothing to do for the shared directory)."""
+    store = st.get_store() if root is None else None
+    if store is not None:
+        count = store.put_folder(folder, rel)
+        log.info("mlserving.store_uploaded", url=store.url, folder=rel, files=count)
 
 
 # --- aliases and promotion ------------------------------------------------------------------------
@@ -357,6 +368,8 @@ def build_manifest(*, root: Path | None = None, progress: Any = None) -> BuildRe
     """
     base = root or mf.artifacts_root()
     report = BuildReport()
+    if root is None:
+        pull_store(base)
     found: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
     metas = sorted(base.glob(f"*/*/*/{mf.VERSION_META}"))
     iterator = progress(metas) if progress else metas
@@ -420,6 +433,22 @@ def build_manifest(*, root: Path | None = None, progress: Any = None) -> BuildRe
     report.keys = len(found)
     _mirror_after_write(root)
     return report
+
+
+def pull_store(base: Path) -> int:
+    """Object store only: download every version and preprocessing file missing from the
+    local working copy (what :func:`build_manifest` then re-verifies). Returns the count."""
+    store = st.get_store()
+    if store is None:
+        return 0
+    count = 0
+    for rel in store.find():
+        if rel == mf.MANIFEST_NAME or rel.startswith(".") or (base / rel).is_file():
+            continue
+        store.get_file(rel, base / rel)
+        count += 1
+    log.info("mlserving.store_pulled", url=store.url, files=count)
+    return count
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from accounts import services as accounts_services
+
 from . import services
 from .models import Article, FetchRun, SentimentDaily, Source, StoryCluster
 
@@ -29,6 +31,15 @@ class SourceAdmin(admin.ModelAdmin):
     def poll_now(self, request, queryset):  # type: ignore[no-untyped-def]
         for source in queryset:
             r = services.source_poll(source=source)
+            accounts_services.audit_record(
+                action="admin.job_run",
+                actor=request.user,
+                request=request,
+                outcome="success" if r.status in ("ok", "skipped") else "failure",
+                target_type="news_source",
+                target_id=source.slug,
+                data={"task": "news.poll_source", "status": r.status, "stored": r.stored},
+            )
             level = messages.SUCCESS if r.status == "ok" else messages.WARNING
             self.message_user(
                 request,

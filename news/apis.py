@@ -34,6 +34,7 @@ from .serializers import (
     ScoreRequestSerializer,
     ScoreResponseSerializer,
     SentimentQuerySerializer,
+    ToneQuerySerializer,
     WindowQuerySerializer,
 )
 
@@ -92,7 +93,35 @@ class NewsSentimentApi(APIView):
     )
     def get(self, request: Request) -> Response:
         q = _query(SentimentQuerySerializer, request)
-        return Response(selectors.sentiment_overview(**q))
+        body = selectors.sentiment_overview(**q)
+        if q.get("coin"):  # GDELT's tone beside ours, only when already fetched (never waits)
+            body["gdelt_tone"] = services.gdelt_tone_cached(coin=q["coin"])
+        return Response(body)
+
+
+class NewsToneApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="A coin's news tone over time from GDELT (timelinetone), cached with provenance",
+        description="GDELT DOC 2.0 `mode=timelinetone` for the coin's name (and ticker): "
+        "`points` of `{time, tone}` on GDELT's own scale (about -10..+10), `source`, `as_of` "
+        "(the newest point), `fetched_at`, `stale`. Re-fetched after "
+        "NEWS_GDELT_TONE_FRESH_SECONDS; while GDELT is unreachable the last series is served "
+        "with `stale: true` and `fallback_reason`; with none kept, 503 with Retry-After.",
+        parameters=[ToneQuerySerializer],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: Request) -> Response:
+        q = _query(ToneQuerySerializer, request)
+        try:
+            return Response(services.gdelt_tone(**q))
+        except market_selectors.AssetNotFound as exc:
+            raise NotFound(str(exc)) from exc
+        except services.ToneUnavailable as exc:
+            wait = int(exc.retry_after) + 1 if exc.retry_after else 60
+            raise ServiceUnavailable(
+                f"GDELT tone is unavailable ({exc.reason}); try again later.", retry_after=wait
+            ) from exc
 
 
 class NewsStatsApi(APIView):

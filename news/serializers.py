@@ -57,6 +57,11 @@ class SentimentQuerySerializer(WindowQuerySerializer):
     coin = serializers.RegexField(r"^[a-z0-9][a-z0-9._-]{0,99}$", required=False)
 
 
+class ToneQuerySerializer(serializers.Serializer):
+    coin = serializers.CharField(max_length=100, help_text="Asset id or symbol, e.g. bitcoin")
+    timespan = serializers.ChoiceField(choices=["1d", "7d", "30d", "90d"], default="7d")
+
+
 class ImpactQuerySerializer(serializers.Serializer):
     coin = serializers.CharField(max_length=100)
     limit = serializers.IntegerField(min_value=1, max_value=500, default=200)

@@ -6,21 +6,12 @@ from dataclasses import asdict
 from typing import Any
 
 from celery import shared_task
-from django.db import OperationalError
 
-from core.locks import LockUnavailable
+from core.taskpolicy import retrying
 from markets.services import job_run
 from news import services
 
-COMMON: dict[str, Any] = {
-    "bind": True,
-    "acks_late": True,
-    "autoretry_for": (LockUnavailable, OperationalError, ConnectionError, TimeoutError),
-    "retry_backoff": 5,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
+COMMON = retrying(backoff=5, backoff_max=300, max_retries=5)
 
 
 @shared_task(name="news.poll_sources", time_limit=600, soft_time_limit=540, **COMMON)

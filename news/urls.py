@@ -10,6 +10,7 @@ urlpatterns = [
     path("news/trending", apis.NewsTrendingApi.as_view(), name="news-trending"),
     path("news/sentiment", apis.NewsSentimentApi.as_view(), name="news-sentiment"),
     path("news/sentiment/score", apis.SentimentScoreApi.as_view(), name="news-sentiment-score"),
+    path("news/tone", apis.NewsToneApi.as_view(), name="news-tone"),
     path("news/stats", apis.NewsStatsApi.as_view(), name="news-stats"),
     path("news/impact", apis.NewsImpactApi.as_view(), name="news-impact"),
     path("news/refresh", apis.NewsRefreshApi.as_view(), name="news-refresh"),

@@ -62,7 +62,6 @@ _.lightgbm_booster
 _.set_alias
 skill_summary
 calibration_scores
-fetch_gdelt_tone
 design_matrix
 score_texts
 filter_renderers  # DRF content negotiation hook (core.tabular.TableNegotiation)

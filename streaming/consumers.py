@@ -12,12 +12,14 @@ import json
 import logging
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
+from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from streaming.services import StreamSession, ensure_feed, error_frame
+from streaming.services import ChannelError, StreamSession, convert, ensure_feed, error_frame
 from streaming.services.log import now_iso
 from streaming.services.metrics import CLOSED, COALESCED, CONNECTIONS, DELIVERED
 from streaming.services.outbox import encode
@@ -26,6 +28,7 @@ logger = logging.getLogger("cryptocast.streaming")
 
 # Close codes (documented in docs/streaming.md and the README).
 CLOSE_PROTOCOL_ERRORS = 4400  # too many bad messages
+CLOSE_BAD_REQUEST = 4400  # the connect URL itself is wrong (an unknown ?vs=)
 CLOSE_BAD_TICKET = 4401  # the ticket given on connect is invalid, used or expired
 CLOSE_NOT_FOUND = 4404  # no stream at this path
 CLOSE_IDLE = 4408  # no subscription for STREAM_IDLE_TIMEOUT_SECONDS
@@ -39,6 +42,19 @@ def _user_id(user: Any) -> int | None:
     return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
 
 
+def query_vs(scope: dict[str, Any]) -> str:
+    """The ``?vs=`` of a stream URL (default ``usd``); ChannelError when malformed."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin1"))
+    return convert.normalise((query.get("vs") or [""])[0])
+
+
+async def checked_vs(scope: dict[str, Any]) -> str:
+    """``?vs=``, checked against the currencies the stream can convert into."""
+    vs = query_vs(scope)
+    await database_sync_to_async(convert.check_currency)(vs)
+    return vs
+
+
 class StreamConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.errors = 0
@@ -46,8 +62,13 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.last_activity = time.monotonic()
         self.no_subs_since: float | None = time.monotonic()
         self.wakeup = asyncio.Event()
+        vs_error: ChannelError | None = None
+        try:
+            vs = await checked_vs(self.scope)
+        except ChannelError as exc:
+            vs, vs_error = convert.USD, exc
         self.session = StreamSession.open(
-            user_id=_user_id(self.scope.get("user")), wake=self.wakeup.set
+            user_id=_user_id(self.scope.get("user")), wake=self.wakeup.set, vs=vs
         )
         self.outbox = self.session.outbox
         self.tasks: list[asyncio.Task] = []
@@ -59,16 +80,22 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self._send_now(error_frame("bad_ticket", auth_error))
             await self._close(CLOSE_BAD_TICKET, "bad_ticket")
             return
+        if vs_error is not None:
+            await self._send_now(error_frame(vs_error.code, vs_error.message))
+            await self._close(CLOSE_BAD_REQUEST, vs_error.code)
+            return
         await ensure_feed()
-        self.tasks = [
-            asyncio.create_task(self._send_loop(), name="stream-send"),
-            asyncio.create_task(self._watch_loop(), name="stream-watch"),
-        ]
+        self.tasks = [asyncio.create_task(self._send_loop(), name="stream-send")]
+        self.beat = float(settings.STREAM_HEARTBEAT_SECONDS)
+        self.idle = settings.STREAM_IDLE_TIMEOUT_SECONDS
+        self.last_beat = time.monotonic()
+        self.session.hub.ticker.join(id(self), self._tick)
         self._queue(
             {
                 "type": "welcome",
                 "ts": now_iso(),
                 "user": self.session.user_id,
+                "vs": vs,
                 "heartbeat_seconds": settings.STREAM_HEARTBEAT_SECONDS,
                 "limits": {
                     "max_subscriptions": settings.STREAM_MAX_SUBSCRIPTIONS,
@@ -87,6 +114,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             self.counted = False
         session = getattr(self, "session", None)
         if session is not None:
+            session.hub.ticker.leave(id(self))
             session.close()
 
     # --- frames from the client ---------------------------------------------------------
@@ -115,13 +143,15 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 await self._bad("bad_request", '"channels" must be a list of 1..200 channel names')
                 return
             if action == "subscribe":
-                added = await self.session.subscribe(names)
+                added = await self.session.subscribe(names, vs=msg.get("vs"))
                 self._queue({"type": "subscribed", "channels": added, "ts": now_iso()})
             else:
                 removed = await self.session.unsubscribe(names)
                 self._queue({"type": "unsubscribed", "channels": removed, "ts": now_iso()})
         elif action == "resume":
-            await self.session.resume(msg.get("channel"), msg.get("after_seq"), msg.get("epoch"))
+            await self.session.resume(
+                msg.get("channel"), msg.get("after_seq"), msg.get("epoch"), msg.get("vs")
+            )
         elif action == "ping":
             self._queue({"type": "pong", "ts": now_iso(), "id": msg.get("id")})
         elif action == "auth":
@@ -181,35 +211,41 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 COALESCED.inc(self.outbox.coalesced - coalesced)
                 coalesced = self.outbox.coalesced
 
-    async def _watch_loop(self) -> None:
-        """Heartbeats, idle timeout and the slow-client rule (checked 4 times a second)."""
-        beat = float(settings.STREAM_HEARTBEAT_SECONDS)
-        last_beat = time.monotonic()
-        while True:
-            await asyncio.sleep(0.25)
-            now = time.monotonic()
-            if self.outbox.overloaded():
-                logger.info("stream: closing a client that stayed behind")
-                await self._close(CLOSE_TOO_SLOW, "too_slow")
-                return
-            idle = settings.STREAM_IDLE_TIMEOUT_SECONDS
-            if self.session.subs:
-                self.no_subs_since = None
-            elif self.no_subs_since is None:
-                self.no_subs_since = now
-            if self.no_subs_since is not None and now - self.no_subs_since > idle:
-                self._queue(error_frame("idle", f"no subscription for {idle} s: closing"))
-                await asyncio.sleep(0.05)
-                await self._close(CLOSE_IDLE, "idle")
-                return
-            if now - last_beat >= beat:
-                last_beat = now
-                self._queue({"type": "heartbeat", "ts": now_iso()})
+    def _tick(self, now: float) -> None:
+        """Heartbeats, idle timeout and the slow-client rule (the hub's ticker, twice a
+        second, calls this for every connection of the process: no timer per connection;
+        it runs 2,000 times a second at 1,000 connections, so it reads no settings)."""
+        if self.closing:
+            return
+        if self.outbox.overloaded():
+            logger.info("stream: closing a client that stayed behind")
+            self._spawn(self._close(CLOSE_TOO_SLOW, "too_slow"))
+            return
+        idle = self.idle
+        if self.session.subs:
+            self.no_subs_since = None
+        elif self.no_subs_since is None:
+            self.no_subs_since = now
+        if self.no_subs_since is not None and now - self.no_subs_since > idle:
+            self._queue(error_frame("idle", f"no subscription for {idle} s: closing"))
+            self._spawn(self._close_after_flush(CLOSE_IDLE, "idle"))
+            return
+        if now - self.last_beat >= self.beat:
+            self.last_beat = now
+            self._queue({"type": "heartbeat", "ts": now_iso()})
+
+    def _spawn(self, work: Any) -> None:
+        self.closing_task = asyncio.ensure_future(work)
+
+    async def _close_after_flush(self, code: int, reason: str) -> None:
+        await asyncio.sleep(0.05)  # the send loop flushes the error frame first
+        await self._close(code, reason)
 
     async def _close(self, code: int, reason: str) -> None:
         if self.closing:
             return
         self.closing = True
+        self.session.hub.ticker.leave(id(self))
         CLOSED.labels(reason).inc()
         current = asyncio.current_task()
         for task in getattr(self, "tasks", []):

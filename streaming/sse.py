@@ -28,7 +28,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from core.errors import envelope
-from streaming.services import ChannelError, StreamSession, ensure_feed, resolve
+from streaming.services import ChannelError, StreamSession, convert, ensure_feed, resolve
 from streaming.services.channels import Channel, validate
 from streaming.services.metrics import CONNECTIONS, DELIVERED
 from streaming.services.outbox import encode
@@ -85,12 +85,12 @@ def wsgi_fallback(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _error_body(status: int, code: str, detail: str) -> tuple[bytes, str]:
+def _error_body(status: int, code: str, detail: str, attr: str) -> tuple[bytes, str]:
     request_id = uuid.uuid4().hex
     body = {
         "type": "client_error" if status < 500 else "server_error",
         "status": status,
-        "errors": [{"code": code, "detail": detail, "attr": "channels"}],
+        "errors": [{"code": code, "detail": detail, "attr": attr}],
         "request_id": request_id,
     }
     return json.dumps(body).encode(), request_id
@@ -117,8 +117,12 @@ class SseConsumer(AsyncHttpConsumer):
                 problem = await database_sync_to_async(validate)(channel)
                 if problem:
                     raise ChannelError("unknown_channel", problem)
+            vs = convert.normalise((query.get("vs") or [""])[0])
+            await database_sync_to_async(convert.check_currency)(vs)
         except ChannelError as exc:
-            await self._fail(401 if exc.code == "auth_required" else 400, exc.code, exc.message)
+            attr = "vs" if exc.code in ("unknown_currency", "bad_currency") else "channels"
+            status = 401 if exc.code == "auth_required" else 400
+            await self._fail(status, exc.code, exc.message, attr=attr)
             return
         headers = dict(self.scope.get("headers", []))
         last = (
@@ -127,7 +131,7 @@ class SseConsumer(AsyncHttpConsumer):
         )
         positions = parse_last_event_id(last, channels)
         self.wakeup = asyncio.Event()
-        self.session = StreamSession.open(user_id=user_id, wake=self.wakeup.set)
+        self.session = StreamSession.open(user_id=user_id, wake=self.wakeup.set, vs=vs)
         self.outbox = self.session.outbox
         self.channels = channels
         self.sent = dict(positions)
@@ -150,8 +154,8 @@ class SseConsumer(AsyncHttpConsumer):
                 await self.session.subscribe([channel.public])
         self.pump = asyncio.create_task(self._pump(), name="sse-pump")
 
-    async def _fail(self, status: int, code: str, detail: str) -> None:
-        body, request_id = _error_body(status, code, detail)
+    async def _fail(self, status: int, code: str, detail: str, attr: str = "channels") -> None:
+        body, request_id = _error_body(status, code, detail, attr)
         await self.send_response(
             status,
             body,

@@ -238,3 +238,59 @@ def test_health_detailed_does_not_call_an_empty_manifest_fine(client, settings, 
     settings.MODEL_ARTIFACTS_DIR = tmp_path  # no manifest, no model
     manifest = client.get("/health/detailed").json()["components"]["model_manifest"]
     assert manifest["ok"] is False
+
+
+# --- audit rows (core announces through core.signals.staff_action; accounts records) --------
+
+
+def test_staff_cache_and_schedule_actions_leave_audit_rows(staff_client, staff_user):
+    from accounts.models import AuditEvent
+
+    cache.set("markets:global:v1", {"x": 1})
+    assert (
+        staff_client.post(
+            "/api/v1/cache/clear", {"namespace": "markets", "confirm": True}, format="json"
+        ).status_code
+        == 200
+    )
+    staff_client.get("/api/v1/admin/cache/invalidate", {"key": "markets:trending:v1"})
+    staff_client.post("/api/v1/admin/cache/invalidate", {"key": "live:x"}, format="json")
+    task_id = staff_client.post("/api/v1/admin/cache/refresh").json()["task_id"]
+    staff_client.post("/api/v1/etl/setup-default", {}, format="json")
+    rows = list(
+        AuditEvent.objects.order_by("id").values_list("action", "actor", "target_id", "outcome")
+    )
+    assert rows == [
+        ("ops.cache_clear", staff_user.pk, "markets", "success"),
+        ("ops.cache_invalidate", staff_user.pk, "markets:trending:v1", "success"),
+        ("ops.cache_invalidate", staff_user.pk, "live:x", "success"),
+        ("ops.cache_refresh", staff_user.pk, task_id, "success"),
+        ("ops.schedule_setup", staff_user.pk, "", "success"),
+    ]
+    cleared = AuditEvent.objects.get(action="ops.cache_clear")
+    assert cleared.data["cleared"] >= 1 and cleared.user is None
+    assert AuditEvent.objects.get(action="ops.schedule_setup").data["created"] > 0
+
+
+def test_refused_or_invalid_ops_calls_leave_no_audit_row(api_client, staff_client, user):
+    from accounts.models import AuditEvent
+
+    staff_client.post("/api/v1/cache/clear", {"namespace": "markets"}, format="json")  # no confirm
+    staff_client.get("/api/v1/admin/cache/invalidate", {"key": "bad key!"})
+    api_client.force_authenticate(user=user)
+    api_client.post("/api/v1/cache/clear", {"namespace": "all", "confirm": True}, format="json")
+    assert not AuditEvent.objects.exists()
+
+
+def test_accounts_is_connected_to_cores_staff_action_hook(staff_user):
+    from django.test import RequestFactory
+
+    from accounts.models import AuditEvent
+    from core.signals import staff_action, staff_action_send
+
+    assert staff_action.has_listeners()
+    request = RequestFactory().post("/x", HTTP_USER_AGENT="probe/1", REMOTE_ADDR="10.1.2.3")
+    request.user = staff_user
+    staff_action_send(action="ops.probe", request=request, data={"api_token": "s3cr3t", "n": 1})
+    event = AuditEvent.objects.get(action="ops.probe")
+    assert (event.actor_id, event.user_agent, event.data) == (staff_user.pk, "probe/1", {"n": 1})

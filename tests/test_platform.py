@@ -145,7 +145,7 @@ def test_sidecar_static_assets_are_served(client):
 def test_compose_file_defines_every_service_with_healthchecks():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"postgres", "redis", "web", "ws", "worker", "beat", "proxy"} <= set(services)
+    assert {"postgres", "redis", "web", "ws", "worker", "trainer", "beat", "proxy"} <= set(services)
     one_shot = {"migrate"}  # runs to completion; the others wait for it
     for name, service in services.items():
         if name not in one_shot:
@@ -156,6 +156,41 @@ def test_compose_file_defines_every_service_with_healthchecks():
     assert services["beat"].get("deploy", {}).get("replicas", 1) == 1
     assert "gunicorn" in " ".join(services["web"]["command"])
     assert "daphne" in " ".join(services["ws"]["command"])
+
+
+def _queues(command: list[str]) -> set[str] | None:
+    """The queues a ``celery worker`` command consumes (None: not a worker; {"celery"} when
+    no ``-Q`` is given, Celery's default queue)."""
+    if command[:4] != ["celery", "-A", "config", "worker"]:
+        return None
+    for flag in ("-Q", "--queues"):
+        if flag in command:
+            return set(command[command.index(flag) + 1].split(","))
+    return {"celery"}
+
+
+def test_compose_trainer_consumes_only_the_training_queue_and_scales():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    trainer, web = services["trainer"], services["web"]
+    assert _queues(trainer["command"]) == {"training"}
+    # the training queue is used by every process that enqueues (web, worker, beat)
+    for name in ("web", "ws", "worker", "beat", "trainer", "migrate"):
+        assert services[name]["environment"]["FORECAST_TRAINING_QUEUE"] == "training", name
+    # nobody else consumes `training`; the default queue still has a consumer
+    consumers = {n: _queues(s.get("command") or []) for n, s in services.items()}
+    assert {n for n, q in consumers.items() if q and "training" in q} == {"trainer"}
+    assert consumers["worker"] == {"celery"}
+    assert consumers["web"] is None and consumers["ws"] is None
+    # same image, broker and artifact store as the web processes
+    for field in ("image", "build", "volumes"):
+        assert trainer[field] == web[field], field
+    assert trainer["environment"]["REDIS_URL"] == web["environment"]["REDIS_URL"]
+    assert "/app/models/artifacts" in " ".join(trainer["volumes"])
+    # `--scale trainer=N` needs no fixed name, published port or pinned replica count
+    assert not {"container_name", "ports", "hostname"} & set(trainer)
+    assert "replicas" not in (trainer.get("deploy") or {})
+    assert trainer["command"][trainer["command"].index("--prefetch-multiplier") + 1] == "1"
 
 
 def test_proxy_routes_streams_to_daphne_and_the_rest_to_gunicorn():

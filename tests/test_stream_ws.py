@@ -31,9 +31,11 @@ def _fast_stream(settings):  # type: ignore[no-untyped-def]
     settings.STREAM_BUFFER_SIZE = 20
     stream.reset_log()
     stream.clear_snapshot_cache()
+    stream.convert.forget()
     yield
     stream.reset_log()
     stream.clear_snapshot_cache()
+    stream.convert.forget()
 
 
 @pytest.fixture
@@ -400,3 +402,18 @@ async def test_a_log_that_starts_again_resets_subscribers_instead_of_dropping_up
     update = await until(comm, "update")
     assert update["data"][0]["price"] == 43.0 and update["seq"] == fresh["seq"] + 1
     await comm.disconnect()
+
+
+async def test_one_ticker_serves_every_connections_periodic_checks(coins, settings):
+    """Heartbeats, idle and slow-client checks run from one task per process, not a timer per
+    connection (1,000 connections would be 4,000 task wake-ups a second)."""
+    settings.STREAM_HEARTBEAT_SECONDS = 1
+    comms = [(await connect())[0] for _ in range(3)]
+    ticker = stream.get_hub().ticker
+    assert len(ticker.members) == 3 and ticker.task is not None and not ticker.task.done()
+    names = {t.get_name() for t in asyncio.all_tasks()}
+    assert "stream-watch" not in names and "stream-ticker" in names
+    for comm in comms:
+        assert (await until(comm, "heartbeat", timeout=3))["type"] == "heartbeat"
+        await comm.disconnect()
+    assert not ticker.members

@@ -20,7 +20,14 @@ from .exports import (
     data_exports_purge_expired,
     export_section_register,
 )
-from .google import GoogleSignInRefused, google_audiences, google_id_token_verify, google_sign_in
+from .google import (
+    GoogleSignInRefused,
+    google_audiences,
+    google_browser_configured,
+    google_id_token_verify,
+    google_sign_in,
+    google_unlink,
+)
 from .mail import mail_deliver, mails_due, mails_purge_done, mails_sweep
 from .mfa import (
     MfaAlreadyEnabled,
@@ -34,14 +41,18 @@ from .mfa import (
     mfa_enabled,
     mfa_reset,
     mfa_signin_complete,
+    mfa_signin_session,
     recovery_codes_left,
     recovery_codes_regenerate,
     totp_confirm,
     totp_disable,
     totp_enrol,
+    totp_enrolment_pending,
+    user_reauthenticate,
 )
 from .roles import ROLES, LastAdmin, user_role, user_role_set
 from .tokens import (
+    EnrolTokenIssued,
     TokenPair,
     TokenRejected,
     token_family_revoke,
@@ -59,8 +70,11 @@ from .users import (
     signin_finish,
     user_authenticate,
     user_deactivate,
+    user_delete_confirmed,
     user_password_change,
+    user_password_change_session,
     user_profile_update,
+    user_session_signin,
     user_signin,
     user_signup,
 )
@@ -68,6 +82,7 @@ from .users import (
 __all__ = [
     "ROLES",
     "AccountLocked",
+    "EnrolTokenIssued",
     "GoogleSignInRefused",
     "InvalidCredentials",
     "LastAdmin",
@@ -94,8 +109,10 @@ __all__ = [
     "email_verify_confirm",
     "export_section_register",
     "google_audiences",
+    "google_browser_configured",
     "google_id_token_verify",
     "google_sign_in",
+    "google_unlink",
     "mail_deliver",
     "mails_due",
     "mails_purge_done",
@@ -105,6 +122,7 @@ __all__ = [
     "mfa_enabled",
     "mfa_reset",
     "mfa_signin_complete",
+    "mfa_signin_session",
     "oauth_handoff_consume",
     "oauth_handoff_issue",
     "password_reset_confirm",
@@ -120,12 +138,17 @@ __all__ = [
     "totp_confirm",
     "totp_disable",
     "totp_enrol",
+    "totp_enrolment_pending",
     "user_authenticate",
     "user_deactivate",
+    "user_delete_confirmed",
     "user_password_change",
+    "user_password_change_session",
     "user_profile_update",
+    "user_reauthenticate",
     "user_role",
     "user_role_set",
+    "user_session_signin",
     "user_signin",
     "user_signup",
     "ws_ticket_consume",

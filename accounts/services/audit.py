@@ -99,6 +99,29 @@ def audit_record(
     return event
 
 
+def audit_staff_action(
+    sender: Any,
+    *,
+    action: str,
+    actor: Any = None,
+    request: HttpRequest | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    data: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> None:
+    """Receiver of ``core.signals.staff_action`` (connected in ``AccountsConfig.ready``):
+    core cannot import accounts, so its staff operations announce themselves."""
+    audit_record(
+        action=action,
+        actor=actor if isinstance(actor, User) else None,
+        request=request,
+        target_type=target_type,
+        target_id=target_id,
+        data=data,
+    )
+
+
 @transaction.atomic
 def audit_events_purge(*, now: datetime | None = None) -> int:
     """Delete audit rows older than ``AUDIT_RETENTION_DAYS`` (the only deletion there is)."""

@@ -19,13 +19,16 @@ import requests
 import structlog
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.internal import jwtkit
-from allauth.socialaccount.models import SocialAccount
+from allauth.socialaccount.models import SocialAccount, SocialApp
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from rest_framework import exceptions
 
 from accounts.models import User
 
+from .audit import audit_record
 from .roles import user_role_set
 from .users import normalize_email
 
@@ -141,3 +144,32 @@ def google_sign_in(*, claims: dict[str, Any]) -> User:
             "conflict", "A concurrent sign-in created this account; try again.", status=409
         ) from exc
     return user
+
+
+def google_browser_configured() -> bool:
+    """True when the browser redirect flow can run: a client id in settings or a Google
+    ``SocialApp`` row (what django-allauth's provider lookup accepts)."""
+    if settings.GOOGLE_OAUTH_CLIENT_ID:
+        return True
+    return SocialApp.objects.filter(provider=PROVIDER).exists()
+
+
+@transaction.atomic
+def google_unlink(*, user: User, request: HttpRequest | None = None) -> bool:
+    """Drop the user's Google link. Refused while Google is the account's only way in (no
+    usable password): set one with a password reset first. False when nothing was linked."""
+    if not SocialAccount.objects.filter(user=user, provider=PROVIDER).exists():
+        return False
+    if not user.has_usable_password():
+        raise exceptions.ValidationError(
+            {
+                "google": [
+                    "Google is this account's only sign-in; set a password (password reset) "
+                    "before unlinking it."
+                ]
+            }
+        )
+    SocialAccount.objects.filter(user=user, provider=PROVIDER).delete()
+    audit_record(action="google.unlinked", user=user, request=request)
+    security_log.info("google_unlinked", user_id=user.pk)
+    return True

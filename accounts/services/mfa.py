@@ -26,7 +26,7 @@ import qrcode
 import qrcode.image.svg
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, login
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import transaction
 from django.http import HttpRequest
@@ -39,6 +39,8 @@ from ._codes import digest, new_secret
 from .audit import audit_record
 from .tokens import TokenPair, token_pair_issue
 
+# The backend recorded in the session of a sign-in finished by our own views.
+SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
 _CODE = re.compile(r"^\d{6}$")
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
 
@@ -187,7 +189,27 @@ def _reauthenticate(
     raise exceptions.ValidationError({"code": ["A current code or the password is required."]})
 
 
+def user_reauthenticate(
+    *, request: HttpRequest, user: User, code: str | None = None, password: str | None = None
+) -> None:
+    """Before a sensitive change (the dashboard's account deletion): a fresh TOTP/recovery
+    code or the password; wrong ones count toward the lockout, errors as the API words them."""
+    _reauthenticate(request=request, user=user, code=code, password=password)
+
+
 # --- enrolment ------------------------------------------------------------------------------
+def _enrolment(user: User, secret: str) -> TotpEnrolment:
+    uri = _totp(secret).provisioning_uri(name=user.email, issuer_name=settings.MFA_TOTP_ISSUER)
+    return TotpEnrolment(secret=secret, otpauth_uri=uri, qr_svg=_qr_svg(uri))
+
+
+def totp_enrolment_pending(*, user: User) -> TotpEnrolment | None:
+    """The started, unconfirmed enrolment (to show its QR code again after a wrong first
+    code), or None."""
+    device = TotpDevice.objects.filter(user=user, confirmed_at__isnull=True).first()
+    return None if device is None else _enrolment(user, device.secret)
+
+
 @transaction.atomic
 def totp_enrol(*, user: User) -> TotpEnrolment:
     """A new secret (replacing an unconfirmed one); 2FA stays off until confirmed."""
@@ -198,8 +220,7 @@ def totp_enrol(*, user: User) -> TotpEnrolment:
         user=user,
         defaults={"secret": secret, "confirmed_at": None, "last_step": 0},
     )
-    uri = _totp(secret).provisioning_uri(name=user.email, issuer_name=settings.MFA_TOTP_ISSUER)
-    return TotpEnrolment(secret=secret, otpauth_uri=uri, qr_svg=_qr_svg(uri))
+    return _enrolment(user, secret)
 
 
 def totp_confirm(*, request: HttpRequest, user: User, code: str) -> list[str]:
@@ -259,9 +280,11 @@ def mfa_challenge_issue(*, user: User, method: str) -> MfaChallengeIssued:
     return MfaChallengeIssued(challenge=raw, expires_at=expires_at, expires_in=ttl)
 
 
-def mfa_signin_complete(*, request: HttpRequest, challenge: str, code: str) -> TokenPair:
-    """Challenge + TOTP or recovery code -> token pair. A wrong code leaves the challenge
-    usable (until it expires or the account locks); a right one consumes it."""
+def _challenge_check(
+    *, request: HttpRequest, challenge: str, code: str
+) -> tuple[MfaChallenge, str]:
+    """The live challenge and the second factor that matched ("totp" or "recovery_code").
+    A wrong code counts toward the lockout and leaves the challenge usable."""
     now = timezone.now()
     row = (
         MfaChallenge.objects.select_related("user")
@@ -283,10 +306,24 @@ def mfa_signin_complete(*, request: HttpRequest, challenge: str, code: str) -> T
     if used is None:
         _count_failure(request, user, action="signin.mfa")
         raise MfaCodeInvalid()
+    return row, used
+
+
+def _challenge_consume(row: MfaChallenge) -> None:
+    won = MfaChallenge.objects.filter(pk=row.pk, used_at__isnull=True).update(
+        used_at=timezone.now()
+    )
+    if not won:  # a concurrent request with the same challenge got there first
+        raise MfaChallengeInvalid()
+
+
+def mfa_signin_complete(*, request: HttpRequest, challenge: str, code: str) -> TokenPair:
+    """Challenge + TOTP or recovery code -> token pair. A wrong code leaves the challenge
+    usable (until it expires or the account locks); a right one consumes it."""
+    row, used = _challenge_check(request=request, challenge=challenge, code=code)
+    user = row.user
     with transaction.atomic():
-        won = MfaChallenge.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now)
-        if not won:  # a concurrent request with the same challenge got there first
-            raise MfaChallengeInvalid()
+        _challenge_consume(row)
         pair = token_pair_issue(user=user, method=row.method)
         audit_record(
             action="signin",
@@ -297,6 +334,25 @@ def mfa_signin_complete(*, request: HttpRequest, challenge: str, code: str) -> T
     # As for a password sign-in: axes clears the account's failures, Django sets last_login.
     user_logged_in.send(sender=user.__class__, request=request, user=user)
     return pair
+
+
+def mfa_signin_session(*, request: HttpRequest, challenge: str, code: str) -> User:
+    """The dashboard's second step: the same challenge and code checks as
+    ``mfa_signin_complete``, ending in a session (``django.contrib.auth.login``) instead of
+    tokens."""
+    row, used = _challenge_check(request=request, challenge=challenge, code=code)
+    user = row.user
+    with transaction.atomic():
+        _challenge_consume(row)
+        audit_record(
+            action="signin",
+            user=user,
+            request=request,
+            data={"method": row.method, "second_factor": used, "session": True},
+        )
+    # login() announces user_logged_in: axes clears the account's failures, last_login moves.
+    login(request, user, backend=SESSION_BACKEND)
+    return user
 
 
 @transaction.atomic

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, UntypedToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.models import RefreshTokenRecord, TokenFamily, User
@@ -30,12 +31,26 @@ from accounts.models import RefreshTokenRecord, TokenFamily, User
 security_log = structlog.get_logger("cryptocast.security")
 
 FAMILY_CLAIM = "fam"
+SCOPE_CLAIM = "scope"
+#: an access token with this scope opens only the 2FA enrolment endpoints
+#: (``accounts.authentication.ENROL_URL_NAMES``)
+ENROL_SCOPE = "mfa_enrol"
 
 
 @dataclass(frozen=True, slots=True)
 class TokenPair:
     access: str
     refresh: str
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolTokenIssued:
+    """Staff without 2FA under ``MFA_REQUIRED_FOR_STAFF``: no pair, only a short-lived access
+    token that can enrol and confirm TOTP (then sign in again, with the code)."""
+
+    token: str
+    expires_at: datetime
+    expires_in: int
 
 
 class TokenRejected(Exception):
@@ -102,6 +117,22 @@ def token_pair_issue(*, user: User, method: str = "password") -> TokenPair:
     """A new sign-in: a new family and its first pair."""
     family = TokenFamily.objects.create(user=user, method=method)
     return _issue(user=user, family=family)
+
+
+@transaction.atomic
+def token_enrol_issue(*, user: User, method: str = "password") -> EnrolTokenIssued:
+    """An access token scoped to 2FA enrolment, in a family of its own (so logout-everywhere
+    and deactivation revoke it like any other), with no refresh token."""
+    family = TokenFamily.objects.create(user=user, method=method)
+    seconds = int(settings.MFA_ENROL_TOKEN_SECONDS)
+    token = AccessToken()
+    token.set_exp(lifetime=timedelta(seconds=seconds))
+    token[api_settings.USER_ID_CLAIM] = getattr(user, api_settings.USER_ID_FIELD)
+    token[FAMILY_CLAIM] = str(family.id)
+    token[SCOPE_CLAIM] = ENROL_SCOPE
+    return EnrolTokenIssued(
+        token=str(token), expires_at=datetime_from_epoch(token["exp"]), expires_in=seconds
+    )
 
 
 def token_refresh(*, raw: str, ip: str | None = None) -> TokenPair:

@@ -9,7 +9,13 @@ from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import (
+    authenticate,
+    login,
+    logout,
+    password_validation,
+    update_session_auth_hash,
+)
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -35,9 +41,21 @@ from accounts.models import (
 from .audit import audit_record
 from .email import email_verification_request
 from .mail import mail_enqueue
-from .mfa import MfaChallengeIssued, mfa_challenge_issue, mfa_enabled
+from .mfa import (
+    SESSION_BACKEND,
+    MfaChallengeIssued,
+    mfa_challenge_issue,
+    mfa_enabled,
+    user_reauthenticate,
+)
 from .roles import user_role_set
-from .tokens import TokenPair, token_pair_issue, tokens_revoke_all
+from .tokens import (
+    EnrolTokenIssued,
+    TokenPair,
+    token_enrol_issue,
+    token_pair_issue,
+    tokens_revoke_all,
+)
 
 security_log = structlog.get_logger("cryptocast.security")
 
@@ -124,17 +142,34 @@ def user_authenticate(*, request: HttpRequest, email: str, password: str) -> Use
     return user  # type: ignore[return-value]
 
 
+def _mfa_gate(*, request: HttpRequest, user: User, method: str) -> MfaChallengeIssued | None:
+    """A 2FA user gets a challenge (audited) instead of being signed in."""
+    if not mfa_enabled(user):
+        return None
+    issued = mfa_challenge_issue(user=user, method=method)
+    audit_record(action="signin.mfa_required", user=user, request=request, data={"method": method})
+    return issued
+
+
 def signin_finish(
     *, request: HttpRequest, user: User, method: str
-) -> TokenPair | MfaChallengeIssued:
+) -> TokenPair | MfaChallengeIssued | EnrolTokenIssued:
     """The last step of every sign-in (password, Google): a 2FA user gets a challenge to
-    complete with ``mfa_signin_complete``, anyone else a token pair."""
-    if mfa_enabled(user):
-        issued = mfa_challenge_issue(user=user, method=method)
-        audit_record(
-            action="signin.mfa_required", user=user, request=request, data={"method": method}
-        )
+    complete with ``mfa_signin_complete``; staff without 2FA under ``MFA_REQUIRED_FOR_STAFF``
+    an enrolment-scoped token (no pair); anyone else a token pair."""
+    issued = _mfa_gate(request=request, user=user, method=method)
+    if issued is not None:
         return issued
+    if settings.MFA_REQUIRED_FOR_STAFF and user.is_staff:
+        with transaction.atomic():
+            enrol = token_enrol_issue(user=user, method=method)
+            audit_record(
+                action="signin.mfa_enrolment_required",
+                user=user,
+                request=request,
+                data={"method": method},
+            )
+        return enrol
     with transaction.atomic():
         pair = token_pair_issue(user=user, method=method)
         audit_record(action="signin", user=user, request=request, data={"method": method})
@@ -146,10 +181,27 @@ def signin_finish(
 
 def user_signin(
     *, request: HttpRequest, email: str, password: str
-) -> TokenPair | MfaChallengeIssued:
+) -> TokenPair | MfaChallengeIssued | EnrolTokenIssued:
     # ModelBackend upgrades a legacy (e.g. PBKDF2) hash to Argon2id on a successful check.
     user = user_authenticate(request=request, email=email, password=password)
     return signin_finish(request=request, user=user, method="password")
+
+
+def user_session_signin(
+    *, request: HttpRequest, email: str, password: str
+) -> MfaChallengeIssued | None:
+    """The dashboard's sign-in: the API's password check, lockout and 2FA challenge, ending
+    in a session (``django.contrib.auth.login``) instead of tokens. Returns the challenge
+    when a second factor is needed (finish with ``mfa_signin_session``), else None."""
+    user = user_authenticate(request=request, email=email, password=password)
+    issued = _mfa_gate(request=request, user=user, method="password")
+    if issued is not None:
+        return issued
+    login(request, user, backend=SESSION_BACKEND)  # announces user_logged_in (axes, last_login)
+    audit_record(
+        action="signin", user=user, request=request, data={"method": "password", "session": True}
+    )
+    return None
 
 
 @transaction.atomic
@@ -159,11 +211,9 @@ def user_profile_update(*, user: User, display_name: str) -> User:
     return user
 
 
-def user_password_change(
+def _password_change_checked(
     *, request: HttpRequest, user: User, current_password: str, new_password: str
-) -> TokenPair:
-    """Checks the current password through axes (so it cannot be brute-forced with a stolen
-    access token), revokes every refresh token and returns a fresh pair for this client."""
+) -> None:
     if not user.has_usable_password():
         raise exceptions.ValidationError(
             {"current_password": ["This account has no password; use password reset."]}
@@ -175,14 +225,69 @@ def user_password_change(
             {"current_password": ["The current password is wrong."]}
         ) from exc
     _validate_password(new_password, user=user, field="new_password")
+
+
+def _password_changed(*, request: HttpRequest, user: User, new_password: str) -> None:
+    """Set, revoke every token, audit: the part both password changes share, inside the
+    caller's transaction (the check comes first, outside it: a wrong current password must
+    leave its failed attempt recorded for the lockout)."""
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    tokens_revoke_all(user=user, reason=TokenFamily.Reason.PASSWORD_CHANGE)
+    audit_record(action="password.changed", user=user, request=request)
+
+
+def user_password_change(
+    *, request: HttpRequest, user: User, current_password: str, new_password: str
+) -> TokenPair:
+    """Checks the current password through axes (so it cannot be brute-forced with a stolen
+    access token), revokes every refresh token and returns a fresh pair for this client."""
+    _password_change_checked(
+        request=request, user=user, current_password=current_password, new_password=new_password
+    )
     with transaction.atomic():
-        user.set_password(new_password)
-        user.save(update_fields=["password"])
-        tokens_revoke_all(user=user, reason=TokenFamily.Reason.PASSWORD_CHANGE)
+        _password_changed(request=request, user=user, new_password=new_password)
         pair = token_pair_issue(user=user, method="password")
-        audit_record(action="password.changed", user=user, request=request)
     security_log.info("password_changed", user_id=user.pk)
     return pair
+
+
+def user_password_change_session(
+    *, request: HttpRequest, user: User, current_password: str, new_password: str
+) -> None:
+    """The dashboard's password change: the same checks and revocations as
+    ``user_password_change``; this session stays signed in (Django's other sessions of the
+    user end, their auth hash no longer matches) and no token pair is issued."""
+    _password_change_checked(
+        request=request, user=user, current_password=current_password, new_password=new_password
+    )
+    with transaction.atomic():
+        _password_changed(request=request, user=user, new_password=new_password)
+    update_session_auth_hash(request, user)
+    security_log.info("password_changed", user_id=user.pk)
+
+
+def user_delete_confirmed(
+    *,
+    request: HttpRequest,
+    user: User,
+    password: str = "",
+    code: str = "",
+    confirm_email: str = "",
+) -> None:
+    """The dashboard's "delete my account": the password (or a current 2FA code) first, or,
+    for an account with neither (Google only), its e-mail typed out; then ``user_deactivate``
+    and the session ends."""
+    if user.has_usable_password() or mfa_enabled(user):
+        user_reauthenticate(
+            request=request, user=user, code=code or None, password=password or None
+        )
+    elif normalize_email(confirm_email) != user.email.lower():
+        raise exceptions.ValidationError(
+            {"confirm_email": ["Type this account's e-mail address to confirm."]}
+        )
+    user_deactivate(user=user, request=request)
+    logout(request)
 
 
 @transaction.atomic

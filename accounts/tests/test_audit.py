@@ -176,3 +176,47 @@ def test_a_forged_forwarded_for_value_is_not_taken_for_the_client_ip(api_client,
     from axes.models import AccessAttempt
 
     assert AccessAttempt.objects.get(username=user.email).ip_address == "127.0.0.1"
+
+
+def test_staff_enrolment_and_ops_rows_hold_no_secret(api_client, make_user, settings):
+    """The newer rows (staff 2FA enrolment under MFA_REQUIRED_FOR_STAFF, core's ops actions
+    through the staff_action hook) grepped for every secret the flow handled."""
+    settings.MFA_REQUIRED_FOR_STAFF = True
+    staff = make_user(email="ops@example.com")
+    services.user_role_set(user=staff, role="staff")
+    signin = {"email": staff.email, "password": PASSWORD}
+    enrol = api_client.post("/api/v1/auth/signin", signin, format="json").json()
+    secrets = [PASSWORD, enrol["enrol_token"]]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {enrol['enrol_token']}")
+    secret = api_client.post("/api/v1/auth/mfa/totp").json()["secret"]
+    totp = pyotp.TOTP(secret)
+    code = totp.now()
+    codes = api_client.post("/api/v1/auth/mfa/totp/confirm", {"code": code}, format="json").json()[
+        "recovery_codes"
+    ]
+    secrets += [secret, code, *codes]
+    api_client.credentials()
+    challenge = api_client.post("/api/v1/auth/signin", signin, format="json").json()["challenge"]
+    pair = api_client.post(
+        "/api/v1/auth/signin/mfa", {"challenge": challenge, "code": codes[0]}, format="json"
+    ).json()
+    secrets += [challenge, pair["access"], pair["refresh"]]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+    cleared = api_client.post(
+        "/api/v1/cache/clear", {"namespace": "markets", "confirm": True}, format="json"
+    )
+    assert cleared.status_code == 200
+    api_client.post("/api/v1/admin/cache/invalidate", {"key": "markets:x"}, format="json")
+
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {
+        "signin.mfa_enrolment_required",
+        "mfa.enabled",
+        "signin.mfa_required",
+        "signin",
+        "ops.cache_clear",
+        "ops.cache_invalidate",
+    } <= actions
+    dump = json.dumps(list(AuditEvent.objects.values()), default=str)
+    for value in secrets:
+        assert value not in dump, value[:12]

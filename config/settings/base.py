@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django_guid.integrations import CeleryIntegration
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -92,6 +93,8 @@ MIDDLEWARE = [
     "core.middleware.AuthenticationMiddleware",
     "core.middleware.MessageMiddleware",
     "core.middleware.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every response (django-csp; settings CSP_*).
+    "core.middleware.CSPMiddleware",
     # allauth insists on its own dotted path here; it is natively sync+async and costs a
     # context variable per request.
     "allauth.account.middleware.AccountMiddleware",
@@ -279,7 +282,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/accounts/login/"
+# The dashboard's sign-in page (dashboard.views_account); allauth's own stays at /accounts/login/.
+LOGIN_URL = "/signin"
 LOGIN_REDIRECT_URL = "/"
 
 # django-axes: lockouts live in the database, never in a cache that could fall back to memory.
@@ -462,6 +466,16 @@ CRYPTOCAST_SAMPLE_DATA = env.str(
 MODEL_ARTIFACTS_DIR = Path(
     env.str("MODEL_ARTIFACTS_DIR", default=str(BASE_DIR / "models" / "artifacts"))
 )
+# Artifact store (mlserving.store): empty = MODEL_ARTIFACTS_DIR is a directory every process
+# shares; s3://bucket/prefix = an S3-compatible object store (MODEL_ARTIFACTS_DIR is then this
+# machine's working copy / download cache). Credentials empty = botocore's own chain.
+MODEL_ARTIFACTS_URL = env.str("MODEL_ARTIFACTS_URL", default="")
+MODEL_ARTIFACTS_S3_ENDPOINT_URL = env.str("MODEL_ARTIFACTS_S3_ENDPOINT_URL", default="")
+MODEL_ARTIFACTS_S3_REGION = env.str("MODEL_ARTIFACTS_S3_REGION", default="")
+MODEL_ARTIFACTS_S3_ACCESS_KEY_ID = env.str("MODEL_ARTIFACTS_S3_ACCESS_KEY_ID", default="")
+MODEL_ARTIFACTS_S3_SECRET_ACCESS_KEY = env.str("MODEL_ARTIFACTS_S3_SECRET_ACCESS_KEY", default="")
+# Seconds a process serves its copy of the object store's manifest before re-checking its ETag.
+MODEL_ARTIFACTS_POLL_SECONDS = env.float("MODEL_ARTIFACTS_POLL_SECONDS", default=30.0)
 
 # --- observability ----------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -569,6 +583,11 @@ FORECAST_API_L1_SECONDS = env.float("FORECAST_API_L1_SECONDS", default=5.0)
 FORECAST_TRAIN_EVAL_DAYS = env.int("FORECAST_TRAIN_EVAL_DAYS", default=120)
 FORECAST_TRAIN_REFIT_DAYS = env.int("FORECAST_TRAIN_REFIT_DAYS", default=60)
 FORECAST_TRAIN_WARMUP_DAYS = env.int("FORECAST_TRAIN_WARMUP_DAYS", default=60)
+# LightGBM: one booster per horizon ("per_horizon", measured better by walk-forward skill than
+# one "pooled" booster with the horizon as a feature: docs/forecasting-lightgbm-horizons.md).
+FORECAST_LIGHTGBM_HORIZON_MODE = env.str("FORECAST_LIGHTGBM_HORIZON_MODE", default="per_horizon")
+if FORECAST_LIGHTGBM_HORIZON_MODE not in ("per_horizon", "pooled"):
+    raise ImproperlyConfigured("FORECAST_LIGHTGBM_HORIZON_MODE must be per_horizon or pooled")
 # LightGBM on 1 thread: walk-forward makes many small fits on a shared 2-core machine.
 FORECAST_MODEL_PARAMS: dict = {
     "lightgbm": {"num_threads": 1},
@@ -638,6 +657,9 @@ STREAM_MAX_ERRORS = env.int("STREAM_MAX_ERRORS", default=20)
 # items pending, is closed with 4429.
 STREAM_SLOW_CLIENT_SECONDS = env.float("STREAM_SLOW_CLIENT_SECONDS", default=10.0)
 STREAM_MAX_PENDING_ITEMS = env.int("STREAM_MAX_PENDING_ITEMS", default=5000)
+# Streams in another currency (?vs= / "vs"): how long a loaded rate is reused by every
+# subscriber of the process before it is looked up again (REST's prices cache: 30 s).
+STREAM_RATE_REFRESH_SECONDS = env.float("STREAM_RATE_REFRESH_SECONDS", default=15.0)
 # Embedded relay: how often each web process looks for new stream rows.
 STREAM_RELAY_POLL_SECONDS = env.float("STREAM_RELAY_POLL_SECONDS", default=0.5)
 # SSE: reconnect delay told to EventSource (retry:) and comment keep-alive interval.
@@ -655,8 +677,11 @@ MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="cryptocast")
 MFA_CHALLENGE_TTL_SECONDS = env.int("MFA_CHALLENGE_TTL_SECONDS", default=300)
 # Recovery codes made per (re)generation.
 MFA_RECOVERY_CODE_COUNT = env.int("MFA_RECOVERY_CODE_COUNT", default=10)
-# Staff and admins must have confirmed 2FA to sign in to the Django admin.
+# Staff and admins must have confirmed 2FA to sign in (the Django admin and the API: over the
+# API a staff member without 2FA gets only an enrolment-scoped token).
 MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=False)
+# Lifetime of that enrolment-scoped token (it opens auth/mfa/totp[/confirm] only).
+MFA_ENROL_TOKEN_SECONDS = env.int("MFA_ENROL_TOKEN_SECONDS", default=600)
 # Audit events older than this are deleted by the hourly clean-up.
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 # Data exports (POST auth/me/export): where the ZIPs are kept, how long, and how often a user
@@ -735,6 +760,10 @@ NEWS_MAX_FEED_BYTES = env.int("NEWS_MAX_FEED_BYTES", default=5_000_000)
 NEWS_DEFAULT_BUDGET_PER_MINUTE = env.int("NEWS_DEFAULT_BUDGET_PER_MINUTE", default=10)
 NEWS_RETENTION_DAYS = env.int("NEWS_RETENTION_DAYS", default=90)
 NEWS_GDELT_URL = env.str("NEWS_GDELT_URL", default="https://api.gdeltproject.org/api/v2/doc/doc")
+# GET news/tone: GDELT timelinetone per coin, fresh in the cache this long, then served as stale
+# (with the reason) while GDELT is unreachable, up to the second figure.
+NEWS_GDELT_TONE_FRESH_SECONDS = env.int("NEWS_GDELT_TONE_FRESH_SECONDS", default=3600)
+NEWS_GDELT_TONE_KEEP_SECONDS = env.int("NEWS_GDELT_TONE_KEEP_SECONDS", default=7 * 24 * 3600)
 # CryptoPanic is skipped cleanly without a key.
 CRYPTOPANIC_API_KEY = env.str("CRYPTOPANIC_API_KEY", default="")
 # POST news/refresh: the SSRF-checked crawl of one user-given URL.
@@ -781,3 +810,24 @@ COINGECKO_COMPAT_MAX_PER_PAGE = env.int("COINGECKO_COMPAT_MAX_PER_PAGE", default
 DASHBOARD_BACKTEST_PLOTS_DIR = env.str(
     "DASHBOARD_BACKTEST_PLOTS_DIR", default=str(BASE_DIR / "docs" / "img")
 )
+# --- Content-Security-Policy (django-csp, docs/dashboard-accounts.md) -------------------------
+# Every HTML page: scripts, styles, fonts and images from this origin only, no inline code.
+# CSP_REPORT_ONLY sends the same policy as Content-Security-Policy-Report-Only (to try it out).
+CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)
+# Where browsers POST violation reports (empty: no report-uri directive).
+CSP_REPORT_URI = env.str("CSP_REPORT_URI", default="")
+_CSP_DIRECTIVES: dict[str, list[str] | bool] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+if CSP_REPORT_URI:
+    _CSP_DIRECTIVES["report-uri"] = [CSP_REPORT_URI]
+CONTENT_SECURITY_POLICY = None if CSP_REPORT_ONLY else {"DIRECTIVES": _CSP_DIRECTIVES}
+CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _CSP_DIRECTIVES} if CSP_REPORT_ONLY else None

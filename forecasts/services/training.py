@@ -63,6 +63,12 @@ class TrainConfig:
         merged = {k: dict(v) for k, v in base["params"].items()}
         for model, p in extra_params.items():
             merged[model] = {**merged.get(model, {}), **p}
+        # LightGBM's layout (FORECAST_LIGHTGBM_HORIZON_MODE) unless the params name one
+        mode = str(getattr(settings, "FORECAST_LIGHTGBM_HORIZON_MODE", "per_horizon"))
+        merged.setdefault("lightgbm", {}).setdefault("horizon_mode", mode)
+        ensemble = merged.setdefault("ensemble", {})
+        ensemble["base_params"] = {k: dict(v) for k, v in ensemble.get("base_params", {}).items()}
+        ensemble["base_params"].setdefault("lightgbm", {}).setdefault("horizon_mode", mode)
         base["params"] = merged
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(horizons=hs, **base)

@@ -430,9 +430,13 @@ def test_training_endpoint_needs_a_signed_in_client(api_client, db):
     assert api_client.get(URL).status_code == 401
 
 
-def test_training_endpoint_is_staff_only(auth_client, db):
+def test_training_endpoint_is_for_analysts_and_staff_only(auth_client, user, db):
     denied = auth_client.get(URL)
     assert denied.status_code == 403 and denied.json()["type"] == "client_error"
+    from accounts.services import user_role_set
+
+    user_role_set(user=user, role="analyst")
+    assert auth_client.get(URL).status_code == 200
 
 
 def test_training_endpoint_before_any_run(staff_client, db):

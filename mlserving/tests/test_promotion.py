@@ -94,3 +94,36 @@ def test_admin_actions_promote_only_on_skill_and_roll_back(artifacts, staff_user
     admin.rollback_selected(request, ModelVersion.objects.filter(version=v2))
     assert aliases()["champion"] == v1
     assert not admin.has_change_permission(request) and not admin.has_delete_permission(request)
+
+
+def test_admin_promote_and_rollback_leave_audit_rows(artifacts, staff_user, monkeypatch):
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+
+    from accounts.models import AuditEvent
+
+    make_version(artifacts, alias="champion", skill=0.98)
+    v2 = make_version(artifacts, skill=0.99)
+    admin = site._registry[ModelVersion]
+    monkeypatch.setattr(admin, "message_user", lambda request, msg, level=None: None)
+    request = RequestFactory().post("/admin/", HTTP_USER_AGENT="browser/1")
+    request.user = staff_user
+    admin.promote_selected(request, ModelVersion.objects.filter(version=v2))  # refused: no skill
+    admin.force_promote_selected(request, ModelVersion.objects.filter(version=v2))
+    admin.rollback_selected(request, ModelVersion.objects.filter(version=v2))
+    lone = make_version(artifacts, key="J", alias="champion", skill=0.9)
+    admin.rollback_selected(request, ModelVersion.objects.filter(version=lone))  # no previous
+    admin.resync(request, ModelVersion.objects.none())
+    rows = list(
+        AuditEvent.objects.order_by("id").values_list("action", "outcome", "actor", "target_id")
+    )
+    assert rows == [
+        ("model.promote", "failure", staff_user.pk, "K/m"),
+        ("model.force_promote", "success", staff_user.pk, "K/m"),
+        ("model.rollback", "success", staff_user.pk, "K/m"),
+        ("model.rollback", "failure", staff_user.pk, "J/m"),
+        ("model.registry_resync", "success", staff_user.pk, ""),
+    ]
+    refused = AuditEvent.objects.filter(action="model.promote").get()
+    assert refused.data["version"] == v2 and "does not beat" in refused.data["reason"]
+    assert AuditEvent.objects.filter(action="model.force_promote").get().data["champion"] == v2

@@ -13,16 +13,21 @@ from .sources import (
     sources_poll_due,
     sources_seed,
 )
+from .tone import TIMESPANS, ToneUnavailable, gdelt_tone, gdelt_tone_cached
 
 __all__ = [
     "DEFAULT_SOURCES",
+    "TIMESPANS",
     "IngestResult",
     "PollResult",
+    "ToneUnavailable",
     "article_crawl",
     "articles_cleanup",
     "articles_ingest",
     "coin_tagger",
     "feed_store",
+    "gdelt_tone",
+    "gdelt_tone_cached",
     "news_samples_load",
     "publish_articles",
     "sentiment_daily_backfill",

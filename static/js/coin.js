@@ -15,7 +15,9 @@
 
   const chart = LightweightCharts.createChart(container, {
     autoSize: true,
-    layout: { background: { color: "transparent" }, textColor: css("--muted") },
+    // No logo element: it comes with an inline <style> (the CSP forbids it); the page credits
+    // TradingView in text under the chart.
+    layout: { background: { color: "transparent" }, textColor: css("--muted"), attributionLogo: false },
     grid: { vertLines: { color: css("--line") }, horzLines: { color: css("--line") } },
     timeScale: { timeVisible: true, secondsVisible: false },
     rightPriceScale: { scaleMargins: { top: 0.08, bottom: 0.25 } },
@@ -28,9 +30,10 @@
   chart.priceScale("vol").applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
   const band = (color, style) => chart.addLineSeries({ color, lineWidth: 1, lineStyle: style, priceLineVisible: false, lastValueVisible: false });
   const fc = {
-    point: chart.addLineSeries({ color: "#f5c542", lineWidth: 2, lineStyle: LightweightCharts.LineStyle.Dashed, priceLineVisible: false }),
-    up80: band("#f5c542aa", LightweightCharts.LineStyle.Dotted), lo80: band("#f5c542aa", LightweightCharts.LineStyle.Dotted),
-    up95: band("#f5c54266", LightweightCharts.LineStyle.SparseDotted), lo95: band("#f5c54266", LightweightCharts.LineStyle.SparseDotted),
+    point: chart.addLineSeries({ color: "#e0a000", lineWidth: 2, lineStyle: LightweightCharts.LineStyle.Dashed, priceLineVisible: false }),
+    // Amber dark enough to read on the light theme's white as well as on the dark panel.
+    up80: band("#d99a00", LightweightCharts.LineStyle.Dotted), lo80: band("#d99a00", LightweightCharts.LineStyle.Dotted),
+    up95: band("#d99a0099", LightweightCharts.LineStyle.Dashed), lo95: band("#d99a0099", LightweightCharts.LineStyle.Dashed),
   };
   document.addEventListener("themechange", () => chart.applyOptions({
     layout: { textColor: css("--muted") }, grid: { vertLines: { color: css("--line") }, horzLines: { color: css("--line") } },
@@ -77,8 +80,13 @@
       volume.setData(h.data.map(vol));
       last = h.data.length ? bar(h.data[h.data.length - 1]) : null;
       status.textContent = `${h.count} ${interval} candles · source ${h.source} · last ${h.as_of}` + (h.stale ? " · STALE" : "");
-      await forecast();
+      const forecastDays = await forecast();
       chart.timeScale().fitContent();
+      // Daily view: the last ~4 months and the forecast beyond them, so the band is visible
+      // (fitted to a year of candles, 7 forecast days were a sliver at the right edge).
+      if (interval === "1d" && forecastDays && bars.length > 120) {
+        chart.timeScale().setVisibleLogicalRange({ from: bars.length - 120, to: bars.length + forecastDays + 1 });
+      }
       live();
     } catch (err) {
       candles.setData([]); volume.setData([]);
@@ -88,11 +96,11 @@
 
   async function forecast() {
     for (const s of Object.values(fc)) s.setData([]);
-    if (interval !== "1d" || !last) return;
+    if (interval !== "1d" || !last) return 0;
     try {
       const f = await getJSON(`/api/v1/forecasts?ids=${encodeURIComponent(id)}&days=7&model=auto`);
       const d = f.data && f.data[0];
-      if (!d || !d.points || !d.points.length) return;
+      if (!d || !d.points || !d.points.length) return 0;
       const start = { time: last.time, value: last.close };
       const pts = d.points.map((p) => ({ t: sec(p.date + "T00:00:00Z"), p }));
       fc.point.setData([start, ...pts.map(({ t, p }) => ({ time: t, value: p.point }))]);
@@ -100,7 +108,8 @@
         fc["up" + lv].setData([start, ...pts.map(({ t, p }) => ({ time: t, value: p.upper[lv] }))]);
         fc["lo" + lv].setData([start, ...pts.map(({ t, p }) => ({ time: t, value: p.lower[lv] }))]);
       }
-    } catch (_) { /* no forecast: the text panel says so */ }
+      return pts.length;
+    } catch (_) { return 0; /* no forecast: the text panel says so */ }
   }
 
   function onQuote(q) {

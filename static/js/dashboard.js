@@ -38,6 +38,12 @@
 
   const coins = new Map(); // id -> latest quote payload (same shape over REST, WS and SSE)
   let transport = "connecting…";
+  let apiError = null; // the last failed load, until prices arrive again
+  // A quote goes stale while the page is open when no newer one arrives: the server's flag
+  // is as of when the payload was built, so the age is checked here too, on the same window.
+  const staleMs = Number($("markets-table").dataset.staleSeconds || 0) * 1000;
+  const isOld = (iso) => staleMs > 0 && !!iso && Date.now() - new Date(iso).getTime() > staleMs;
+  const isStale = (coin) => !!coin.stale || isOld(coin.as_of);
 
   function cell(row, key) { return row.querySelector(`[data-k="${key}"]`); }
 
@@ -87,7 +93,7 @@
     const c = cell(row, "as_of");
     c.textContent = ago(row.dataset.asOf);
     c.title = row.dataset.asOf ? "as of " + row.dataset.asOf : "";
-    if (row.dataset.stale) c.append(el("span", { class: "badge stale" }, "stale"));
+    if (row.dataset.stale || isOld(row.dataset.asOf)) c.append(el("span", { class: "badge stale" }, "stale"));
   }
 
   function markSelected() {
@@ -120,8 +126,10 @@
 
   function status() {
     $("markets-status").textContent = transport + " · updated " + new Date().toLocaleTimeString();
-    feedState(null);
+    feedState(apiError);
   }
+
+  function received() { apiError = null; }
 
   // One banner above the table: the API is down (error), or every price is stale.
   function feedState(error) {
@@ -137,7 +145,7 @@
       return;
     }
     const list = [...coins.values()];
-    if (list.length && list.every((c) => c.stale)) {
+    if (list.length && list.every(isStale)) {
       const newest = list.map((c) => c.as_of).filter(Boolean).sort().pop();
       banner.className = "feed-banner stale";
       banner.setAttribute("role", "status");
@@ -152,11 +160,14 @@
   async function loadMarkets() {
     try {
       const data = await getJSON("/api/v1/cryptocurrencies/?ordering=rank&page_size=50");
+      received();
       renderAll(data.results);
       status();
     } catch (err) {
+      apiError = err.message;
       $("markets-status").textContent = "could not load prices: " + err.message;
-      feedState(err.message);
+      feedState(apiError);
+      if (!document.querySelector("#chart *")) $("chart-status").textContent = "no chart until the API answers";
     }
   }
 
@@ -166,10 +177,11 @@
   let pollTimer = null;
 
   function onFrame(m, resend) {
-    if (m.type === "snapshot") { lastSeq = m.seq; renderAll(m.data); status(); }
+    if (m.type === "snapshot") { received(); lastSeq = m.seq; renderAll(m.data); status(); }
     else if (m.type === "update") {
       if (lastSeq !== null && m.from_seq !== lastSeq + 1 && resend) return resend(lastSeq);
       lastSeq = m.seq;
+      received();
       applyUpdate(m.data);
     }
   }
@@ -210,7 +222,10 @@
     };
   }
 
-  setInterval(() => { for (const row of document.querySelectorAll("#markets-table tbody tr[data-id]")) renderAge(row); }, 5000);
+  setInterval(() => {
+    for (const row of document.querySelectorAll("#markets-table tbody tr[data-id]")) renderAge(row);
+    feedState(apiError);
+  }, 5000);
 
   async function loadChart(coin) {
     selected = coin.id;

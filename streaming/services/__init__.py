@@ -8,6 +8,7 @@ numbers, buffers and snapshots live in ``log``/``reads``; the per-process fan-ou
 See docs/streaming.md for the protocol.
 """
 
+from . import convert
 from .channels import FAMILIES, Channel, ChannelError, provider_register, resolve
 from .hub import ensure_feed, get_hub, stop_feeds
 from .log import backend_name, get_log, reset_log
@@ -25,6 +26,7 @@ __all__ = [
     "backend_name",
     "catch_up",
     "clear_snapshot_cache",
+    "convert",
     "ensure_feed",
     "error_frame",
     "get_hub",

@@ -21,6 +21,8 @@ INTERVALS = ("1m", "5m", "1h", "4h", "1d")
 
 Snapshot = Callable[[str], list[dict[str, Any]]]  # internal channel name -> items
 Validator = Callable[[str], str | None]  # internal channel name -> error message or None
+# currency code -> ``convert.Conversion`` (raises ChannelError("unknown_currency", ...))
+CurrencyLoader = Callable[[str], Any]
 
 
 class ChannelError(ValueError):
@@ -82,18 +84,38 @@ class Channel:
 
 _snapshots: dict[str, Snapshot] = {}
 _validators: dict[str, Validator] = {}
+_currencies: dict[str, CurrencyLoader] = {}
 
 
 def provider_register(
-    family: str, *, snapshot: Snapshot | None = None, validate: Validator | None = None
+    family: str,
+    *,
+    snapshot: Snapshot | None = None,
+    validate: Validator | None = None,
+    currency: CurrencyLoader | None = None,
 ) -> None:
-    """Called by the app owning ``family`` (e.g. markets for ``quotes``) from ``ready()``."""
+    """Called by the app owning ``family`` (e.g. markets for ``quotes``) from ``ready()``.
+
+    ``currency``: how to convert the family's USD items into another quote currency (see
+    ``convert.py``); families registering none are sent as published whatever ``vs`` says.
+    """
     if family not in FAMILIES:
         raise ValueError(f"unknown stream family {family!r}")
     if snapshot is not None:
         _snapshots[family] = snapshot
     if validate is not None:
         _validators[family] = validate
+    if currency is not None:
+        _currencies[family] = currency
+
+
+def currency_loader(family: str) -> CurrencyLoader | None:
+    return _currencies.get(family)
+
+
+def currency_loaders() -> list[str]:
+    """The families that convert, in registration order."""
+    return list(_currencies)
 
 
 def resolve(public: Any, *, user_id: int | None) -> Channel:

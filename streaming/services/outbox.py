@@ -69,6 +69,8 @@ class Outbox:
             pending["data"] = list(merged.values())
             pending["seq"] = frame["seq"]
             pending["ts"] = frame.get("ts", pending.get("ts"))
+            if frame.get("_ck") != pending.get("_ck"):  # items converted at two rates
+                pending["_ck"] = f"{pending.get('_ck', '')}|{frame.get('_ck', '')}"
             self.coalesced += 1
         if self.items_pending() > self.max_items:
             self.overflowed = True
@@ -97,7 +99,11 @@ class Outbox:
 
     def overloaded(self) -> bool:
         """True when the client has stayed behind: too much pending or waiting too long."""
-        return self.overflowed or (len(self) > 0 and self.oldest_age() > self.slow_after)
+        if self.overflowed:
+            return True
+        if not self.control and not self.updates:
+            return False  # the common case, checked for every connection twice a second
+        return self.oldest_age() > self.slow_after
 
 
 _ENCODED: OrderedDict[tuple[str, int, int, str, str], str] = OrderedDict()
@@ -112,20 +118,23 @@ def encode(frame: Frame) -> str:
     (channel, from_seq, seq) within one epoch of the log (the key also holds the epoch and the
     last message's time, so numbers that start again after a Redis restart never hit an old
     entry). Private channels (``notifications``: the same public name for
-    every user) are always encoded per connection.
+    every user) are always encoded per connection. A converted frame (another ``vs``) carries
+    ``_ck``, the name of the rates its items were converted at: part of the key, never sent.
     """
     if frame.get("type") != "update" or frame.get("channel", "").startswith("notifications"):
         return json.dumps(frame, separators=(",", ":"))
+    ck = frame.get("_ck", "")
     key = (
         frame["channel"],
         frame["from_seq"],
         frame["seq"],
         frame.get("epoch", ""),
-        frame.get("ts", ""),
+        frame.get("ts", "") + ("#" + ck if ck else ""),
     )
     text = _ENCODED.get(key)
     if text is None:
-        text = json.dumps(frame, separators=(",", ":"))
+        sent = {k: v for k, v in frame.items() if k != "_ck"} if ck else frame
+        text = json.dumps(sent, separators=(",", ":"))
         _ENCODED[key] = text
         if len(_ENCODED) > _ENCODED_MAX:
             _ENCODED.popitem(last=False)

@@ -11,12 +11,16 @@ Per channel it keeps the last ``seq`` handed to the client and turns log message
   buffer no longer reaches back; a message from another epoch of the log is a reset too;
 - resume(after_seq): what the client missed, or ``reset`` + snapshot.
 
+A subscription may ask for another quote currency (``vs``): its snapshot and updates are
+converted on the way out (``convert.py``), with rates refreshed in ``drain``.
+
 ``deliver`` runs on every message for every subscriber, so it is synchronous and small: the
 in-order case queues the frame; anything that needs the log waits for ``drain``.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +28,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from . import reads
+from . import convert, reads
 from .channels import Channel, ChannelError, resolve, validate
 from .hub import get_hub
 from .log import Message, now_iso
@@ -36,10 +40,13 @@ class Sub:
     channel: Channel
     last_seq: int
     epoch: str = ""  # the log's epoch the seqs belong to ("" = not known yet)
+    vs: str = convert.USD
+    conv: convert.Conversion | None = None  # None: sent as published (USD)
+    conv_at: float = 0.0  # when ``conv`` was taken from the shared cache
 
 
 def update_frame(sub: Sub, message: Message, *, from_seq: int | None = None) -> Frame:
-    return {
+    frame: Frame = {
         "type": "update",
         "channel": sub.channel.public,
         "seq": message["seq"],
@@ -49,6 +56,32 @@ def update_frame(sub: Sub, message: Message, *, from_seq: int | None = None) -> 
         "key": message.get("key", sub.channel.family.key),
         "data": message["data"],
     }
+    conv = sub.conv
+    if conv is not None:
+        frame["data"] = convert.convert_items(
+            conv,
+            channel=sub.channel.internal,
+            seq=int(message["seq"]),
+            epoch=frame["epoch"],
+            items=message["data"],
+        )
+        frame["vs"] = conv.vs
+        frame["_ck"] = conv.token  # encoding cache key part (never sent)
+    return frame
+
+
+def _converted_snapshot(sub: Sub, snap: Frame) -> Frame:
+    conv = sub.conv
+    if conv is None:
+        return snap
+    data = convert.convert_items(
+        conv,
+        channel="snapshot:" + sub.channel.internal,
+        seq=int(snap["seq"]),
+        epoch=str(snap["epoch"]) + "|" + str(snap["ts"]),
+        items=snap["data"],
+    )
+    return {**snap, "data": data, "vs": conv.vs}
 
 
 def error_frame(code: str, message: str, **extra: Any) -> Frame:
@@ -63,19 +96,27 @@ class StreamSession:
         wake: Callable[[], None],
         user_id: int | None,
         max_subscriptions: int,
+        vs: str = convert.USD,
     ) -> None:
         self.outbox = outbox
         self.wake = wake
         self.user_id = user_id
         self.max_subscriptions = max_subscriptions
+        self.vs = vs  # the connection's default quote currency (``?vs=``)
+        self._rates_checked = time.monotonic()
         self.hub = get_hub()
         self.subs: dict[str, Sub] = {}  # public name -> Sub
         self.by_internal: dict[str, Sub] = {}
         self.behind: dict[str, str] = {}  # public name -> why it needs the log ("gap", ...)
 
     @classmethod
-    def open(cls, *, user_id: int | None, wake: Callable[[], None]) -> StreamSession:
-        """A connection's session with the configured limits (WebSocket and SSE alike)."""
+    def open(
+        cls, *, user_id: int | None, wake: Callable[[], None], vs: str = convert.USD
+    ) -> StreamSession:
+        """A connection's session with the configured limits (WebSocket and SSE alike).
+
+        ``vs``: the quote currency of every subscription that names none (validated by the
+        caller with ``convert.check_currency``)."""
         outbox = Outbox(
             max_items=settings.STREAM_MAX_PENDING_ITEMS,
             slow_after=settings.STREAM_SLOW_CLIENT_SECONDS,
@@ -85,6 +126,7 @@ class StreamSession:
             wake=wake,
             user_id=user_id,
             max_subscriptions=settings.STREAM_MAX_SUBSCRIPTIONS,
+            vs=vs,
         )
 
     # --- client actions -------------------------------------------------------------------
@@ -114,25 +156,57 @@ class StreamSession:
             self.outbox.put_control(error_frame(exc.code, exc.message, channel=name))
             return None
 
-    async def subscribe(self, names: list[Any]) -> list[str]:
-        """Subscribe each name (errors go to the outbox, one per bad name); returns the new ones."""
+    async def _conversion_or_error(
+        self, channel: Channel, vs: str
+    ) -> tuple[bool, convert.Conversion | None]:
+        """(ok, conversion) of ``channel``'s family into ``vs``; an error frame when unknown."""
+        try:
+            conv = await database_sync_to_async(convert.conversion)(channel.family.name, vs)
+        except ChannelError as exc:
+            self.outbox.put_control(error_frame(exc.code, exc.message, channel=channel.public))
+            return False, None
+        return True, conv
+
+    async def subscribe(self, names: list[Any], vs: Any = None) -> list[str]:
+        """Subscribe each name (errors go to the outbox, one per bad name); returns the new ones.
+
+        ``vs`` (default: the connection's): the quote currency of these channels. A channel
+        already subscribed in another currency switches to ``vs`` with a fresh snapshot.
+        """
+        try:
+            wanted = self.vs if vs is None else convert.normalise(vs)
+        except ChannelError as exc:
+            self.outbox.put_control(error_frame(exc.code, exc.message))
+            return []
         added: list[str] = []
         for name in names:
-            if isinstance(name, str) and name.strip() in self.subs:
+            current = self.subs.get(name.strip()) if isinstance(name, str) else None
+            if current is not None and current.vs == wanted:
                 continue  # already subscribed: nothing to resend
-            if not self._room_for(name):
+            if current is None and not self._room_for(name):
                 continue
-            channel = await self._checked_or_error(name)
+            channel = current.channel if current else await self._checked_or_error(name)
             if channel is None:
                 continue
-            sub = self._attach(channel)
+            ok, conv = await self._conversion_or_error(channel, wanted)
+            if not ok:
+                continue
+            sub = current or self._attach(channel)
+            self._set_currency(sub, wanted, conv)
             snap = await database_sync_to_async(reads.snapshot)(channel)
             sub.last_seq = snap["seq"]
             sub.epoch = snap["epoch"]
             self.behind.pop(channel.public, None)  # the snapshot is newer than any gap seen
-            self.outbox.put_control(snap)
+            if current is not None:
+                self.outbox.drop_channel(channel.public)  # pending updates are in the old vs
+            self.outbox.put_control(_converted_snapshot(sub, snap))
             added.append(channel.public)
         return added
+
+    def _set_currency(self, sub: Sub, vs: str, conv: convert.Conversion | None) -> None:
+        sub.vs = vs if conv is not None else convert.USD
+        sub.conv = conv
+        sub.conv_at = time.monotonic()
 
     async def unsubscribe(self, names: list[Any]) -> list[str]:
         removed = []
@@ -152,11 +226,16 @@ class StreamSession:
         for sub in list(self.subs.values()):
             self._detach(sub)
 
-    async def resume(self, name: Any, after_seq: Any, epoch: Any = None) -> None:
+    async def resume(self, name: Any, after_seq: Any, epoch: Any = None, vs: Any = None) -> None:
         if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
             self.outbox.put_control(
                 error_frame("bad_request", "after_seq must be a non-negative integer", channel=name)
             )
+            return
+        try:
+            wanted = None if vs is None else convert.normalise(vs)
+        except ChannelError as exc:
+            self.outbox.put_control(error_frame(exc.code, exc.message, channel=name))
             return
         sub = self.subs.get(name) if isinstance(name, str) else None
         if sub is None:
@@ -165,7 +244,17 @@ class StreamSession:
             channel = await self._checked_or_error(name)
             if channel is None:
                 return
+            ok, conv = await self._conversion_or_error(channel, wanted or self.vs)
+            if not ok:
+                return
             sub = self._attach(channel)
+            self._set_currency(sub, wanted or self.vs, conv)
+        elif wanted is not None and wanted != sub.vs:
+            ok, conv = await self._conversion_or_error(sub.channel, wanted)
+            if not ok:
+                return
+            self._set_currency(sub, wanted, conv)
+            self.outbox.drop_channel(sub.channel.public)  # pending updates are in the old vs
         self.behind.pop(sub.channel.public, None)
         sub.last_seq = after_seq
         sub.epoch = epoch if isinstance(epoch, str) else ""
@@ -206,7 +295,13 @@ class StreamSession:
         self.wake()
 
     async def drain(self) -> None:
-        """Fill what ``deliver`` could not: gaps from the log's buffer, else reset + snapshot."""
+        """Fill what ``deliver`` could not: gaps from the log's buffer, else reset + snapshot.
+
+        Also takes fresh rates for converted subscriptions (at most once a second)."""
+        now = time.monotonic()
+        if now - self._rates_checked >= 1.0:
+            self._rates_checked = now
+            await self._refresh_rates()
         while self.behind:
             public, reason = self.behind.popitem()
             sub = self.subs.get(public)
@@ -216,6 +311,21 @@ class StreamSession:
                 await self._reset(sub, reason=reason)
             else:
                 await self._catch_up(sub, reason_if_lost=reason)
+
+    async def _refresh_rates(self) -> None:
+        for sub in list(self.subs.values()):
+            if sub.conv is None or not convert.expired(sub.conv_at):
+                continue
+            try:
+                conv = await database_sync_to_async(convert.conversion)(
+                    sub.channel.family.name, sub.vs
+                )
+            except Exception:  # keep the last rate: it says its own as_of
+                sub.conv_at = time.monotonic()
+                continue
+            if conv is not None:
+                sub.conv = conv
+            sub.conv_at = time.monotonic()
 
     # --- internals --------------------------------------------------------------------------
     def _attach(self, channel: Channel) -> Sub:
@@ -268,7 +378,7 @@ class StreamSession:
                 "ts": now_iso(),
             }
         )
-        self.outbox.put_control(snap)
+        self.outbox.put_control(_converted_snapshot(sub, snap))
         sub.last_seq = snap["seq"]
         sub.epoch = snap["epoch"]
 

@@ -86,3 +86,29 @@ def test_concurrent_publishers_never_share_a_seq(log):
     for t in threads:
         t.join()
     assert sorted(seqs) == list(range(1, 81))
+
+
+def test_a_batch_numbers_and_trims_each_channel_as_single_appends_would(log):
+    log.append("quotes:*", [{"id": "x"}], key="id")
+    for round_ in range(7):  # more rounds than the buffer holds (5)
+        log.append_many(
+            [
+                ("quotes:*", [{"id": "bitcoin", "n": round_}, {"id": "ethereum", "n": round_}]),
+                ("quotes:bitcoin", [{"id": "bitcoin", "n": round_}]),
+                ("quotes:ethereum", [{"id": "ethereum", "n": round_}]),
+            ],
+            key="id",
+        )
+    assert (log.head("quotes:*"), log.head("quotes:bitcoin"), log.head("quotes:ethereum")) == (
+        8,
+        7,
+        7,
+    )
+    kept = log.recent("quotes:*")
+    assert [m["seq"] for m in kept] == [4, 5, 6, 7, 8]  # trimmed to the buffer
+    assert kept[-1]["data"][1] == {"id": "ethereum", "n": 6}
+    assert kept[-1]["channel"] == "quotes:*" and kept[-1]["epoch"] == log.epoch("quotes:*")
+    assert log.since("quotes:bitcoin", 5) == log.recent("quotes:bitcoin")[-2:]
+    # the same channel twice in one batch: numbered one after the other
+    log.append_many([("news", [{"id": 1}]), ("news", [{"id": 2}])], key="id")
+    assert [m["data"][0]["id"] for m in log.since("news", 0) or []] == [1, 2]

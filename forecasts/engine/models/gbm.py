@@ -1,9 +1,18 @@
-"""``lightgbm``: direct multi-horizon gradient boosting, one booster per horizon.
+"""``lightgbm``: direct multi-horizon gradient boosting.
 
-Features are :func:`forecasts.engine.features.build_features` at the origin; the target of the
-booster for horizon ``h`` is the log-return to ``t+h`` (winsorised at the 1st/99th percentile of
-the training targets, so a single crash day does not dominate). Boosters are saved as
-LightGBM text model files; feature names as JSON.
+Features are :func:`forecasts.engine.features.build_features` at the origin; the target for
+horizon ``h`` is the log-return to ``t+h`` (winsorised at the 1st/99th percentile of the
+training targets of that horizon, so a single crash day does not dominate). Two layouts
+(``horizon_mode``):
+
+- ``per_horizon``: one booster per horizon (30 fits for 30 horizons);
+- ``pooled``: one booster for every horizon, trained on the stacked (origin, horizon) rows
+  with the horizon as a feature and the target divided by ``sqrt(h)`` (so one Huber
+  threshold fits every horizon); predictions are multiplied back.
+
+Which one is the default is decided by walk-forward skill (``docs/forecasting-lightgbm-
+horizons.md``, ``FORECAST_LIGHTGBM_HORIZON_MODE``). Boosters are saved as LightGBM text
+model files; feature names as JSON.
 """
 
 from __future__ import annotations
@@ -40,17 +49,44 @@ DEFAULT_PARAMS: dict[str, Any] = {
 }
 
 
+HORIZON_MODES = ("per_horizon", "pooled")
+#: the booster key of the pooled layout (per-horizon boosters are keyed by their horizon)
+POOLED = 0
+HORIZON_FEATURE = "horizon"
+_OWN_PARAMS = ("num_boost_round", "max_train", "horizon_mode")
+
+
 class LightGBMForecaster(Forecaster):
     name = "lightgbm"
     min_history = WARMUP_ROWS + 60
 
-    def __init__(self, num_boost_round: int = 200, max_train: int = 0, **params: Any) -> None:
-        super().__init__(num_boost_round=int(num_boost_round), max_train=int(max_train), **params)
+    def __init__(
+        self,
+        num_boost_round: int = 200,
+        max_train: int = 0,
+        horizon_mode: str = "per_horizon",
+        **params: Any,
+    ) -> None:
+        if horizon_mode not in HORIZON_MODES:
+            raise EngineError(
+                f"lightgbm: horizon_mode must be one of {', '.join(HORIZON_MODES)}, "
+                f"not {horizon_mode!r}"
+            )
+        super().__init__(
+            num_boost_round=int(num_boost_round),
+            max_train=int(max_train),
+            horizon_mode=horizon_mode,
+            **params,
+        )
         self.boosters: dict[int, Any] = {}
         self.feature_names: list[str] = []
 
+    @property
+    def pooled(self) -> bool:
+        return self.params["horizon_mode"] == "pooled"
+
     def _lgb_params(self) -> dict[str, Any]:
-        extra = {k: v for k, v in self.params.items() if k not in ("num_boost_round", "max_train")}
+        extra = {k: v for k, v in self.params.items() if k not in _OWN_PARAMS}
         return {**DEFAULT_PARAMS, **extra}
 
     def fit(self, history: pd.DataFrame, horizons: Sequence[int]) -> LightGBMForecaster:
@@ -64,6 +100,8 @@ class LightGBMForecaster(Forecaster):
             start = max(start, len(history) - self.params["max_train"])
         self.feature_names = list(feats.columns)
         self.boosters = {}
+        x_parts: list[np.ndarray] = []
+        y_parts: list[np.ndarray] = []
         for h in self.horizons:
             y = targets[h].iloc[start:]
             x = feats.iloc[start:]
@@ -72,16 +110,38 @@ class LightGBMForecaster(Forecaster):
                 raise EngineError(f"lightgbm: too few training rows for horizon {h}")
             yv = y[ok].to_numpy()
             lo, hi = np.quantile(yv, [0.01, 0.99])
+            xv = x[ok].to_numpy(dtype=np.float64)
+            if self.pooled:
+                x_parts.append(np.column_stack([xv, np.full(len(xv), float(h))]))
+                y_parts.append(np.clip(yv, lo, hi) / np.sqrt(h))
+                continue
             data = lgb.Dataset(
-                x[ok].to_numpy(dtype=np.float64),
-                label=np.clip(yv, lo, hi),
-                feature_name=self.feature_names,
-                free_raw_data=True,
+                xv, label=np.clip(yv, lo, hi), feature_name=self.feature_names, free_raw_data=True
             )
             self.boosters[h] = lgb.train(
                 self._lgb_params(), data, num_boost_round=self.params["num_boost_round"]
             )
+        if self.pooled:
+            data = lgb.Dataset(
+                np.vstack(x_parts),
+                label=np.concatenate(y_parts),
+                feature_name=[*self.feature_names, HORIZON_FEATURE],
+                free_raw_data=True,
+            )
+            self.boosters[POOLED] = lgb.train(
+                self._lgb_params(), data, num_boost_round=self.params["num_boost_round"]
+            )
         return self
+
+    def _predict_matrix(self, x: np.ndarray) -> dict[int, np.ndarray]:
+        """Log-return predictions per horizon for the feature rows ``x``."""
+        if not self.pooled:
+            return {h: self.boosters[h].predict(x) for h in self.horizons}
+        booster = self.boosters[POOLED]
+        return {
+            h: booster.predict(np.column_stack([x, np.full(len(x), float(h))])) * np.sqrt(h)
+            for h in self.horizons
+        }
 
     def _features_tail(self, history: pd.DataFrame) -> pd.DataFrame:
         return build_features(history.iloc[-FEATURE_TAIL:])[self.feature_names]
@@ -89,7 +149,7 @@ class LightGBMForecaster(Forecaster):
     def predict(self, history: pd.DataFrame) -> dict[int, float]:
         self._check_fitted()
         x = self._features_tail(history).iloc[[-1]].to_numpy(dtype=np.float64)
-        return {h: float(self.boosters[h].predict(x)[0]) for h in self.horizons}
+        return {h: float(p[0]) for h, p in self._predict_matrix(x).items()}
 
     def predict_path(
         self, history: pd.DataFrame, origins: Sequence[pd.Timestamp]
@@ -101,7 +161,7 @@ class LightGBMForecaster(Forecaster):
         tail = history.iloc[max(0, first - FEATURE_TAIL) :]
         feats = build_features(tail)[self.feature_names].loc[list(origins)]
         x = feats.to_numpy(dtype=np.float64)
-        preds = {h: self.boosters[h].predict(x) for h in self.horizons}
+        preds = self._predict_matrix(x)
         return {o: {h: float(preds[h][i]) for h in self.horizons} for i, o in enumerate(origins)}
 
     def save(self, directory: Path) -> ArtifactSpec:
@@ -109,9 +169,9 @@ class LightGBMForecaster(Forecaster):
         directory.mkdir(parents=True, exist_ok=True)
         files = {}
         for h, booster in self.boosters.items():
-            name = f"booster_h{h}.txt"
-            booster.save_model(str(directory / name))
-            files[f"booster_h{h}"] = name
+            label = "booster_pooled" if h == POOLED else f"booster_h{h}"
+            booster.save_model(str(directory / f"{label}.txt"))
+            files[label] = f"{label}.txt"
         write_json(directory / "feature_names.json", self.feature_names)
         files["feature_names"] = "feature_names.json"
         return self._spec(
@@ -131,8 +191,13 @@ class LightGBMForecaster(Forecaster):
         model.horizons = list(spec.horizons)
         model.training_window = dict(spec.training_window)
         model.feature_names = list(read_json(directory / spec.files["feature_names"]))
+        labels = (
+            {POOLED: "booster_pooled"}
+            if model.pooled
+            else {h: f"booster_h{h}" for h in model.horizons}
+        )
         model.boosters = {
-            h: lgb.Booster(model_file=str(directory / spec.files[f"booster_h{h}"]))
-            for h in model.horizons
+            h: lgb.Booster(model_file=str(directory / spec.files[label]))
+            for h, label in labels.items()
         }
         return model

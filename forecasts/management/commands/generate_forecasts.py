@@ -1,4 +1,9 @@
-"""``manage.py generate_forecasts --symbols BTC,ETH [--models auto,naive,...] [--days 30]``"""
+"""``manage.py generate_forecasts --symbols BTC,ETH [--models auto,naive,...] [--days 30]``
+
+``--tracked`` issues for every tracked coin (top ``FORECAST_TOP_N`` + defaults + watchlists)
+as an issuing run executed here, coin by coin; a coin without enough history is reported as
+skipped ("not enough history"), never given a silent naive forecast.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
-        parser.add_argument("--symbols", required=True, help="Comma-separated coins (BTC,ETH).")
+        parser.add_argument("--symbols", default=None, help="Comma-separated coins (BTC,ETH).")
+        parser.add_argument(
+            "--tracked",
+            action="store_true",
+            help="Every tracked coin (top FORECAST_TOP_N + defaults + watchlists) with enough "
+            "history, as an issuing run of one task per coin run here.",
+        )
         parser.add_argument(
             "--models",
             default="",
@@ -26,8 +37,12 @@ class Command(BaseCommand):
         parser.add_argument("--progress", action="store_true", help="Force the progress bar.")
 
     def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
-
         models = opts["models"] or ",".join([*services.default_models(), "auto"])
+        if opts["tracked"]:
+            self._run(models=models, days=opts["days"], progress=opts["progress"])
+            return
+        if opts["symbols"] is None:
+            raise CommandError("give --symbols, or --tracked for every tracked coin")
         try:
             report = services.generate_forecasts(
                 symbols=opts["symbols"],
@@ -47,3 +62,24 @@ class Command(BaseCommand):
                 f"{report.existing} coin/model issue(s) already existed."
             )
         )
+
+    def _run(self, *, models: str, days: int | None, progress: bool) -> None:
+        from forecasts import selectors
+
+        try:
+            run = services.issuing_run_start(models=models, days=days, enqueue=False)
+        except services.ForecastInputError as exc:
+            raise CommandError(str(exc)) from exc
+        queued = list(run.tasks.filter(status="queued").order_by("id"))
+        for task in progress_wrapper(desc="forecast", force=progress)(queued):
+            done = services.execute_task(task_id=task.pk)
+            self.stdout.write(f"{task.asset_id:<12} {done.status:<8} {done.detail}")
+        run.refresh_from_db()
+        summary = selectors.run_summary(run=run)
+        for line in summary["skipped"]:
+            self.stdout.write(self.style.WARNING(f"skipped {line}"))
+        for line in summary["failures"]:
+            self.stderr.write(self.style.ERROR(f"FAILED {line}"))
+        self.stdout.write(f"run {run.pk}: {run.status} {summary['counts']}")
+        if summary["failures"]:
+            raise CommandError(f"{len(summary['failures'])} coin(s) failed")

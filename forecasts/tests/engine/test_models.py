@@ -107,6 +107,24 @@ def test_lightgbm_batch_path_equals_truncated_predictions(ohlcv):
         assert path[o] == pytest.approx(single, abs=1e-12)
 
 
+def test_lightgbm_pooled_is_one_booster_with_the_horizon_as_a_feature(ohlcv, tmp_path):
+    params = {**FAST["lightgbm"], "horizon_mode": "pooled"}
+    model = get_forecaster("lightgbm", **params).fit(ohlcv.iloc[:-10], [1, 3, 7])
+    spec = save_forecaster(model, tmp_path / "pooled")
+    assert set(spec.files) == {"booster_pooled", "feature_names"}
+    assert model.boosters[0].feature_name()[-1] == "horizon"
+    pred = model.predict(ohlcv.iloc[:-3])
+    assert len(set(pred.values())) == 3  # the horizon feature does move the prediction
+    same = load_forecaster(tmp_path / "pooled", ArtifactSpec.read(tmp_path / "pooled"))
+    assert same.predict(ohlcv.iloc[:-3]) == pytest.approx(pred, abs=1e-12)
+    origins = list(ohlcv.index[-8:-5])
+    path = same.predict_path(ohlcv, origins)
+    for o in origins:
+        assert path[o] == pytest.approx(same.predict(ohlcv.loc[:o]), abs=1e-12)
+    with pytest.raises(EngineError, match="horizon_mode"):
+        get_forecaster("lightgbm", horizon_mode="stacked")
+
+
 def test_ensemble_weights_are_visible_and_non_negative(ohlcv, tmp_path):
     model = get_forecaster("ensemble", **FAST["ensemble"]).fit(ohlcv, [1, 7])
     spec = model.save(tmp_path / "ens")
