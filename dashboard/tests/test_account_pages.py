@@ -34,16 +34,11 @@ def _fast_argon2(settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(autouse=True)
 def _mails_now(monkeypatch):  # type: ignore[no-untyped-def]
-    """The tasks' bodies run instead of a broker round trip (no eager mode)."""
+    """The outbox's delivery task body runs at commit instead of a broker round trip."""
     from accounts import tasks
 
     monkeypatch.setattr(
-        tasks.send_email_verification_mail,
-        "delay",
-        lambda **kw: tasks.send_email_verification_mail(**kw),
-    )
-    monkeypatch.setattr(
-        tasks.send_password_reset_mail, "delay", lambda **kw: tasks.send_password_reset_mail(**kw)
+        tasks.deliver_mail, "apply_async", lambda *, kwargs, **_: tasks.deliver_mail(**kwargs)
     )
 
 
