@@ -400,3 +400,16 @@ async def test_a_log_that_starts_again_resets_subscribers_instead_of_dropping_up
     update = await until(comm, "update")
     assert update["data"][0]["price"] == 43.0 and update["seq"] == fresh["seq"] + 1
     await comm.disconnect()
+
+
+async def test_deeply_nested_json_frame_is_a_bad_json_error_and_the_socket_stays_open(coins):
+    """Issue 16: 4,000 brackets fit in a frame and were a RecursionError in the decoder."""
+    comm, _ = await connect()
+    await comm.send_to(text_data="[" * 4000 + "]" * 4000)
+    err = await until(comm, "error")
+    assert err["code"] == "bad_json" and "deeper" in err["message"]
+    await comm.send_to(text_data=json.dumps({"action": "ping", "note": "a\x00b"}))
+    assert (await until(comm, "error"))["code"] == "bad_json"
+    await send(comm, action="ping")
+    assert (await until(comm, "pong"))["type"] == "pong"
+    await comm.disconnect()

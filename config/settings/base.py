@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "core.middleware.PrometheusBeforeMiddleware",
     "django_guid.middleware.guid_middleware",
     "core.middleware.request_logging_middleware",
+    # 400 for control characters in path/query/form fields, chunked bodies, bad multipart.
+    "core.middleware.hostile_input_middleware",
     # gzip above HTTP_GZIP_MIN_BYTES; never streams (/api/v1/stream/*, text/event-stream).
     "core.middleware.CompressionMiddleware",
     "core.middleware.SecurityMiddleware",
@@ -724,3 +726,10 @@ COINGECKO_COMPAT_MAX_PER_PAGE = env.int("COINGECKO_COMPAT_MAX_PER_PAGE", default
 DASHBOARD_BACKTEST_PLOTS_DIR = env.str(
     "DASHBOARD_BACKTEST_PLOTS_DIR", default=str(BASE_DIR / "docs" / "img")
 )
+# --- hostile input and operator endpoints (issue 16) -----------------------------------------
+# JSON from clients (API bodies, WebSocket frames) nested deeper than this is a 400.
+CORE_JSON_MAX_DEPTH = env.int("CORE_JSON_MAX_DEPTH", default=64)
+# /metrics and /health/detailed answer only a request with "Authorization: Bearer <OPS_TOKEN>"
+# or from one of OPS_ALLOWED_NETWORKS (CIDRs, e.g. 10.0.0.0/8); neither set = loopback only.
+OPS_TOKEN = env.str("OPS_TOKEN", default="")
+OPS_ALLOWED_NETWORKS = env.list("OPS_ALLOWED_NETWORKS", default=[])
