@@ -66,3 +66,4 @@ fetch_gdelt_tone
 design_matrix
 score_texts
 filter_renderers  # DRF content negotiation hook (core.tabular.TableNegotiation)
+SocialAppMissingMiddleware  # in MIDDLEWARE (config/settings/base.py)

@@ -97,6 +97,8 @@ MIDDLEWARE = [
     # allauth insists on its own dotted path here; it is natively sync+async and costs a
     # context variable per request.
     "allauth.account.middleware.AccountMiddleware",
+    # allauth's Google pages without a configured Google app: 503, not 500.
+    "accounts.middleware.SocialAppMissingMiddleware",
     # AxesMiddleware last among auth-related middleware (django-axes docs); natively
     # sync+async, one getattr per request (axes checks for this dotted path too).
     "axes.middleware.AxesMiddleware",
