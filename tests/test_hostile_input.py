@@ -178,3 +178,42 @@ def test_expired_api_keys_do_not_count_toward_the_cap(user, settings):
         ApiKey.objects.filter(pk=key.pk).update(expires_at=timezone.now() - timedelta(days=1))
     key, raw = api_key_create(user=user, name="fresh")
     assert raw and key.name == "fresh"
+
+
+# --- 8. chunked request bodies (WSGI: Django reads CONTENT_LENGTH bytes, none without it) ----
+
+
+def _wsgi_post(path: str, body: bytes, *, terminated: bool) -> tuple[str, bytes]:
+    import io
+
+    from django.test import RequestFactory
+
+    from config.wsgi import application
+
+    environ = RequestFactory()._base_environ(
+        PATH_INFO=path,
+        REQUEST_METHOD="POST",
+        CONTENT_TYPE="application/json",
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+    environ.pop("CONTENT_LENGTH", None)
+    environ["wsgi.input"] = io.BytesIO(body)
+    if terminated:
+        environ["wsgi.input_terminated"] = True  # gunicorn: the input is de-chunked
+    status: list[str] = []
+    chunks = application(environ, lambda s, h, *a: status.append(s))
+    return status[0], b"".join(chunks)
+
+
+def test_a_chunked_sign_in_under_gunicorn_reads_the_body(user):
+    body = json.dumps({"email": user.email, "password": "correct-horse-battery-9"}).encode()
+    status, content = _wsgi_post("/api/v1/auth/signin", body, terminated=True)
+    assert status.startswith("200"), content
+    assert b"access" in content
+
+
+def test_a_chunked_body_the_server_cannot_dechunk_is_a_clear_411(user):
+    body = json.dumps({"email": user.email, "password": "x"}).encode()
+    status, content = _wsgi_post("/api/v1/auth/signin", body, terminated=False)
+    assert status.startswith("411"), content
+    assert json.loads(content)["errors"][0]["code"] == "length_required"
