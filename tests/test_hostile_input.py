@@ -200,9 +200,19 @@ def _wsgi_post(path: str, body: bytes, *, terminated: bool) -> tuple[str, bytes]
     environ["wsgi.input"] = io.BytesIO(body)
     if terminated:
         environ["wsgi.input_terminated"] = True  # gunicorn: the input is de-chunked
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     status: list[str] = []
-    chunks = application(environ, lambda s, h, *a: status.append(s))
-    return status[0], b"".join(chunks)
+    # As Django's test client does: the test's transaction must survive the request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        chunks = application(environ, lambda s, h, *a: status.append(s))
+        return status[0], b"".join(chunks)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def test_a_chunked_sign_in_under_gunicorn_reads_the_body(user):
