@@ -682,7 +682,12 @@ class GoogleCallbackApi(_PublicAuthView):
         summary="Google redirects here (handled by django-allauth)",
     )
     def get(self, request: Request) -> HttpResponse:
-        return _google_callback(request._request)
+        django_request = request._request
+        try:
+            get_social_adapter(django_request).get_provider(django_request, "google")
+        except SocialApp.DoesNotExist as exc:
+            raise ServiceUnavailable("Google sign-in is not configured.", retry_after=3600) from exc
+        return _google_callback(django_request)
 
 
 class GoogleExchangeApi(_PublicAuthView):

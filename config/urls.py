@@ -2,7 +2,6 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django_prometheus import exports
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import stages as accounts_stages
@@ -47,7 +46,7 @@ urlpatterns = [
         name="health-component",
     ),
     path("favicon.ico", core_views.favicon, name="favicon"),
-    path("metrics", exports.ExportToDjangoView, name="prometheus-metrics"),
+    path("metrics", core_views.metrics, name="prometheus-metrics"),
     # Anything else under /api/ is a 404 in the envelope, whatever DEBUG says.
     re_path(r"^api/", core_views.api_not_found),
 ]

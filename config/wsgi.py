@@ -6,4 +6,6 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
-application = get_wsgi_application()
+from core.middleware import wsgi_chunked_body
+
+application = wsgi_chunked_body(get_wsgi_application())

@@ -35,6 +35,8 @@ from prometheus_client import Counter, Gauge, Histogram
 from pyrate_limiter import Duration, InMemoryBucket, Limiter, Rate, SQLiteBucket
 from pyrate_limiter.buckets.redis_bucket import RedisBucket
 
+from .parsers import JSONRejected, loads_bounded
+
 logger = logging.getLogger("cryptocast.http")
 T = TypeVar("T")
 
@@ -649,11 +651,14 @@ def decode_json(content: bytes) -> Any:
         raise InvalidPayload(f"non-finite number {name}")
 
     try:
-        return json.loads(content, parse_constant=_no_constants)
+        # Provider text may carry control characters (cleaned where stored); depth is bounded.
+        return loads_bounded(content, check_strings=False, parse_constant=_no_constants)
     except json.JSONDecodeError as exc:
         raise InvalidPayload(f"malformed JSON at char {exc.pos}") from exc
     except UnicodeDecodeError as exc:
         raise InvalidPayload("not UTF-8") from exc
+    except JSONRejected as exc:
+        raise InvalidPayload(str(exc)) from exc
 
 
 def _short(exc: Exception) -> str:

@@ -6,9 +6,14 @@ Kept free of Django imports so settings can build the config.
 
 from __future__ import annotations
 
+import re
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+
+# "/path?query" inside a message (runserver's and servers' access lines, error messages).
+_PATH_QUERY = re.compile(r"(/[^\s?\"']*)\?[^\s\"']*")
 
 
 def _add_request_id(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
@@ -19,6 +24,22 @@ def _add_request_id(_logger: Any, _method: str, event_dict: dict[str, Any]) -> d
     guid = get_guid()
     if guid and "request_id" not in event_dict:
         event_dict["request_id"] = guid
+    return event_dict
+
+
+def redact_query_strings(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Query strings may carry secrets (an OAuth ``code``, a token): never log them.
+
+    Django's loggers pass the request as ``extra={"request": ...}``, whose repr has the full
+    URL; it becomes ``"GET /path"``. Any ``/path?query`` in a string value loses its query."""
+    request = event_dict.get("request")
+    if request is not None and hasattr(request, "path") and hasattr(request, "method"):
+        event_dict["request"] = f"{request.method} {request.path}"
+    for key, value in event_dict.items():
+        if isinstance(value, str) and "?" in value:
+            event_dict[key] = _PATH_QUERY.sub(r"\1?[redacted]", value)
     return event_dict
 
 
@@ -44,6 +65,7 @@ def build_logging_config(*, level: str, fmt: str) -> dict[str, Any]:
         processors=[
             *shared_processors(),
             structlog.processors.format_exc_info,
+            redact_query_strings,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -64,6 +86,7 @@ def build_logging_config(*, level: str, fmt: str) -> dict[str, Any]:
                     *shared_processors(),
                     structlog.stdlib.ExtraAdder(),
                     structlog.processors.format_exc_info,
+                    redact_query_strings,
                 ],
             }
         },

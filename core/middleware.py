@@ -24,6 +24,7 @@ gunicorn it costs an ``async_to_sync`` (a new event loop in a new thread) on eve
 
 from __future__ import annotations
 
+import io
 import logging
 import random
 import time
@@ -39,7 +40,9 @@ from django.contrib.auth.middleware import AuthenticationMiddleware as _Authenti
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.middleware import MessageMiddleware as _MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware as _SessionMiddleware
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.http.response import HttpResponseBase
 from django.middleware.clickjacking import XFrameOptionsMiddleware as _XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware as _CommonMiddleware
@@ -49,6 +52,8 @@ from django.middleware.security import SecurityMiddleware as _SecurityMiddleware
 from django_prometheus.middleware import PrometheusAfterMiddleware as _PrometheusAfter
 from django_prometheus.middleware import PrometheusBeforeMiddleware as _PrometheusBefore
 from servestatic.middleware import ServeStaticMiddleware
+
+from .parsers import CONTROL_CHARACTERS
 
 logger = structlog.get_logger("cryptocast.request")
 _stdlib_logger = logging.getLogger("cryptocast.request")
@@ -389,3 +394,108 @@ async def _gzip_stream(chunks: Any) -> AsyncIterator[bytes]:
         if data := compressor.compress(chunk):
             yield data
     yield compressor.flush()
+
+
+# --- hostile input: control characters, chunked bodies, malformed forms -----------------------
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+CHUNKED_TOO_LARGE = "cryptocast.chunked_body_too_large"
+
+
+def _refuse(request: HttpRequest, status: int, code: str, detail: str) -> HttpResponse:
+    from .errors import envelope
+    from .views import wants_json
+
+    if wants_json(request):
+        return envelope(status_code=status, code=code, detail=detail)
+    return HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _has_control_characters(values: Any) -> bool:
+    return any(CONTROL_CHARACTERS.search(v) for v in values)
+
+
+def _screen(request: HttpRequest) -> HttpResponse | None:
+    """None when the request may go on; else the 4xx it gets (before any view or database)."""
+    meta = request.META
+    chunked = "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if chunked and meta.get(CHUNKED_TOO_LARGE):
+        return _refuse(request, 413, "payload_too_large", "Request body is too large.")
+    if chunked and not meta.get("CONTENT_LENGTH"):
+        if isinstance(request, ASGIRequest):
+            # The ASGI handler has read the whole body; DRF reads nothing without a length.
+            meta["CONTENT_LENGTH"] = str(len(request.body))
+        else:
+            return _refuse(
+                request,
+                411,
+                "length_required",
+                "Send a Content-Length (chunked bodies unsupported).",
+            )
+    if CONTROL_CHARACTERS.search(request.path):
+        return _refuse(request, 400, "invalid_characters", "The path contains control characters.")
+    query = request.GET
+    if _has_control_characters(query.keys()) or any(
+        _has_control_characters(query.getlist(k)) for k in query
+    ):
+        return _refuse(
+            request, 400, "invalid_characters", "The query string contains control characters."
+        )
+    if request.method in ("POST", "PUT", "PATCH") and request.content_type in _FORM_TYPES:
+        try:
+            form = request.POST
+        except MultiPartParserError as exc:
+            return _refuse(request, 400, "parse_error", f"Malformed multipart body: {exc}")
+        if _has_control_characters(form.keys()) or any(
+            _has_control_characters(form.getlist(k)) for k in form
+        ):
+            return _refuse(
+                request, 400, "invalid_characters", "A form field contains control characters."
+            )
+    return None
+
+
+def hostile_input_middleware(get_response: GetResponse) -> GetResponse:
+    """NUL and other control characters in the path, the query or form fields are a 400 (the
+    JSON parser refuses them in bodies): PostgreSQL cannot store NUL, and no text we keep has
+    them. A chunked body reaches the view (see ``wsgi_chunked_body``) or is a clear 411; a
+    malformed multipart body is a 400 in the envelope. No I/O beyond the request's own body."""
+    if iscoroutinefunction(get_response):
+
+        async def amiddleware(request: HttpRequest) -> HttpResponseBase:
+            return _screen(request) or await get_response(request)
+
+        markcoroutinefunction(amiddleware)
+        return amiddleware
+
+    def middleware(request: HttpRequest) -> HttpResponseBase:
+        return _screen(request) or get_response(request)
+
+    return middleware
+
+
+hostile_input_middleware.sync_capable = True  # type: ignore[attr-defined]
+hostile_input_middleware.async_capable = True  # type: ignore[attr-defined]
+
+
+class wsgi_chunked_body:
+    """WSGI: Django reads ``CONTENT_LENGTH`` bytes and nothing else, so a chunked body (no
+    length) reaches views empty. A server that de-chunks the input (gunicorn sets
+    ``wsgi.input_terminated``) lets us read it, up to ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (more is a
+    413), and hand it on with its length. Other servers: no length, and the middleware says 411.
+    """
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated"):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2**31
+            body = environ["wsgi.input"].read(limit + 1)
+            if len(body) > limit:
+                environ[CHUNKED_TOO_LARGE] = True
+                body = b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return self.app(environ, start_response)

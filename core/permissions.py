@@ -62,3 +62,50 @@ class IsAdmin(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return has_role(request.user, "admin")
+
+
+# --- operator endpoints (/metrics, /health/detailed) ------------------------------------------
+
+
+def client_address(request: Any) -> str:
+    """The client's address behind ``NUM_PROXIES`` trusted proxies (as DRF's throttles see it)."""
+    from django.conf import settings
+
+    meta = request.META
+    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if hops:
+            return hops[-min(proxies, len(hops))]
+    return str(meta.get("REMOTE_ADDR", ""))
+
+
+def ops_allowed(request: Any) -> bool:
+    """``Authorization: Bearer <OPS_TOKEN>`` (constant-time), or a client in
+    ``OPS_ALLOWED_NETWORKS``; with neither configured, loopback only."""
+    import hmac
+    import ipaddress
+
+    from django.conf import settings
+
+    token = settings.OPS_TOKEN
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    bearer = header[7:].strip() if header.startswith("Bearer ") else ""
+    if token and bearer and hmac.compare_digest(bearer.encode(), token.encode()):
+        return True
+    networks = settings.OPS_ALLOWED_NETWORKS or ([] if token else ["127.0.0.0/8", "::1/128"])
+    try:
+        address = ipaddress.ip_address(client_address(request))
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(n, strict=False) for n in networks)
+
+
+class IsOperator(BasePermission):
+    """DRF face of ``ops_allowed`` (a 403 in the envelope otherwise)."""
+
+    message = "Operator endpoint: send the OPS_TOKEN bearer or call from an allowed network."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return ops_allowed(request)

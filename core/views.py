@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
+from django_prometheus import exports
 from drf_spectacular.utils import extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularRedocView
 from rest_framework import serializers
@@ -17,6 +18,7 @@ from rest_framework.views import APIView
 
 from . import health
 from .errors import envelope
+from .permissions import IsOperator, ops_allowed
 
 
 class _OpsView(APIView):
@@ -106,13 +108,22 @@ class HealthReadyView(_OpsView):
 
 
 class HealthDetailedView(_OpsView):
+    permission_classes = [IsOperator]
+
     @extend_schema(tags=["ops"], responses=_free_form, summary="Every component, with latencies")
     def get(self, request: Request) -> Response:
         healthy, body = health.detailed()
         return Response(body, status=200 if healthy else 503)
 
 
-def _wants_json(request: HttpRequest) -> bool:
+def metrics(request: HttpRequest) -> HttpResponse:
+    """django-prometheus' export, for operators only (see ``core.permissions.ops_allowed``)."""
+    if not ops_allowed(request):
+        return envelope(status_code=403, code="permission_denied", detail=IsOperator.message)
+    return exports.ExportToDjangoView(request)
+
+
+def wants_json(request: HttpRequest) -> bool:
     path = request.path
     return path.startswith(
         ("/api/", "/health", "/metrics")
@@ -126,7 +137,7 @@ def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> Http
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """``CSRF_FAILURE_VIEW``: the envelope under ``/api/``, Django's page elsewhere."""
-    if _wants_json(request):
+    if wants_json(request):
         return envelope(
             status_code=403,
             code="csrf_failed",
@@ -138,25 +149,25 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    if _wants_json(request):
+    if wants_json(request):
         return api_not_found(request)
     return render(request, "errors/404.html", status=404)
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
-    if _wants_json(request):
+    if wants_json(request):
         return envelope(status_code=500, code="error", detail="Server Error (500)")
     return render(request, "errors/500.html", status=500)
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    if _wants_json(request):
+    if wants_json(request):
         return envelope(status_code=403, code="permission_denied", detail="Forbidden.")
     return render(request, "errors/403.html", status=403)
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    if _wants_json(request):
+    if wants_json(request):
         return envelope(status_code=400, code="bad_request", detail="Bad request.")
     return render(request, "errors/400.html", status=400)
 

@@ -131,7 +131,11 @@ class PricesApi(_CachedReadView):
         tags=["prices"],
         summary="Price snapshot of assets (cache-first), with provenance on every datum",
         parameters=[PricesQuerySerializer],
-        responses={200: PricesSerializer, 503: _503},
+        responses={
+            200: PricesSerializer,
+            404: OpenApiResponse(description="None of the ids is a known asset"),
+            503: _503,
+        },
     )
     def get(self, request: Request) -> HttpResponse:
         q = _query(PricesQuerySerializer, request)
@@ -139,6 +143,8 @@ class PricesApi(_CachedReadView):
             return _bytes_response(
                 live.prices_snapshot(ids=q.get("ids"), vs=q["vs"], limit=q["limit"])
             )
+        except live.UnknownAssets as exc:
+            raise NotFound(str(exc)) from exc
         except live.NoPriceData as exc:
             raise _unavailable(exc) from exc
         except DatabaseError as exc:

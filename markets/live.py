@@ -35,6 +35,10 @@ _cache_lock = threading.Lock()
 _cache: TwoTierCache | None = None
 
 
+class UnknownAssets(LookupError):
+    """None of the asked ids is an asset: a 404, not a wait-and-retry 503."""
+
+
 class NoPriceData(LookupError):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail)
@@ -110,7 +114,7 @@ def _cached_or_build(key: str, build: Any, *, ttl: int | None = None) -> LiveBod
         return LiveBody(read.value, read.tier)
     try:
         body = build(force_stale=not read.l2_ok)
-    except NoPriceData:
+    except (NoPriceData, UnknownAssets):
         raise
     except Exception:
         if read.stale:
@@ -135,6 +139,8 @@ def prices_snapshot(*, ids: Sequence[str] | None, vs: str = "usd", limit: int = 
         # Misses for different coins within a few ms share one store read (markets.batching).
         quotes = batching.latest_quotes(ids=ids) if ids else selectors.latest_quotes(top=limit)
         if not quotes:
+            if ids and not selectors.assets_known(ids):
+                raise UnknownAssets(f"No asset with id {', '.join(ids)}.")
             raise NoPriceData("No price is known yet for these assets.", retry_after=_retry_after())
         rate = _rate(vs)
         data = {

@@ -59,6 +59,11 @@ def asset_get(id_or_symbol: str) -> Asset:
     return ranked[0]
 
 
+def assets_known(ids: Sequence[str]) -> set[str]:
+    """Which of these canonical ids are assets at all (quoted or not)."""
+    return set(Asset.objects.filter(pk__in=list(ids)).values_list("pk", flat=True))
+
+
 def asset_list(*, active_only: bool = True) -> QuerySet[Asset]:
     """Assets with their latest quote in one query (the listing's base queryset)."""
     qs = Asset.objects.select_related("latest_quote")

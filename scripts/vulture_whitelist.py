@@ -65,3 +65,4 @@ calibration_scores
 design_matrix
 score_texts
 filter_renderers  # DRF content negotiation hook (core.tabular.TableNegotiation)
+SocialAppMissingMiddleware  # in MIDDLEWARE (config/settings/base.py)

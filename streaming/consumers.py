@@ -19,6 +19,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from core.parsers import JSONRejected, loads_bounded
 from streaming.services import ChannelError, StreamSession, convert, ensure_feed, error_frame
 from streaming.services.log import now_iso
 from streaming.services.metrics import CLOSED, COALESCED, CONNECTIONS, DELIVERED
@@ -129,7 +130,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
             )
             return
         try:
-            msg = json.loads(text_data)
+            msg = loads_bounded(text_data)
+        except JSONRejected as exc:  # too deep, or control characters in a string
+            await self._bad("bad_json", f"the message is refused: {exc}")
+            return
         except ValueError:
             await self._bad("bad_json", "the message is not valid JSON")
             return

@@ -85,8 +85,12 @@ async def test_async_fast_path_answers_like_the_sync_view(primed_prices):  # typ
     assert prices.content == BODY and prices["Cache-Control"] == "public, max-age=1"
 
 
-def test_a_cache_miss_still_runs_the_view_under_asgi(db, hops):  # type: ignore[no-untyped-def]
-    # Nothing cached and no quotes: the async fast path declines and the sync view answers.
+def test_a_cache_miss_still_runs_the_view_under_asgi(transactional_db, hops):  # type: ignore[no-untyped-def]
+    # Nothing cached and no quotes: the async fast path declines and the sync view answers
+    # (a known asset without a quote is a 503; an unknown id would be a 404).
+    from markets.tests.data_helpers import make_asset
+
+    make_asset()
     live.reset_price_cache()
     response = asyncio.run(AsyncClient(raise_request_exception=False).get(PRICES))
     assert response.status_code == 503

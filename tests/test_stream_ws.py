@@ -417,3 +417,16 @@ async def test_one_ticker_serves_every_connections_periodic_checks(coins, settin
         assert (await until(comm, "heartbeat", timeout=3))["type"] == "heartbeat"
         await comm.disconnect()
     assert not ticker.members
+
+
+async def test_deeply_nested_json_frame_is_a_bad_json_error_and_the_socket_stays_open(coins):
+    """Issue 16: 4,000 brackets fit in a frame and were a RecursionError in the decoder."""
+    comm, _ = await connect()
+    await comm.send_to(text_data="[" * 4000 + "]" * 4000)
+    err = await until(comm, "error")
+    assert err["code"] == "bad_json" and "deeper" in err["message"]
+    await comm.send_to(text_data=json.dumps({"action": "ping", "note": "a\x00b"}))
+    assert (await until(comm, "error"))["code"] == "bad_json"
+    await send(comm, action="ping")
+    assert (await until(comm, "pong"))["type"] == "pong"
+    await comm.disconnect()

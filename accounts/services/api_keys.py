@@ -29,7 +29,13 @@ def api_key_create(
     """Returns the key row and the raw key; the raw key is never stored or shown again."""
     if expires_at is not None and expires_at <= timezone.now():
         raise exceptions.ValidationError({"expires_at": ["Must be in the future."]})
-    active = ApiKey.objects.select_for_update().filter(user=user, revoked_at__isnull=True)
+    # Expired keys no longer work, so they do not use up the cap (revoked ones neither).
+    now = timezone.now()
+    active = (
+        ApiKey.objects.select_for_update()
+        .filter(user=user, revoked_at__isnull=True)
+        .exclude(expires_at__lte=now)
+    )
     if active.count() >= settings.API_KEY_MAX_PER_USER:
         raise exceptions.ValidationError(
             {"name": [f"At most {settings.API_KEY_MAX_PER_USER} active keys per user."]}

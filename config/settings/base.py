@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "core.middleware.PrometheusBeforeMiddleware",
     "django_guid.middleware.guid_middleware",
     "core.middleware.request_logging_middleware",
+    # 400 for control characters in path/query/form fields, chunked bodies, bad multipart.
+    "core.middleware.hostile_input_middleware",
     # gzip above HTTP_GZIP_MIN_BYTES; never streams (/api/v1/stream/*, text/event-stream).
     "core.middleware.CompressionMiddleware",
     "core.middleware.SecurityMiddleware",
@@ -98,6 +100,8 @@ MIDDLEWARE = [
     # allauth insists on its own dotted path here; it is natively sync+async and costs a
     # context variable per request.
     "allauth.account.middleware.AccountMiddleware",
+    # allauth's Google pages without a configured Google app: 503, not 500.
+    "accounts.middleware.SocialAppMissingMiddleware",
     # AxesMiddleware last among auth-related middleware (django-axes docs); natively
     # sync+async, one getattr per request (axes checks for this dotted path too).
     "axes.middleware.AxesMiddleware",
@@ -831,3 +835,11 @@ if CSP_REPORT_URI:
     _CSP_DIRECTIVES["report-uri"] = [CSP_REPORT_URI]
 CONTENT_SECURITY_POLICY = None if CSP_REPORT_ONLY else {"DIRECTIVES": _CSP_DIRECTIVES}
 CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _CSP_DIRECTIVES} if CSP_REPORT_ONLY else None
+
+# --- hostile input and operator endpoints (issue 16) -----------------------------------------
+# JSON from clients (API bodies, WebSocket frames) nested deeper than this is a 400.
+CORE_JSON_MAX_DEPTH = env.int("CORE_JSON_MAX_DEPTH", default=64)
+# /metrics and /health/detailed answer only a request with "Authorization: Bearer <OPS_TOKEN>"
+# or from one of OPS_ALLOWED_NETWORKS (CIDRs, e.g. 10.0.0.0/8); neither set = loopback only.
+OPS_TOKEN = env.str("OPS_TOKEN", default="")
+OPS_ALLOWED_NETWORKS = env.list("OPS_ALLOWED_NETWORKS", default=[])

@@ -602,8 +602,13 @@ def global_data() -> tuple[dict[str, Any], Provenance]:
             "ongoing_icos": None,
             "ended_icos": None,
             "markets": None,
-            "total_market_cap": {vs: cap * r.per_usd for vs, r in rates.items()},
-            "total_volume": {vs: vol * r.per_usd for vs, r in rates.items()},
+            # An empty database has no totals yet: null per currency, not a crash.
+            "total_market_cap": {
+                vs: None if cap is None else cap * r.per_usd for vs, r in rates.items()
+            },
+            "total_volume": {
+                vs: None if vol is None else vol * r.per_usd for vs, r in rates.items()
+            },
             "market_cap_percentage": dict(g.get("dominance") or {}),
             "market_cap_change_percentage_24h_usd": g.get("market_cap_change_24h"),
             "updated_at": int((g.get("as_of") or timezone.now()).timestamp()),

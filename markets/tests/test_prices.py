@@ -98,7 +98,10 @@ def test_old_quotes_are_marked_stale(api_client, settings):
 
 
 def test_no_data_at_all_is_503_with_retry_after(api_client, settings):
+    from markets.tests.data_helpers import make_asset
+
     settings.PRICES_RETRY_AFTER_SECONDS = 17
+    make_asset()  # a known asset without a quote yet (an unknown id is a 404)
     r = api_client.get("/api/v1/prices", {"ids": "bitcoin"})
     assert r.status_code == 503
     assert r["Retry-After"] == "17"
