@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.pagination import BoundedPageNumberPagination
-from core.permissions import IsAnalyst, IsStaff
+from core.permissions import IsAnalyst
 from core.tabular import (
     FORMAT_PARAMETER,
     TABLE_RENDERERS,
