@@ -26,3 +26,13 @@ class AccountsConfig(AppConfig):
                 "anonymise accounts deleted more than ACCOUNT_DELETION_GRACE_DAYS ago.",
             )
         )
+        register(
+            PeriodicJob(
+                name="accounts: deliver pending mails",
+                task="accounts.mail_sweep",
+                every_seconds=60,
+                expire_seconds=55,
+                description="The outbox's safety net: sign-up verification and password-reset "
+                "mails whose publish was lost (broker down) or whose worker died mid-send.",
+            )
+        )

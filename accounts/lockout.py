@@ -7,11 +7,12 @@ import math
 from datetime import timedelta
 from typing import Any
 
+from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -48,29 +49,41 @@ def axes_client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+def _unlock_in(rows: list[tuple[Any, int]], *, limit: int, since: Any) -> float:
+    """Seconds from ``since`` until the failures in ``rows`` (oldest first) drop under
+    ``limit``: each row expires a cool-off after its latest failure."""
+    total = sum(failures for _, failures in rows)
+    unlock_in = 0.0
+    for attempt_time, failures in rows:
+        if total < limit:
+            break
+        total -= failures
+        unlock_in = max(unlock_in, (attempt_time - since).total_seconds())
+    return unlock_in
+
+
 def lockout_retry_after(request: HttpRequest, credentials: Any = None) -> int:
-    """Seconds until the lock lifts, replaying axes' rule: per account and per address, the
-    failures of attempt rows younger than the cool-off are summed; each row expires a cool-off
-    after its latest failure. The lock lifts when every group is back under the limit."""
+    """Seconds until the lock lifts, replaying the rule of ``AccountAxesHandler``: the
+    (account, address) pair's failures against AXES_FAILURE_LIMIT and the account's failures
+    over every address against AXES_ACCOUNT_FAILURE_LIMIT, within the cool-off."""
     cooloff = lockout_seconds()
-    limit = int(settings.AXES_FAILURE_LIMIT)
     since = timezone.now() - timedelta(seconds=cooloff)
     username = axes_username(request, credentials if isinstance(credentials, dict) else None)
     ip = getattr(request, "axes_ip_address", None) or axes_client_ip(request)
-    groups = [q for q, value in ((Q(username=username), username), (Q(ip_address=ip), ip)) if value]
+    if not username:
+        return max(cooloff, 1)
+    groups = [
+        (Q(username=username, ip_address=ip), int(settings.AXES_FAILURE_LIMIT)),
+        (Q(username=username), int(settings.AXES_ACCOUNT_FAILURE_LIMIT)),
+    ]
     unlock_in = 0.0
-    for group in groups:
+    for group, limit in groups:
         rows = list(
             AccessAttempt.objects.filter(group, attempt_time__gte=since)
             .order_by("attempt_time")
             .values_list("attempt_time", "failures_since_start")
         )
-        total = sum(failures for _, failures in rows)
-        for attempt_time, failures in rows:
-            if total < limit:
-                break
-            total -= failures
-            unlock_in = max(unlock_in, (attempt_time - since).total_seconds())
+        unlock_in = max(unlock_in, _unlock_in(rows, limit=limit, since=since))
     if unlock_in <= 0:
         return max(cooloff, 1)
     return max(1, min(cooloff, math.ceil(unlock_in)))
@@ -96,13 +109,39 @@ def axes_lockout_response(
 
 
 class AccountAxesHandler(AxesDatabaseHandler):
-    """axes' database handler, except that a successful login clears only that account's
-    failures. Stock axes also deletes every failure from the client's IP, which would let an
-    attacker launder a password spray by signing into their own account between attempts."""
+    """axes' database handler with the lockout design of SECURITY.md:
+
+    - the lock is per (account, address) pair (AXES_LOCKOUT_PARAMETERS): a stranger's
+      failures never lock the owner out from another address;
+    - a soft per-account cap: AXES_ACCOUNT_FAILURE_LIMIT failures summed over every address
+      within the cool-off lock the account everywhere (distributed guessing needs that many
+      addresses x AXES_FAILURE_LIMIT guesses per cool-off; the owner's way back in is the
+      cool-off or a password reset, which clears the account's failures);
+    - a successful login clears only its own pair's failures. Stock axes also deletes every
+      failure from the client's IP, which would let an attacker launder a password spray by
+      signing into their own account between attempts.
+    """
+
+    def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
+        pair = super().get_failures(request, credentials)
+        limit = int(settings.AXES_FAILURE_LIMIT)
+        username = get_client_username(request, credentials)
+        if pair >= limit or not username:
+            return pair
+        account = (
+            AccessAttempt.objects.filter(
+                username=username, attempt_time__gte=get_cool_off_threshold(request)
+            ).aggregate(total=Sum("failures_since_start"))["total"]
+            or 0
+        )
+        return limit if account >= int(settings.AXES_ACCOUNT_FAILURE_LIMIT) else pair
 
     def reset_user_attempts(self, request: HttpRequest, credentials: dict | None = None) -> int:
+        """A success clears its own (account, address) pair only: neither another address's
+        failures at this account nor this address's failures at other accounts."""
         username = get_client_username(request, credentials)
         if not username:
             return 0
-        count, _ = AccessAttempt.objects.filter(username=username).delete()
+        ip = getattr(request, "axes_ip_address", None) or axes_client_ip(request)
+        count, _ = AccessAttempt.objects.filter(username=username, ip_address=ip).delete()
         return count

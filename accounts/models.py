@@ -269,3 +269,52 @@ class DataExport(models.Model):
 
     def __str__(self) -> str:
         return f"export {self.id} of user {self.user_id} ({self.status})"
+
+
+class OutboundMail(models.Model):
+    """The accounts outbox: one row per e-mail, written in the transaction that asks for it.
+
+    A task claims the row (``pending`` -> ``sending`` with a lease), builds the message, sends
+    it and marks it ``sent``; a dead broker loses nothing (the sweep delivers pending rows) and
+    a claimed row is never sent by two workers. The ``idempotency_key`` is the Message-ID, so a
+    re-send after a worker died mid-send is one message to the receiving server.
+
+    A password reset row names only the typed address (no user lookup in the request); the
+    task decides whether an account gets a mail (``skipped`` when none does).
+    """
+
+    class Kind(models.TextChoices):
+        EMAIL_VERIFICATION = "email_verification"
+        PASSWORD_RESET = "password_reset"  # noqa: S105  (a kind, not a secret)
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENDING = "sending"
+        SENT = "sent"
+        SKIPPED = "skipped"  # nothing to send (no such account, already verified, ...)
+        FAILED = "failed"  # gave up (see last_error)
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    to_email = models.EmailField(max_length=254)
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="accounts_mail_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} {self.status}"

@@ -18,6 +18,7 @@ def purge_expired() -> dict[str, int]:
         "accounts_anonymised": services.accounts_purge_deactivated(),
         "data_exports": services.data_exports_purge_expired(),
         "audit_events": services.audit_events_purge(),
+        "mails": services.mails_purge_done(),
     }
 
 
@@ -28,24 +29,21 @@ def build_data_export(export_id: str) -> str | None:
     return export.status if export is not None else None
 
 
-# Mail tasks: SMTP hiccups (OSError) are retried with backoff and jitter.
-_MAIL_TASK_OPTIONS = {
-    "acks_late": True,
-    "time_limit": 60,
-    "soft_time_limit": 50,
-    "autoretry_for": (OSError,),
-    "retry_backoff": 10,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
+# Mail: the outbox (services.mail). Rows are claimed, so a re-delivered task (acks_late, a
+# worker killed mid-send) or a sweep running alongside never sends a row twice. No result is
+# stored: a publish must not touch the result backend (it can stall with the broker).
+@shared_task(
+    name="accounts.deliver_mail",
+    acks_late=True,
+    ignore_result=True,
+    time_limit=60,
+    soft_time_limit=50,
+)
+def deliver_mail(mail_ids: list[int]) -> dict[str, str]:
+    return {str(i): services.mail_deliver(mail_id=i) for i in mail_ids}
 
 
-@shared_task(name="accounts.send_password_reset_mail", **_MAIL_TASK_OPTIONS)
-def send_password_reset_mail(user_id: int) -> bool:
-    return services.password_reset_mail_send(user_id=user_id)
-
-
-@shared_task(name="accounts.send_email_verification_mail", **_MAIL_TASK_OPTIONS)
-def send_email_verification_mail(user_id: int) -> bool:
-    return services.email_verification_mail_send(user_id=user_id)
+@shared_task(name="accounts.mail_sweep", acks_late=True, time_limit=300, soft_time_limit=240)
+def mail_sweep() -> dict[str, int]:
+    """Every minute: rows whose publish was lost (broker down) or whose worker died."""
+    return services.mails_sweep()

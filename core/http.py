@@ -144,11 +144,23 @@ _redis_lock = threading.Lock()
 _redis_client: Any = None
 
 
+_redis_down_until = 0.0
+# After a failed Redis call, provider set-up skips Redis this long (a stalled Redis costs one
+# socket timeout, not one per provider and storage).
+_REDIS_DOWN_SECONDS = 5.0
+
+
+def _redis_failed() -> None:
+    global _redis_down_until
+    _redis_down_until = time.monotonic() + _REDIS_DOWN_SECONDS
+
+
 def redis_client() -> Any | None:
-    """A raw redis-py client for breaker state and budgets, or None in the embedded mode."""
+    """A raw redis-py client for breaker state and budgets, or None in the embedded mode
+    (and for a few seconds after Redis failed)."""
     global _redis_client
     url = getattr(settings, "REDIS_URL", "")
-    if not url:
+    if not url or time.monotonic() < _redis_down_until:
         return None
     with _redis_lock:
         if _redis_client is None:
@@ -227,6 +239,7 @@ class ProviderHttp:
                     pybreaker.STATE_CLOSED, client, namespace=f"cc:breaker:{self.name}"
                 )
             except Exception:
+                _redis_failed()
                 logger.warning("breaker %s: Redis unavailable, state kept in-process", self.name)
         return pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
 
@@ -236,6 +249,7 @@ class ProviderHttp:
             try:
                 return RedisBucket.init([self.rate], client, f"cc:budget:{self.name}")
             except Exception:
+                _redis_failed()
                 logger.warning("budget %s: Redis unavailable, budget kept in-process", self.name)
         path = getattr(settings, "PROVIDER_BUDGET_SQLITE_PATH", "")
         if path:
@@ -471,7 +485,7 @@ class ProviderHttp:
         idempotent = raw is None or bool(raw.get("idempotent", True))
         try:
             if raw is None:
-                response = self.client.get(path, params=params)
+                response = self._get_within_deadline(path, params)
             else:
                 response, body = self._get_capped(path, params, raw)
         except httpx.TimeoutException as exc:
@@ -526,6 +540,24 @@ class ProviderHttp:
             ) from exc
         PROVIDER_REQUESTS.labels(self.name, "ok").inc()
         return result
+
+    def _get_within_deadline(self, path: str, params: Mapping[str, Any] | None) -> httpx.Response:
+        """GET with a deadline on the whole response: httpx's read timeout restarts with every
+        chunk, so a slow-loris body (a byte now and then) would otherwise hold the call for as
+        long as the server likes."""
+        deadline = time.monotonic() + self.config.timeout
+        with self.client.stream("GET", path, params=params) as response:
+            chunks: list[bytes] = []
+            for chunk in response.iter_raw():
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("response not complete within the timeout")
+            return httpx.Response(
+                status_code=response.status_code,
+                headers=response.headers,
+                content=b"".join(chunks),
+                request=response.request,
+            )
 
     def _get_capped(
         self, path: str, params: Mapping[str, Any] | None, raw: Mapping[str, Any]

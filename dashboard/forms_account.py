@@ -3,6 +3,8 @@ field errors land on the same fields; the services do every check that matters."
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 
@@ -86,27 +88,31 @@ class TotpConfirmForm(forms.Form):
     code = _code("6-digit code from the app")
 
 
+_PASSWORD = {
+    "max_length": 256,
+    "required": False,
+    "strip": False,
+    "widget": forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+}
+
+
 class ReauthForm(forms.Form):
     """A current 2FA code (or recovery code) or the password, as the API's ``ReauthIn``."""
 
     code = _code("Current code or recovery code", required=False)
-    password = forms.CharField(
-        label="or the password",
-        max_length=256,
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+    password = forms.CharField(label="or the password", **_PASSWORD)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data["code"] = data.get("code") or None
+        data["password"] = data.get("password") or None
+        if not self.errors and not data["code"] and not data["password"]:
+            self.add_error("code", "A current code (or recovery code) or the password is required.")
+        return data
 
 
 class DeleteAccountForm(forms.Form):
-    password = forms.CharField(
-        label="Password",
-        max_length=256,
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+    password = forms.CharField(label="Password", **_PASSWORD)
     code = _code("or a current 2FA code", required=False)
     confirm_email = forms.CharField(
         label="Type your e-mail address", max_length=254, required=False

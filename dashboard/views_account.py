@@ -323,6 +323,24 @@ def _fail(request: HttpRequest, name: str, form: forms.Form, exc: Exception) -> 
     return _account(request, status=exc.status_code, **{name: form})
 
 
+def _submitted(
+    request: HttpRequest, name: str, form: forms.Form, act: Callable[[dict[str, Any]], Any]
+) -> tuple[Any, HttpResponse | None]:
+    """Validate ``form`` (the account page's form ``name``) and call ``act`` with its data:
+    ``(result, None)``, or ``(None, the page again with the errors)`` — the API's messages."""
+    if not form.is_valid():
+        return None, _account(request, status=400, **{name: form})
+    try:
+        return act(form.cleaned_data), None
+    except exceptions.APIException as exc:
+        return None, _fail(request, name, form, exc)
+
+
+def _done(request: HttpRequest, text: str, to: str = "account-page") -> HttpResponse:
+    messages.success(request, text)
+    return redirect(to)
+
+
 @signin_required
 @require_http_methods(["GET"])
 def account_page(request: HttpRequest) -> HttpResponse:
@@ -332,30 +350,31 @@ def account_page(request: HttpRequest) -> HttpResponse:
 @signin_required
 @require_POST
 def account_profile(request: HttpRequest) -> HttpResponse:
-    form = ProfileForm(request.POST)
-    if not form.is_valid():
-        return _account(request, status=400, profile_form=form)
-    account_services.user_profile_update(user=request.user, **form.cleaned_data)  # type: ignore[arg-type]
-    messages.success(request, "Profile saved.")
-    return redirect("account-page")
+    user: Any = request.user
+    _, failed = _submitted(
+        request,
+        "profile_form",
+        ProfileForm(request.POST),
+        lambda data: account_services.user_profile_update(user=user, **data),
+    )
+    return failed or _done(request, "Profile saved.")
 
 
 @signin_required
 @require_POST
 def account_password(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.POST)
-    if not form.is_valid():
-        return _account(request, status=400, password_form=form)
-    try:
-        account_services.user_password_change_session(
-            request=request,
-            user=request.user,  # type: ignore[arg-type]
-            **form.cleaned_data,
-        )
-    except exceptions.APIException as exc:
-        return _fail(request, "password_form", form, exc)
-    messages.success(request, "Password changed; every other session and token was signed out.")
-    return redirect("account-page")
+    user: Any = request.user
+    _, failed = _submitted(
+        request,
+        "password_form",
+        PasswordChangeForm(request.POST),
+        lambda data: account_services.user_password_change_session(
+            request=request, user=user, **data
+        ),
+    )
+    return failed or _done(
+        request, "Password changed; every other session and token was signed out."
+    )
 
 
 @signin_required
@@ -371,17 +390,16 @@ def account_verify_email(request: HttpRequest) -> HttpResponse:
 @signin_required
 @require_POST
 def api_key_create(request: HttpRequest) -> HttpResponse:
-    form = ApiKeyForm(request.POST)
-    if not form.is_valid():
-        return _account(request, status=400, key_form=form)
-    try:
-        key, raw = account_services.api_key_create(
-            user=request.user,  # type: ignore[arg-type]
-            name=form.cleaned_data["name"],
-            request=request,
-        )
-    except exceptions.APIException as exc:
-        return _fail(request, "key_form", form, exc)
+    user: Any = request.user
+    created, failed = _submitted(
+        request,
+        "key_form",
+        ApiKeyForm(request.POST),
+        lambda data: account_services.api_key_create(user=user, name=data["name"], request=request),
+    )
+    if failed:
+        return failed
+    key, raw = created
     return _account(request, status=201, new_key={"key": key, "raw": raw})
 
 
@@ -411,63 +429,42 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
 @signin_required
 @require_POST
 def totp_confirm(request: HttpRequest) -> HttpResponse:
-    form = TotpConfirmForm(request.POST)
-    if not form.is_valid():
-        return _account(request, status=400, confirm_form=form)
-    try:
-        codes = account_services.totp_confirm(
-            request=request,
-            user=request.user,  # type: ignore[arg-type]
-            code=form.cleaned_data["code"],
-        )
-    except exceptions.APIException as exc:
-        return _fail(request, "confirm_form", form, exc)
-    return _account(request, recovery_codes=codes, codes_note="Two-factor authentication is on.")
-
-
-def _reauth(request: HttpRequest, prefix: str) -> tuple[ReauthForm, dict[str, Any] | None]:
-    form = ReauthForm(request.POST, prefix=prefix)
-    if not form.is_valid():
-        return form, None
-    data = {
-        "code": form.cleaned_data["code"] or None,
-        "password": form.cleaned_data["password"] or None,
-    }
-    if not data["code"] and not data["password"]:
-        form.add_error("code", "A current code (or recovery code) or the password is required.")
-        return form, None
-    return form, data
+    user: Any = request.user
+    codes, failed = _submitted(
+        request,
+        "confirm_form",
+        TotpConfirmForm(request.POST),
+        lambda data: account_services.totp_confirm(request=request, user=user, code=data["code"]),
+    )
+    return failed or _account(
+        request, recovery_codes=codes, codes_note="Two-factor authentication is on."
+    )
 
 
 @signin_required
 @require_POST
 def totp_disable(request: HttpRequest) -> HttpResponse:
-    form, data = _reauth(request, "disable")
-    if data is None:
-        return _account(request, status=400, disable_form=form)
-    try:
-        account_services.totp_disable(request=request, user=request.user, **data)  # type: ignore[arg-type]
-    except exceptions.APIException as exc:
-        return _fail(request, "disable_form", form, exc)
-    messages.success(request, "Two-factor authentication is off.")
-    return redirect("account-page")
+    user: Any = request.user
+    _, failed = _submitted(
+        request,
+        "disable_form",
+        ReauthForm(request.POST, prefix="disable"),
+        lambda data: account_services.totp_disable(request=request, user=user, **data),
+    )
+    return failed or _done(request, "Two-factor authentication is off.")
 
 
 @signin_required
 @require_POST
 def recovery_codes(request: HttpRequest) -> HttpResponse:
-    form, data = _reauth(request, "regen")
-    if data is None:
-        return _account(request, status=400, regen_form=form)
-    try:
-        codes = account_services.recovery_codes_regenerate(
-            request=request,
-            user=request.user,  # type: ignore[arg-type]
-            **data,
-        )
-    except exceptions.APIException as exc:
-        return _fail(request, "regen_form", form, exc)
-    return _account(
+    user: Any = request.user
+    codes, failed = _submitted(
+        request,
+        "regen_form",
+        ReauthForm(request.POST, prefix="regen"),
+        lambda data: account_services.recovery_codes_regenerate(request=request, user=user, **data),
+    )
+    return failed or _account(
         request, recovery_codes=codes, codes_note="New recovery codes; the old ones no longer work."
     )
 
@@ -491,16 +488,13 @@ def google_unlink(request: HttpRequest) -> HttpResponse:
 @signin_required
 @require_POST
 def account_delete(request: HttpRequest) -> HttpResponse:
-    form = DeleteAccountForm(request.POST)
-    if not form.is_valid():
-        return _account(request, status=400, delete_form=form)
-    try:
-        account_services.user_delete_confirmed(
-            request=request,
-            user=request.user,  # type: ignore[arg-type]
-            **form.cleaned_data,
-        )
-    except exceptions.APIException as exc:
-        return _fail(request, "delete_form", form, exc)
-    messages.success(request, "Your account is deleted: signed out, every token and key revoked.")
-    return redirect("dashboard")
+    user: Any = request.user
+    _, failed = _submitted(
+        request,
+        "delete_form",
+        DeleteAccountForm(request.POST),
+        lambda data: account_services.user_delete_confirmed(request=request, user=user, **data),
+    )
+    return failed or _done(
+        request, "Your account is deleted: signed out, every token and key revoked.", "dashboard"
+    )

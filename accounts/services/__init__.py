@@ -10,7 +10,6 @@ from .codes import (
     ws_ticket_issue,
 )
 from .email import (
-    email_verification_mail_send,
     email_verification_request,
     email_verify_confirm,
 )
@@ -29,6 +28,7 @@ from .google import (
     google_sign_in,
     google_unlink,
 )
+from .mail import mail_deliver, mails_due, mails_purge_done, mails_sweep
 from .mfa import (
     MfaAlreadyEnabled,
     MfaChallengeInvalid,
@@ -66,7 +66,6 @@ from .users import (
     InvalidCredentials,
     accounts_purge_deactivated,
     password_reset_confirm,
-    password_reset_mail_send,
     password_reset_request,
     signin_finish,
     user_authenticate,
@@ -106,7 +105,6 @@ __all__ = [
     "data_export_file",
     "data_export_request",
     "data_exports_purge_expired",
-    "email_verification_mail_send",
     "email_verification_request",
     "email_verify_confirm",
     "export_section_register",
@@ -115,6 +113,10 @@ __all__ = [
     "google_id_token_verify",
     "google_sign_in",
     "google_unlink",
+    "mail_deliver",
+    "mails_due",
+    "mails_purge_done",
+    "mails_sweep",
     "mfa_challenges_purge_expired",
     "mfa_code_check",
     "mfa_enabled",
@@ -124,7 +126,6 @@ __all__ = [
     "oauth_handoff_consume",
     "oauth_handoff_issue",
     "password_reset_confirm",
-    "password_reset_mail_send",
     "password_reset_request",
     "recovery_codes_left",
     "recovery_codes_regenerate",

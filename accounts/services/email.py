@@ -9,11 +9,12 @@ from __future__ import annotations
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import transaction
 from rest_framework import exceptions
 
-from accounts.models import User
+from accounts.models import OutboundMail, User
+
+from .mail import mail_enqueue
 
 SALT = "accounts.email-verification"
 
@@ -23,36 +24,27 @@ def _token(user: User) -> str:
 
 
 def email_verification_request(*, user: User) -> bool:
-    """Enqueue the mail on commit; False when there is nothing to verify."""
+    """Write the mail to the outbox (in the caller's transaction); False when there is
+    nothing to verify. A broker outage never fails or slows the request (see services.mail)."""
     if user.email_verified or not user.is_active:
         return False
-    from accounts import tasks  # tasks import services: keep the edge one-way at import time
-
-    user_id = user.pk
-    # robust: a broker outage is logged by Django and never turns the sign-up into a 500.
-    transaction.on_commit(
-        lambda: tasks.send_email_verification_mail.delay(user_id=user_id), robust=True
-    )
+    mail_enqueue(kind=OutboundMail.Kind.EMAIL_VERIFICATION, to_email=user.email, user_id=user.pk)
     return True
 
 
-def email_verification_mail_send(*, user_id: int) -> bool:
+def email_verification_message(*, user_id: int) -> tuple[str, str, str] | None:
+    """(subject, body, recipient), built at send time; None once there is nothing to verify."""
     user = User.objects.filter(pk=user_id, is_active=True, email_verified=False).first()
     if user is None:
-        return False
+        return None
     token = _token(user)
     link = settings.EMAIL_VERIFY_URL_TEMPLATE.format(token=token)
-    send_mail(
-        subject="cryptocast: confirm your e-mail address",
-        message=(
-            "Confirm the e-mail address of your cryptocast account.\n\n"
-            f"Code: {token}\nOr open: {link}\n\n"
-            "If you did not create an account, ignore this message."
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[user.email],
+    body = (
+        "Confirm the e-mail address of your cryptocast account.\n\n"
+        f"Code: {token}\nOr open: {link}\n\n"
+        "If you did not create an account, ignore this message."
     )
-    return True
+    return "cryptocast: confirm your e-mail address", body, user.email
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import structlog
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import (
     authenticate,
@@ -18,7 +19,6 @@ from django.contrib.auth import (
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -31,6 +31,7 @@ from accounts.models import (
     AuditEvent,
     MfaChallenge,
     OneTimeCode,
+    OutboundMail,
     RecoveryCode,
     TokenFamily,
     TotpDevice,
@@ -39,6 +40,7 @@ from accounts.models import (
 
 from .audit import audit_record
 from .email import email_verification_request
+from .mail import mail_enqueue
 from .mfa import (
     SESSION_BACKEND,
     MfaChallengeIssued,
@@ -225,6 +227,16 @@ def _password_change_checked(
     _validate_password(new_password, user=user, field="new_password")
 
 
+def _password_changed(*, request: HttpRequest, user: User, new_password: str) -> None:
+    """Set, revoke every token, audit: the part both password changes share, inside the
+    caller's transaction (the check comes first, outside it: a wrong current password must
+    leave its failed attempt recorded for the lockout)."""
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    tokens_revoke_all(user=user, reason=TokenFamily.Reason.PASSWORD_CHANGE)
+    audit_record(action="password.changed", user=user, request=request)
+
+
 def user_password_change(
     *, request: HttpRequest, user: User, current_password: str, new_password: str
 ) -> TokenPair:
@@ -234,11 +246,8 @@ def user_password_change(
         request=request, user=user, current_password=current_password, new_password=new_password
     )
     with transaction.atomic():
-        user.set_password(new_password)
-        user.save(update_fields=["password"])
-        tokens_revoke_all(user=user, reason=TokenFamily.Reason.PASSWORD_CHANGE)
+        _password_changed(request=request, user=user, new_password=new_password)
         pair = token_pair_issue(user=user, method="password")
-        audit_record(action="password.changed", user=user, request=request)
     security_log.info("password_changed", user_id=user.pk)
     return pair
 
@@ -253,10 +262,7 @@ def user_password_change_session(
         request=request, user=user, current_password=current_password, new_password=new_password
     )
     with transaction.atomic():
-        user.set_password(new_password)
-        user.save(update_fields=["password"])
-        tokens_revoke_all(user=user, reason=TokenFamily.Reason.PASSWORD_CHANGE)
-        audit_record(action="password.changed", user=user, request=request)
+        _password_changed(request=request, user=user, new_password=new_password)
     update_session_auth_hash(request, user)
     security_log.info("password_changed", user_id=user.pk)
 
@@ -338,27 +344,19 @@ def _reset_eligible(user: User | None) -> bool:
 
 
 def password_reset_request(*, email: str) -> None:
-    """Same answer whether or not the account exists. The mail is built and sent by a Celery
-    task enqueued on commit, so an SMTP round trip cannot reveal that the account exists."""
-    email = normalize_email(email)
+    """The same work for every address: one outbox row with the typed (normalised) address,
+    no account lookup. Whether the address has an account is decided by the mail task
+    (``password_reset_message``), so neither the answer nor its timing can tell."""
+    mail_enqueue(kind=OutboundMail.Kind.PASSWORD_RESET, to_email=normalize_email(email))
+
+
+def password_reset_message(*, email: str) -> tuple[str, str, str] | None:
+    """(subject, body, recipient) of the reset mail, or None when no account may reset (no
+    mail at all: nobody is mailed about addresses that have no account). Builds a fresh token
+    in the worker (no token ever sits in the broker or the outbox)."""
     user = User.objects.filter(email__iexact=email, is_active=True).first()
-    if not _reset_eligible(user):
-        return
-    from accounts import tasks  # tasks import services: keep the edge one-way at import time
-
-    user_id = user.pk  # type: ignore[union-attr]
-    # robust: a broker outage must not turn "account exists" into a distinguishable 500.
-    # (a lambda, not a partial: Django logs a robust callback's failure by __qualname__)
-    transaction.on_commit(
-        lambda: tasks.send_password_reset_mail.delay(user_id=user_id), robust=True
-    )
-
-
-def password_reset_mail_send(*, user_id: int) -> bool:
-    """Builds a fresh token in the worker (no token ever sits in the broker) and mails it."""
-    user = User.objects.filter(pk=user_id).first()
     if user is None or not _reset_eligible(user):
-        return False
+        return None
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     link = settings.PASSWORD_RESET_URL_TEMPLATE.format(uid=uid, token=token)
@@ -368,13 +366,7 @@ def password_reset_mail_send(*, user_id: int) -> bool:
         f"Or open: {link}\n\n"
         "If it was not you, ignore this message; your password is unchanged."
     )
-    send_mail(
-        subject="cryptocast password reset",
-        message=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[user.email],
-    )
-    return True
+    return "cryptocast password reset", body, user.email
 
 
 def password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:
@@ -393,5 +385,8 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:
         user.save(update_fields=["password", "email_verified"])
         EmailAddress.objects.filter(user=user, email__iexact=user.email).update(verified=True)
         tokens_revoke_all(user=user, reason=TokenFamily.Reason.PASSWORD_RESET)
+        # The owner proved the mailbox: failed sign-ins against the account stop counting
+        # (a lockout's way back in besides the cool-off).
+        AccessAttempt.objects.filter(username=user.email.lower()).delete()
         audit_record(action="password.reset", user=user)
     security_log.info("password_reset", user_id=user.pk)

@@ -186,3 +186,22 @@ def api_client_factory():  # type: ignore[no-untyped-def]
         return client
 
     return make
+
+
+@pytest.fixture
+def enqueued(monkeypatch) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Records each on-commit publish of the mail outbox and runs the task body directly (no
+    eager mode); an entry is ``{"kind": ..., "to": ...}`` per row handed over."""
+    from accounts import tasks
+    from accounts.models import OutboundMail
+
+    calls: list[dict] = []
+
+    def apply_async(*, kwargs, **options):  # type: ignore[no-untyped-def]
+        assert options.get("retry") is False  # a request never waits on broker retries
+        for row in OutboundMail.objects.filter(pk__in=kwargs["mail_ids"]):
+            calls.append({"kind": row.kind, "to": row.to_email})
+        return tasks.deliver_mail(**kwargs)
+
+    monkeypatch.setattr(tasks.deliver_mail, "apply_async", apply_async)
+    return calls

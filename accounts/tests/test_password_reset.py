@@ -15,18 +15,8 @@ NEW = "a-brand-new-passphrase-7"
 
 
 @pytest.fixture(autouse=True)
-def enqueued(monkeypatch) -> list[dict]:  # type: ignore[no-untyped-def]
-    """Records each on-commit enqueue and runs the task body directly (no eager mode)."""
-    from accounts import tasks
-
-    calls: list[dict] = []
-
-    def delay(**kwargs):  # type: ignore[no-untyped-def]
-        calls.append(kwargs)
-        return tasks.send_password_reset_mail(**kwargs)
-
-    monkeypatch.setattr(tasks.send_password_reset_mail, "delay", delay)
-    return calls
+def _publish(enqueued) -> None:  # type: ignore[no-untyped-def]
+    """Every test here runs the outbox publish in-process (see conftest.enqueued)."""
 
 
 def request_reset(api_client, email):  # type: ignore[no-untyped-def]
@@ -41,22 +31,30 @@ def test_reset_answers_the_same_whether_or_not_the_account_exists(
         unknown = request_reset(api_client, "nobody@example.com")
     assert known.status_code == unknown.status_code == 200
     assert strip_request_id(known.json()) == strip_request_id(unknown.json())
-    # nothing is sent inside the request: one enqueue, after commit, for the real account
+    # nothing is sent inside the request: one outbox row each, handed over after commit
     assert enqueued == [] and mail.outbox == []
+    assert len(callbacks) == 2
     for callback in callbacks:
         callback()
-    assert enqueued == [{"user_id": user.pk}]
+    assert enqueued == [
+        {"kind": "password_reset", "to": user.email},
+        {"kind": "password_reset", "to": "nobody@example.com"},
+    ]
+    # the task decided: a mail for the account, nothing for the unknown address
     assert [m.to for m in mail.outbox] == [[user.email]]
 
 
-def test_reset_mail_task_skips_accounts_that_went_away(user):
-    from accounts.tasks import send_password_reset_mail
+def test_reset_mail_task_skips_accounts_that_went_away(
+    api_client, user, django_capture_on_commit_callbacks
+):
+    from accounts.models import OutboundMail
 
     user.is_active = False
     user.save(update_fields=["is_active"])
-    assert send_password_reset_mail(user_id=user.pk) is False
-    assert send_password_reset_mail(user_id=987654) is False
+    with django_capture_on_commit_callbacks(execute=True):
+        request_reset(api_client, user.email)
     assert mail.outbox == []
+    assert list(OutboundMail.objects.values_list("status", flat=True)) == ["skipped"]
 
 
 def test_reset_flow_sets_the_password_and_revokes_tokens(
@@ -122,13 +120,18 @@ def test_a_broker_outage_does_not_reveal_the_account(
     api_client, user, monkeypatch, django_capture_on_commit_callbacks
 ):
     from accounts import tasks
+    from accounts.models import OutboundMail
 
     def broken(**kwargs):  # type: ignore[no-untyped-def]
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.send_password_reset_mail, "delay", broken)
+    monkeypatch.setattr(tasks.deliver_mail, "apply_async", broken)
     with django_capture_on_commit_callbacks(execute=True):
         known = request_reset(api_client, user.email)
-    unknown = request_reset(api_client, "nobody@example.com")
+        unknown = request_reset(api_client, "nobody@example.com")
     assert known.status_code == unknown.status_code == 200
     assert strip_request_id(known.json()) == strip_request_id(unknown.json())
+    # nothing lost: both rows wait for the sweep, which mails the account only
+    assert OutboundMail.objects.filter(status="pending").count() == 2
+    assert tasks.mail_sweep() == {"sent": 1, "skipped": 1}
+    assert [m.to for m in mail.outbox] == [[user.email]]

@@ -231,6 +231,7 @@ def test_purge_task_drops_expired_records_and_is_idempotent(user, settings):
         "accounts_anonymised": 0,
         "data_exports": 0,
         "audit_events": 0,
+        "mails": 0,
     }
     assert purge_expired() == nothing
     later = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"] + timedelta(minutes=1)

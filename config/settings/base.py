@@ -161,6 +161,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, channels, celery: Redis when REDIS_URL is set -------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Socket and connect timeout (seconds) of every Redis call: cache, Celery publish and results,
+# channel layer, locks, provider budgets. A stalled or dead Redis fails fast (issue 16).
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.25)
 if REDIS_URL:
     CACHES = {
@@ -181,11 +183,41 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                        "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+                    }
+                ]
+            },
         }
     }
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
     CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+    # kombu and the result backend wait forever on a stalled Redis without these (the result
+    # backend subscribes to each task's result key at publish time).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+        "retry_on_timeout": False,
+        # kombu's connect-on-first-use: one quick retry (its default sleeps 2 s before it)
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.1,
+        "interval_max": 0.2,
+        # A message a killed worker had taken (acks_late) goes back to the queue after this.
+        "visibility_timeout": env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=3600),
+    }
+    # The result backend's reconnect loop (default: 20 tries a second apart) also runs at
+    # publish time, when it subscribes to the new task's result key.
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+        "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.1},
+    }
+    CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_TIMEOUT
+    CELERY_REDIS_RETRY_ON_TIMEOUT = False
 else:
     CACHES = {
         "default": {
@@ -204,6 +236,15 @@ else:
     )
 
 CELERY_TIMEZONE = "UTC"
+# A publish never waits long on a dead broker: one connect timeout per try, two quick retries
+# (kombu's defaults: 4 s connect timeout, 3 retries up to 1 s apart: ~19 s in a request).
+CELERY_BROKER_CONNECTION_TIMEOUT = max(REDIS_SOCKET_TIMEOUT, 0.1) if REDIS_URL else 4.0
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.2,
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -250,7 +291,15 @@ LOGIN_REDIRECT_URL = "/"
 AXES_HANDLER = "accounts.lockout.AccountAxesHandler"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+# Locks are per (account, address) pair: a stranger's failures lock only the stranger's own
+# pair, never the owner signing in from elsewhere (issue 16, SECURITY.md). Distributed guessing
+# at one account is capped by AXES_ACCOUNT_FAILURE_LIMIT failures summed over every address
+# within the cool-off (accounts.lockout.AccountAxesHandler); per-address spraying by the auth
+# throttle. A password reset clears the account's failures.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_ACCOUNT_FAILURE_LIMIT = env.int("AXES_ACCOUNT_FAILURE_LIMIT", default=50)
+# Attempts while locked are refused without counting (they would push the lock further out).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ADMIN = True
@@ -405,6 +454,8 @@ STORAGES = {
 # --- mail -------------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="consolemail://")
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# SMTP connect/read timeout (Django's default waits forever on a stalled mail server).
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cryptocast <noreply@localhost>")
 
 # --- data, models -------------------------------------------------------------------------
@@ -580,6 +631,12 @@ EMAIL_VERIFY_URL_TEMPLATE = env.str(
     "EMAIL_VERIFY_URL_TEMPLATE", default="http://localhost:8000/verify-email#token={token}"
 )
 EMAIL_VERIFY_MAX_AGE_HOURS = env.int("EMAIL_VERIFY_MAX_AGE_HOURS", default=72)
+# The accounts mail outbox (sign-up verification, password reset): a claimed row not marked
+# within the lease is re-sent by the sweep; attempts before giving up; days finished rows
+# (they hold typed addresses) are kept.
+ACCOUNTS_MAIL_LEASE_SECONDS = env.int("ACCOUNTS_MAIL_LEASE_SECONDS", default=120)
+ACCOUNTS_MAIL_MAX_ATTEMPTS = env.int("ACCOUNTS_MAIL_MAX_ATTEMPTS", default=8)
+ACCOUNTS_MAIL_RETENTION_DAYS = env.int("ACCOUNTS_MAIL_RETENTION_DAYS", default=7)
 
 # --- streaming (WebSocket /api/v1/stream/ws, SSE /api/v1/stream/sse) --------------------
 # Where seqs and resume buffers live: "auto" = Redis when REDIS_URL is set, else the database

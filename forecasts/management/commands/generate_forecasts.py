@@ -12,6 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 from core.progress import progress_wrapper
 from forecasts import services
 
+from ._runs import report_run
+
 
 class Command(BaseCommand):
     help = (
@@ -64,7 +66,6 @@ class Command(BaseCommand):
         )
 
     def _run(self, *, models: str, days: int | None, progress: bool) -> None:
-        from forecasts import selectors
 
         try:
             run = services.issuing_run_start(models=models, days=days, enqueue=False)
@@ -74,12 +75,4 @@ class Command(BaseCommand):
         for task in progress_wrapper(desc="forecast", force=progress)(queued):
             done = services.execute_task(task_id=task.pk)
             self.stdout.write(f"{task.asset_id:<12} {done.status:<8} {done.detail}")
-        run.refresh_from_db()
-        summary = selectors.run_summary(run=run)
-        for line in summary["skipped"]:
-            self.stdout.write(self.style.WARNING(f"skipped {line}"))
-        for line in summary["failures"]:
-            self.stderr.write(self.style.ERROR(f"FAILED {line}"))
-        self.stdout.write(f"run {run.pk}: {run.status} {summary['counts']}")
-        if summary["failures"]:
-            raise CommandError(f"{len(summary['failures'])} coin(s) failed")
+        report_run(self, run, failed_noun="coin(s)")

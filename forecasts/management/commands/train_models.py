@@ -12,6 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 from core.progress import progress_wrapper
 from forecasts import services
 
+from ._runs import report_run
+
 
 class Command(BaseCommand):
     help = (
@@ -122,12 +124,4 @@ class Command(BaseCommand):
                 f"{task.asset_id:<12} {task.model:<12} {done.status:<8} relMAE vs naive {skill} "
                 f"({done.detail}; {done.seconds}s)"
             )
-        run.refresh_from_db()
-        summary = selectors.run_summary(run=run)
-        for line in summary["skipped"]:
-            self.stdout.write(self.style.WARNING(f"skipped {line}"))
-        for line in summary["failures"]:
-            self.stderr.write(self.style.ERROR(f"FAILED {line}"))
-        self.stdout.write(f"run {run.pk}: {run.status} {summary['counts']}")
-        if summary["failures"]:
-            raise CommandError(f"{len(summary['failures'])} task(s) failed")
+        report_run(self, run, failed_noun="task(s)")
