@@ -119,8 +119,8 @@ if not User.objects.filter(email={email!r}).exists():
 """
 
 # No worker runs here: deliver what the sign-up queued, in the helper process. First any
-# outbox/mail sweep task the project has (mail queued in the database, sent by a sweep); only
-# when that leaves no mail (``send``), the verification mail task itself, eagerly.
+# outbox/mail sweep task the project has (accounts.mail_sweep: the mail outbox rows); only
+# when that leaves no mail (``send``), the older per-mail task itself, eagerly, if it exists.
 DELIVER_MAIL = """
 from celery import current_app
 current_app.loader.import_default_modules()
@@ -135,11 +135,10 @@ def sweeps():
             except TypeError:  # needs arguments: not a sweep
                 pass
 sweeps()
-if {send!r}:
-    from accounts import tasks
+task = current_app.tasks.get("accounts.send_email_verification_mail")  # before the outbox
+if {send!r} and task is not None:
     from accounts.models import User
     user_id = User.objects.get(email={email!r}).pk
-    task = tasks.send_email_verification_mail
     ran.append([task.name, task.apply(kwargs={{"user_id": user_id}}, throw=True).get()])
     sweeps()
 result = ran
