@@ -107,8 +107,8 @@ def migrated_database(target: Path, env: dict[str, str]) -> None:
 class Daphne:
     """One daphne process serving ``config.asgi:application`` on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], log: Path, *, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         self._log = log.open("wb")

@@ -1,13 +1,16 @@
 """The dashboard in a real browser: Playwright for Python driving Debian's Chromium.
 
 A live daphne on the embedded default (a temp SQLite file with the sample data, the news
-samples, the replayed market up to now and the demo forecasts of ``make run``) serves the
-pages; a second Django process stores quotes the way a sync does and runs the alert sweep the
-way the worker does. The user flow: the markets table gets a price over the WebSocket; a coin
-page draws candles and the forecast band; a signed-in user adds the coin to a watchlist, sets
-an alert, sees it fire from a replayed move with the unread badge changing without a reload,
-and opens /notifications, /watchlists, /alerts. Plus the markets page saying the feed is stale
-when quotes stop, and its error state when the API is down.
+samples, the replayed market up to now and the demo forecasts of ``make run``; mail written to
+files by Django's file-based backend) serves the pages; a second Django process stores quotes
+the way a sync does and runs the alert sweep (and the mail delivery) the way the worker does.
+The user flow: a user signs up through /signup, confirms the address from the link in the mail,
+signs in through /signin, sees a price arrive over the WebSocket on the markets table, opens a
+coin page with candles and the forecast band, adds the coin to a watchlist, sets an alert, sees
+it fire from a replayed move with the unread badge changing without a reload, opens
+/notifications, /watchlists, /alerts and signs out. A second user turns on TOTP two-factor on
+/account and signs in again with a code at /signin/code. Plus the markets page saying the feed
+is stale when quotes stop, and its error state when the API is down.
 
 Any console error, page error, failed request, HTTP error response or request to another host
 fails a test; only the deliberately broken page (API answering 503) has an allow-list, for
@@ -20,23 +23,27 @@ Playwright's own browser download does not work here: the test uses /usr/bin/chr
 
 from __future__ import annotations
 
+import email
 import os
 import re
 import subprocess
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 from django.conf import settings
 
-from tests.live import PY, ROOT, Daphne, DjangoProcess, server_env
+from tests.live import PY, ROOT, Daphne, DjangoProcess, free_port, server_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "var" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 USER = "ada@example.com"
+PASSWORD = "correct horse battery staple"
 
 # No django_db mark: the sync Playwright API runs an event loop in this thread. The server's
 # database is its own SQLite file, migrated by manage.py and loaded by the helper process.
@@ -103,18 +110,43 @@ def move(live: dict, coin: str, factor: float) -> float:
     return float(live["writer"].run(MOVE.format(coin=coin, factor=factor)))
 
 
-SIGN_IN = """
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
+# A user made the way a finished sign-up + e-mail confirmation leaves one (for the tests that
+# are not about signing up); they still sign in through the /signin form.
+ENSURE_USER = """
 from accounts.models import User
-user = User.objects.filter(email={email!r}).first() or User.objects.create_user(
-    email={email!r}, password="correct horse battery staple", email_verified=True)
-session = SessionStore()
-session[SESSION_KEY] = str(user.pk)
-session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-session.create()
-result = session.session_key
+if not User.objects.filter(email={email!r}).exists():
+    User.objects.create_user(email={email!r}, password={password!r}, email_verified=True)
+"""
+
+# No worker runs here: deliver what the sign-up queued, in the helper process. First any
+# outbox/mail sweep task the project has (accounts.mail_sweep: the mail outbox rows); only
+# when that leaves no mail (``send``), the older per-mail task itself, eagerly, if it exists.
+DELIVER_MAIL = """
+from celery import current_app
+current_app.loader.import_default_modules()
+ran = []
+def sweeps():
+    for name in sorted(current_app.tasks):
+        low = name.lower()
+        sweep = any(w in low for w in ("sweep", "deliver", "flush"))
+        if "outbox" in low or ("mail" in low and sweep):
+            try:
+                ran.append([name, current_app.tasks[name].apply(throw=True).get()])
+            except TypeError:  # needs arguments: not a sweep
+                pass
+sweeps()
+task = current_app.tasks.get("accounts.send_email_verification_mail")  # before the outbox
+if {send!r} and task is not None:
+    from accounts.models import User
+    user_id = User.objects.get(email={email!r}).pk
+    ran.append([task.name, task.apply(kwargs={{"user_id": user_id}}, throw=True).get()])
+    sweeps()
+result = ran
+"""
+
+EMAIL_VERIFIED = """
+from accounts.models import User
+result = User.objects.get(email={email!r}).email_verified
 """
 
 
@@ -124,8 +156,20 @@ def live(tmp_path_factory) -> Iterator[dict]:  # type: ignore[no-untyped-def]
     if not data or not (Path(data) / "ohlcv").is_dir():
         pytest.skip("CRYPTOCAST_SAMPLE_DATA is not set to a directory")
     tmp = tmp_path_factory.mktemp("browser")
+    port = free_port()  # known before the server starts: the mailed links point at it
+    mail = tmp / "mail"
     env = server_env(
-        tmp, keep_redis=False, CRYPTOCAST_SAMPLE_DATA=data, MODEL_ARTIFACTS_DIR=tmp / "models"
+        tmp,
+        keep_redis=False,
+        CRYPTOCAST_SAMPLE_DATA=data,
+        MODEL_ARTIFACTS_DIR=tmp / "models",
+        # settings read the mail backend from EMAIL_URL (django-environ): filemail:// + an
+        # absolute path = django's file-based backend writing every mail into ``mail``.
+        EMAIL_URL=f"filemail:///{mail}",
+        EMAIL_VERIFY_URL_TEMPLATE=f"http://127.0.0.1:{port}/verify-email#token={{token}}",
+        PASSWORD_RESET_URL_TEMPLATE=(
+            f"http://127.0.0.1:{port}/reset-password#uid={{uid}}&token={{token}}"
+        ),
     )
     done = subprocess.run(
         [PY, "manage.py", "migrate", "--noinput", "-v", "0"],
@@ -136,12 +180,12 @@ def live(tmp_path_factory) -> Iterator[dict]:  # type: ignore[no-untyped-def]
         timeout=600,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    server = Daphne(env, tmp / "daphne.log")  # starts while the helper loads the data
+    server = Daphne(env, tmp / "daphne.log", port=port)  # starts while the helper loads data
     writer = DjangoProcess(env)
     try:
         writer.run(SETUP.format(commands=SETUP_COMMANDS))
         server.wait_ready()
-        yield {"server": server, "writer": writer}
+        yield {"server": server, "writer": writer, "mail": mail}
     finally:
         writer.stop()
         server.stop()
@@ -216,16 +260,57 @@ class Watched:
         assert self.problems == [], "\n".join(self.problems)
 
 
-def signed_in_context(browser, live: dict, viewport: dict, email: str = USER) -> Watched:  # type: ignore[no-untyped-def]
-    """A watched page signed in as ``email`` (created when missing).
+def sign_in(page, base: str, address: str, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    """Fill and submit the /signin form (the caller checks where it leads)."""
+    page.goto(base + "/signin")
+    form = page.locator("#signin-form")
+    form.locator("[name=email]").fill(address)
+    form.locator("[name=password]").fill(password)
+    form.locator("button[type=submit]").click()
 
-    The user and a database session are made in the helper Django process and the browser
-    gets the ``sessionid`` cookie; a sign-up through the /signup page can replace this later.
-    """
+
+def signed_in(browser, live: dict, viewport: dict, address: str = USER) -> Watched:  # type: ignore[no-untyped-def]
+    """A watched page signed in as ``address`` through the /signin form (the user is made,
+    already confirmed, in the helper process when missing)."""
     base = live["server"].url
-    key = live["writer"].run(SIGN_IN.format(email=email))
-    cookie = {"name": "sessionid", "value": key, "url": base, "httpOnly": True, "sameSite": "Lax"}
-    return Watched(browser, base, viewport, cookies=[cookie])
+    live["writer"].run(ENSURE_USER.format(email=address, password=PASSWORD))
+    w = Watched(browser, base, viewport)
+    sign_in(w.page, base, address)
+    expect(w.page.locator("#nav-account")).to_be_visible()
+    settle(w.page)  # the markets page it lands on is done loading: leaving aborts nothing
+    return w
+
+
+def mails_to(live: dict, address: str) -> list[email.message.Message]:
+    """Every mail the file-based backend wrote for ``address``, oldest first."""
+    found = []
+    files = sorted(live["mail"].glob("*.log"), key=lambda f: f.stat().st_mtime_ns)
+    for file in files:
+        # One file per connection; its messages are separated by a line of 79 dashes.
+        for chunk in file.read_text().split("\n" + "-" * 79 + "\n"):
+            message = email.message_from_string(chunk.strip())
+            if address in (message.get("To") or ""):
+                found.append(message)
+    return found
+
+
+def verification_link(live: dict, address: str) -> str:
+    """The link of the newest verification mail to ``address``.
+
+    The server may have sent it already (mail sent on commit); else the helper process runs what
+    a worker would (an outbox sweep if the project has one, else the mail task itself).
+    """
+    ran: list = []
+    for send in (False, True):
+        if mails_to(live, address):
+            break
+        ran += live["writer"].run(DELIVER_MAIL.format(email=address, send=send))
+    messages = mails_to(live, address)
+    assert messages, f"no mail to {address} in {live['mail']} (ran {ran})"
+    body = messages[-1].get_payload(decode=True).decode()
+    found = re.search(r"https?://\S+/verify-email#token=\S+", body)
+    assert found, body
+    return found.group(0)
 
 
 def settle(page) -> None:  # type: ignore[no-untyped-def]
@@ -339,14 +424,60 @@ def test_coin_page_draws_candles_and_the_forecast_band_and_says_how_it_compares(
     w.close()
 
 
-def test_a_signed_in_user_watches_a_coin_sets_an_alert_and_sees_it_fire_live(live, browser):
+def test_a_user_signs_up_confirms_signs_in_watches_a_coin_gets_an_alert_and_signs_out(
+    live, browser
+):
     writer = live["writer"]
-    w = signed_in_context(browser, live, DESKTOP)
+    base = live["server"].url
+    w = Watched(browser, base, DESKTOP)
     page = w.page
-    page.goto(live["server"].url + "/coins/bitcoin")
+
+    # Sign up through /signup: no session yet, a confirmation mail, sent on to /signin.
+    page.goto(base + "/")
+    settle(page)
+    page.click("#nav-signup")
+    form = page.locator("#signup-form")
+    form.locator("[name=email]").fill(USER)
+    form.locator("[name=display_name]").fill("Ada")
+    form.locator("[name=password]").fill(PASSWORD)
+    form.locator("button[type=submit]").click()
+    expect(page).to_have_url(base + "/signin")
+    expect(page.locator(".messages")).to_contain_text("Account created")
+    expect(page.locator("#nav-signin")).to_be_visible()
+    assert writer.run(EMAIL_VERIFIED.format(email=USER)) is False
+
+    # The link in the mail: the fragment-form island fills the code in, the user submits.
+    link = verification_link(live, USER)
+    assert link.startswith(base + "/verify-email#token="), link
+    page.goto(link)
+    verify = page.locator("#verify-email-form")
+    expect(verify.locator(".fragment-found")).to_be_visible()
+    expect(verify.locator(".fragment-manual")).to_be_hidden()
+    assert verify.locator("[name=token]").input_value() == link.split("#token=", 1)[1]
+    expect(page).to_have_url(base + "/verify-email")  # the code is gone from the address bar
+    verify.locator("button[type=submit]").click()
+    expect(page).to_have_url(base + "/signin")
+    expect(page.locator(".messages")).to_contain_text("E-mail address verified.")
+    assert writer.run(EMAIL_VERIFIED.format(email=USER)) is True
+
+    # Sign in through /signin.
+    sign_in(page, base, USER)
+    expect(page).to_have_url(base + "/")
+    expect(page.locator("#nav-account")).to_be_visible()
+    expect(page.locator("#nav-signin")).to_have_count(0)
+
+    # The markets table, signed in: a price over the WebSocket.
+    expect(page.locator("#markets-status")).to_contain_text("live (WebSocket)", timeout=20_000)
+    price = page.locator('#markets-table tr[data-id="bitcoin"] [data-k="price"]')
+    moved = move(live, "bitcoin", 1.0007)
+    expect(price).to_have_text(f"{moved:,.2f}", timeout=20_000)
+    settle(page)
+
+    page.goto(base + "/coins/bitcoin")
     expect(page.locator("#candles canvas").first).to_be_visible(timeout=20_000)
+    expect(page.locator("#forecast")).to_contain_text("tomorrow = today")
     badge = page.locator("#notif-badge")
-    expect(badge).to_have_attribute("data-transport", "websocket", timeout=20_000)
+    settle(page)  # the candles and forecast requests are done: submitting aborts none
 
     # Watch: the coin page's form, into a new watchlist.
     page.select_option("#watch-list", "new")
@@ -354,6 +485,7 @@ def test_a_signed_in_user_watches_a_coin_sets_an_alert_and_sees_it_fire_live(liv
     page.click("#watch-button")
     expect(page.locator(".messages")).to_contain_text("Added bitcoin to “Majors”")
     expect(page.locator("#watch-list option", has_text="Majors")).to_contain_text("already in")
+    settle(page)
 
     # Alert: crosses above 1% over the current price, set with the coin page's form.
     now = move(live, "bitcoin", 1.0)  # a fresh quote below the threshold
@@ -390,18 +522,79 @@ def test_a_signed_in_user_watches_a_coin_sets_an_alert_and_sees_it_fire_live(liv
     expect(notes).to_have_count(1)
     expect(notes.first).to_contain_text("bitcoin")
     expect(notes.first).to_contain_text("crossed above")
-    page.goto(live["server"].url + "/watchlists")
+    page.goto(base + "/watchlists")
     settle(page)
     majors = page.locator("section.watchlist").filter(has_text="Majors")
     expect(majors.locator('tr[data-coin="bitcoin"]')).to_be_visible()
-    page.goto(live["server"].url + "/alerts")
+    page.goto(base + "/alerts")
     settle(page)
     alert = page.locator("#alert-list .alert-row").first
     expect(alert).to_contain_text("crosses above")
     expect(alert.locator(".events")).to_contain_text("crossed above")
+
+    # Sign out: the menu offers Sign in again and the signed-in pages send to /signin.
+    page.click("#nav-signout")
+    expect(page).to_have_url(base + "/")
+    expect(page.locator("#nav-signin")).to_be_visible()
+    expect(page.locator("#nav-account")).to_have_count(0)
+    expect(page.locator(".messages")).to_contain_text("Signed out.")
+    settle(page)
+    page.goto(base + "/alerts")
+    expect(page).to_have_url(re.compile(r"/signin\?next=(/|%2F)alerts$"))
+    expect(page.locator("#signin-form")).to_be_visible()
     w.close()
 
 
+def test_a_user_turns_on_two_factor_and_signs_in_with_a_code(live, browser):
+    base = live["server"].url
+    address = "grace@example.com"
+    w = signed_in(browser, live, DESKTOP, address)
+    page = w.page
+    page.click("#nav-account")
+    settle(page)
+
+    # An API key, shown once.
+    page.locator("#api-key-form [name=name]").fill("laptop")
+    page.locator("#api-key-form button[type=submit]").click()
+    expect(page.locator("#new-api-key-value")).not_to_be_empty()
+    expect(page.locator("#api-key-table")).to_contain_text("laptop")
+    settle(page)
+
+    # Enrol: the secret (and QR code) on the page, the authenticator app's code confirms it.
+    page.locator("#mfa-enrol-form button[type=submit]").click()
+    expect(page.locator("#totp-qr")).to_be_visible()
+    totp = pyotp.TOTP(page.locator("#totp-secret").inner_text().strip())
+    settle(page)
+    w.shot("account-2fa-enrol-desktop")
+    step = int(time.time()) // totp.interval
+    page.locator("#mfa-confirm-form [name=code]").fill(totp.generate_otp(step))
+    page.locator("#mfa-confirm-form button[type=submit]").click()
+    codes = page.locator("#recovery-codes")
+    expect(codes).to_contain_text("Two-factor authentication is on.")
+    assert codes.locator("li").count() >= 8
+    settle(page)
+
+    page.click("#nav-signout")
+    expect(page.locator("#nav-signin")).to_be_visible()
+    settle(page)
+
+    # The password alone is not enough now: /signin/code asks for the app's code. A code is
+    # accepted once per time step, so the next step's (within MFA_TOTP_VALID_WINDOW) is used.
+    assert settings.MFA_TOTP_VALID_WINDOW >= 1
+    sign_in(page, base, address)
+    expect(page).to_have_url(base + "/signin/code")
+    expect(page.locator("#nav-account")).to_have_count(0)
+    w.shot("signin-code-desktop")
+    form = page.locator("#signin-code-form")
+    form.locator("[name=code]").fill(totp.generate_otp(step + 1))
+    form.locator("button[type=submit]").click()
+    expect(page).to_have_url(base + "/")
+    expect(page.locator("#nav-account")).to_be_visible()
+    settle(page)
+    w.close()
+
+
+ANONYMOUS_PAGES = [("/signin", "signin"), ("/signup", "signup")]
 PAGES = [
     ("/", "markets"),
     ("/coins/bitcoin", "coin"),
@@ -410,18 +603,19 @@ PAGES = [
     ("/watchlists", "watchlists"),
     ("/alerts", "alerts"),
     ("/notifications", "notifications"),
+    ("/account", "account"),
 ]
 
 
 @pytest.mark.parametrize(("viewport", "width"), [(DESKTOP, "desktop"), (PHONE, "phone")])
-def test_every_page_renders_signed_in_without_errors_and_fits_its_width(
-    live, browser, viewport, width
-):
+def test_every_page_renders_without_errors_and_fits_its_width(live, browser, viewport, width):
     base = live["server"].url
-    w = signed_in_context(browser, live, viewport)
+    live["writer"].run(ENSURE_USER.format(email=USER, password=PASSWORD))
+    w = Watched(browser, base, viewport)
     page = w.page
     too_wide = []
-    for path, name in PAGES:
+
+    def visit(path: str, name: str) -> None:
         response = page.goto(base + path)
         assert response is not None and response.status == 200, (path, response)
         settle(page)
@@ -430,6 +624,14 @@ def test_every_page_renders_signed_in_without_errors_and_fits_its_width(
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         if overflow > 1:
             too_wide.append(f"{path} is {overflow}px wider than the window")
+
+    for path, name in ANONYMOUS_PAGES:
+        visit(path, name)
+    sign_in(page, base, USER)
+    expect(page.locator("#nav-account")).to_be_visible()
+    settle(page)
+    for path, name in PAGES:
+        visit(path, name)
     assert too_wide == []
     w.close()
 
