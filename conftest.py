@@ -14,6 +14,20 @@ _SAMPLE_SETTING = os.environ.get("CRYPTOCAST_SAMPLE_DATA") or settings.CRYPTOCAS
 SAMPLE_DATA = Path(_SAMPLE_SETTING) if _SAMPLE_SETTING else None
 
 
+def _uncached_loggers() -> None:
+    """structlog.testing.capture_logs() only sees loggers that are not cached: with
+    ``cache_logger_on_first_use`` (production's setting) a module logger first used outside a
+    capture keeps its processors for good, and a later test's capture misses its events."""
+    import structlog
+
+    structlog.configure(cache_logger_on_first_use=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _structlog_for_tests():  # type: ignore[no-untyped-def]
+    _uncached_loggers()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(settings):  # type: ignore[no-untyped-def]
     """Every test starts with an empty cache, whichever backend is configured."""

@@ -8,6 +8,7 @@ import logging
 import logging.config
 
 import pytest
+import structlog
 
 from core.logging import build_logging_config
 
@@ -16,7 +17,8 @@ from core.logging import build_logging_config
 def json_log():
     """The production logging config (JSON lines), writing to a buffer."""
     stream = io.StringIO()
-    config = build_logging_config(level="INFO", fmt="json")
+    config = build_logging_config(level="INFO", fmt="json")  # also configures structlog
+    structlog.configure(cache_logger_on_first_use=False)  # as conftest: capture_logs works
     config["handlers"]["console"]["stream"] = stream
     logging.config.dictConfig(config)
     yield stream
