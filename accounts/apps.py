@@ -7,13 +7,15 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.schedules import PeriodicJob, register
-        from core.signals import staff_action
+        from core.signals import data_exported, staff_action
 
         from . import checks, schema  # noqa: F401  (registers system checks, schema extensions)
-        from .services.audit import audit_staff_action
+        from .services.audit import audit_staff_action, audit_table_export
 
-        # core's staff operations (cache clear, schedule set-up) leave audit rows too
+        # core's staff operations (cache clear, schedule set-up) leave audit rows too, and so
+        # does a signed-in user's spreadsheet download (?format=csv|xlsx)
         staff_action.connect(audit_staff_action, dispatch_uid="accounts.audit_staff_action")
+        data_exported.connect(audit_table_export, dispatch_uid="accounts.audit_table_export")
 
         register(
             PeriodicJob(

@@ -501,7 +501,10 @@ class AlertEventsApi(_UserView):
         if fmt == "csv":  # every event of the range, written as the client reads it
             rows = (_event_row(e) for e in events.iterator(chunk_size=2000))
             return stream_csv(
-                rows=rows, columns=EVENT_COLUMNS, filename=f"alert-{alert.pk}-events.csv"
+                rows=rows,
+                columns=EVENT_COLUMNS,
+                filename=f"alert-{alert.pk}-events.csv",
+                request=request,
             )
         if fmt == "xlsx":  # a workbook is built in memory: bounded
             chunk = list(events[: EVENTS_XLSX_MAX_ROWS + 1])

@@ -1,7 +1,8 @@
 """Hooks core offers to the apps above it (core imports no app).
 
 ``staff_action`` is sent after a staff operation in core succeeded (cache clear, key
-invalidation, cache re-warm, default schedule set-up). ``accounts`` connects the audit log to it
+invalidation, cache re-warm, default schedule set-up); ``data_exported`` when a signed-in user
+takes a table away as CSV or Excel (``core.tabular``). ``accounts`` connects the audit log to it
 in its ``AppConfig.ready`` so every such action leaves an ``AuditEvent`` row; without a receiver
 (core on its own) nothing is recorded.
 """
@@ -17,6 +18,10 @@ from django.http import HttpRequest
 #: kwargs: ``action``, ``actor`` (the user), ``request`` (Django's), ``target_type``,
 #: ``target_id``, ``data`` (ids and names only: no secrets)
 staff_action = Signal()
+
+#: a signed-in user downloaded a table as a spreadsheet (``?format=csv|xlsx``); kwargs:
+#: ``request``, ``format``, ``export`` (the view's export name), ``rows``
+data_exported = Signal()
 
 
 def staff_action_send(

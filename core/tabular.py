@@ -26,6 +26,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
+from core.signals import data_exported
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -82,11 +84,26 @@ def csv_lines(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> Iterator
         yield writer.writerow([_text(row.get(name)) for name in columns])
 
 
+def export_announce(request: Any, *, format: str, export: str, rows: int | None) -> None:
+    """Tell the apps above (the audit log) that a signed-in user took a table away."""
+    django_request = getattr(request, "_request", request)  # DRF's Request or Django's
+    if django_request is not None and getattr(django_request.user, "is_authenticated", False):
+        data_exported.send(
+            sender="core", request=django_request, format=format, export=export, rows=rows
+        )
+
+
 def stream_csv(
-    *, rows: Iterable[Mapping[str, Any]], columns: list[str], filename: str
+    *,
+    rows: Iterable[Mapping[str, Any]],
+    columns: list[str],
+    filename: str,
+    request: Any = None,
 ) -> StreamingHttpResponse:
     """A CSV written row by row as the client reads it (memory stays flat for big ranges).
-    ``rows`` should be a lazy iterator (e.g. ``queryset.values(...).iterator()``)."""
+    ``rows`` should be a lazy iterator (e.g. ``queryset.values(...).iterator()``); with
+    ``request`` the download is announced (rows unknown until streamed: None)."""
+    export_announce(request, format="csv", export=filename.rsplit(".", 1)[0], rows=None)
     response = StreamingHttpResponse(csv_lines(rows, columns), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -116,11 +133,17 @@ class _TableRenderer(BaseRenderer):
         name = getattr(view, "export_filename", None) or "export"
         return f"{name}.{self.format}"
 
-    def _attach(self, context: Mapping[str, Any] | None) -> None:
+    def _attach(self, context: Mapping[str, Any] | None, rows: int) -> None:
         response = (context or {}).get("response")
         if response is not None:
             filename = self._filename(context)
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        export_announce(
+            (context or {}).get("request"),
+            format=str(self.format),
+            export=self._filename(context).rsplit(".", 1)[0],
+            rows=rows,
+        )
 
 
 class CSVRenderer(_TableRenderer):
@@ -134,8 +157,8 @@ class CSVRenderer(_TableRenderer):
         error = self._error(data, renderer_context)
         if error is not None:
             return error
-        self._attach(renderer_context)
         rows = rows_of(data)
+        self._attach(renderer_context, len(rows))
         return "".join(csv_lines(rows, columns_of(rows))).encode()
 
 
@@ -163,8 +186,8 @@ class XLSXRenderer(_TableRenderer):
             return error
         from openpyxl import Workbook
 
-        self._attach(renderer_context)
         rows = rows_of(data)
+        self._attach(renderer_context, len(rows))
         columns = columns_of(rows)
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("data")

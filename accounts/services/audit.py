@@ -122,6 +122,28 @@ def audit_staff_action(
     )
 
 
+def audit_table_export(
+    sender: Any,
+    *,
+    request: HttpRequest,
+    format: str,
+    export: str,
+    rows: int | None,
+    **kwargs: Any,
+) -> None:
+    """Receiver of ``core.signals.data_exported``: a signed-in user took a table away
+    (``?format=csv|xlsx``); the row says which, in what format and how many rows."""
+    user = request.user if isinstance(request.user, User) else None
+    audit_record(
+        action="data.table_export",
+        user=user,
+        request=request,
+        target_type="export",
+        target_id=export,
+        data={"format": format, "rows": rows, "path": request.path},
+    )
+
+
 @transaction.atomic
 def audit_events_purge(*, now: datetime | None = None) -> int:
     """Delete audit rows older than ``AUDIT_RETENTION_DAYS`` (the only deletion there is)."""
