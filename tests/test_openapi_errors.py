@@ -19,9 +19,7 @@ def _codes(schema: dict, path: str, method: str) -> set[str]:
 
 
 def _body(schema: dict, path: str, method: str, code: str) -> dict:
-    return schema["paths"][path][method]["responses"][code]["content"]["application/json"][
-        "schema"
-    ]
+    return schema["paths"][path][method]["responses"][code]["content"]["application/json"]["schema"]
 
 
 def test_the_envelope_is_a_component_with_every_field_required(schema):
