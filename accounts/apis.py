@@ -639,6 +639,9 @@ class EmailVerifyConfirmApi(_PublicAuthView):
 
 
 # --- Google ---------------------------------------------------------------------------------
+_GOOGLE_503 = OpenApiResponse(
+    description="Google sign-in is not configured, or Google's keys are unreachable (Retry-After)."
+)
 _google_callback = OAuth2CallbackView.adapter_view(GoogleRedirectAdapter)
 
 
@@ -647,7 +650,10 @@ class GoogleStartApi(_PublicAuthView):
         tags=TAGS,
         request=None,
         parameters=[GoogleStartIn],
-        responses={302: OpenApiResponse(description="Redirect to Google (state + PKCE).")},
+        responses={
+            302: OpenApiResponse(description="Redirect to Google (state + PKCE)."),
+            503: _GOOGLE_503,
+        },
         summary="Start Google sign-in in the browser",
         description="Ends at OAUTH_SPA_REDIRECT_URL?code=<one-time code>; POST the code and "
         "the PKCE code_verifier to oauth/google/exchange for the token pair (tokens never "
@@ -678,6 +684,7 @@ class GoogleCallbackApi(_PublicAuthView):
         responses={
             302: OpenApiResponse(description="To OAUTH_SPA_REDIRECT_URL?code=<one-time code>."),
             400: OpenApiResponse(description="State mismatch or Google refused (envelope)."),
+            503: _GOOGLE_503,
         },
         summary="Google redirects here (handled by django-allauth)",
     )
@@ -718,7 +725,7 @@ class GoogleMobileApi(_PublicAuthView):
     @extend_schema(
         tags=TAGS,
         request=GoogleMobileIn,
-        responses={200: SigninResult},
+        responses={200: SigninResult, 503: _GOOGLE_503},
         summary="Sign in with a Google ID token from a mobile or SPA client",
     )
     def post(self, request: Request) -> Response:

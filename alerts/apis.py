@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpResponseBase
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -256,12 +256,20 @@ class DeliveryOut(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$", "example": "22:00"}
+)
+class UtcTimeField(serializers.TimeField):
+    """A time of day in UTC without an offset (``22:00``, ``22:00:00.000000``): OpenAPI's
+    ``format: time`` is RFC 3339's, which requires the offset DRF does not write."""
+
+
 class PreferenceIO(serializers.Serializer):
     push = serializers.BooleanField(required=False)
     email = serializers.BooleanField(required=False)
     webhook = serializers.BooleanField(required=False)
-    quiet_start = serializers.TimeField(required=False, allow_null=True, help_text="UTC")
-    quiet_end = serializers.TimeField(required=False, allow_null=True, help_text="UTC")
+    quiet_start = UtcTimeField(required=False, allow_null=True, help_text="UTC")
+    quiet_end = UtcTimeField(required=False, allow_null=True, help_text="UTC")
     daily_digest = serializers.BooleanField(required=False)
 
 
@@ -274,7 +282,12 @@ class WatchlistListApi(_UserView):
             return Watchlist.objects.none()
         return selectors.watchlist_list(user=self.request.user)
 
-    @extend_schema(tags=TAGS_W, summary="My watchlists", operation_id="watchlist_list")
+    @extend_schema(
+        tags=TAGS_W,
+        summary="My watchlists",
+        operation_id="watchlist_list",
+        responses=WatchlistOut(many=True),
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(WatchlistOut(page, many=True).data)
@@ -370,6 +383,7 @@ class AlertListApi(_UserView):
         tags=TAGS_A,
         summary="My alerts (filters: coin, state, kind, status)",
         operation_id="alerts_list",
+        responses=AlertOut(many=True),
     )
     def get(self, request: Request) -> Response:
         qs = self.filter_queryset(self.get_queryset())
@@ -572,7 +586,11 @@ class NotificationListApi(_UserView):
             return Notification.objects.none()
         return selectors.notification_list(user=self.request.user)
 
-    @extend_schema(tags=TAGS_N, summary="My notifications (newest first)")
+    @extend_schema(
+        tags=TAGS_N,
+        summary="My notifications (newest first)",
+        responses=NotificationOut(many=True),
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         resp = self.get_paginated_response(NotificationOut(page, many=True).data)
@@ -634,7 +652,12 @@ class WebhookListApi(_UserView):
             return Webhook.objects.none()
         return selectors.webhook_list(user=self.request.user)
 
-    @extend_schema(tags=TAGS_N, summary="My webhooks", operation_id="webhooks_list")
+    @extend_schema(
+        tags=TAGS_N,
+        summary="My webhooks",
+        operation_id="webhooks_list",
+        responses=WebhookOut(many=True),
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(WebhookOut(page, many=True).data)
@@ -732,6 +755,7 @@ class AnomalyListApi(GenericAPIView):
     @extend_schema(
         tags=TAGS_A,
         summary="Unusual daily moves and volumes (robust z-score vs the previous 30 days)",
+        responses=AnomalyOut(many=True),  # a GenericAPIView's get is not seen as a list
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from accounts import stages as accounts_stages
 from core import apis_ops as core_ops
@@ -27,7 +27,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),
     path("coingecko/api/v3/", include("markets.coingecko_api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", core_views.SchemaView.as_view(), name="schema"),
     # The split view serves its init script as a separate request (/docs?script=): strict CSP.
     path("docs", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc", core_views.RedocView.as_view(url_name="schema"), name="redoc"),

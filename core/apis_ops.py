@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import health, selectors, services
+from .errors import report_response
 from .permissions import IsStaff
 from .schedules import setup_schedule
 from .signals import staff_action_send
@@ -261,7 +262,7 @@ class HealthApiView(_OpsView):
     )
     def get(self, request: Request) -> Response:
         ok, body = health.external()
-        return Response(body, status=200 if ok else 503)
+        return report_response(body, ok=ok)
 
 
 class TrendsQuerySerializer(serializers.Serializer):

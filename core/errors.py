@@ -22,6 +22,7 @@ from drf_standardized_errors.formatter import ExceptionFormatter
 from drf_standardized_errors.handler import ExceptionHandler
 from drf_standardized_errors.types import ErrorResponse
 from rest_framework import exceptions, status
+from rest_framework.response import Response
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -68,6 +69,18 @@ class EnvelopeFormatter(ExceptionFormatter):
         }
 
 
+def envelope_body(
+    *, status_code: int, code: str, detail: str, attr: str | None = None
+) -> dict[str, Any]:
+    """The envelope's fields for one error (a view may add its own report beside them)."""
+    return {
+        "type": "client_error" if status_code < 500 else "server_error",
+        "status": status_code,
+        "errors": [{"code": code, "detail": detail, "attr": attr}],
+        "request_id": get_guid(),
+    }
+
+
 def envelope(
     *,
     status_code: int,
@@ -77,11 +90,16 @@ def envelope(
     headers: dict[str, str] | None = None,
 ) -> JsonResponse:
     """The envelope as a plain Django response, for code paths outside DRF."""
-    error_type = "client_error" if status_code < 500 else "server_error"
-    body = {
-        "type": error_type,
-        "status": status_code,
-        "errors": [{"code": code, "detail": detail, "attr": attr}],
-        "request_id": get_guid(),
-    }
+    body = envelope_body(status_code=status_code, code=code, detail=detail, attr=attr)
     return JsonResponse(body, status=status_code, headers=headers)
+
+
+# A health report that says "down" asks the client to come back after this long.
+REPORT_RETRY_AFTER_SECONDS = 30
+
+
+def report_response(body: Any, *, ok: bool) -> Response:
+    """A health report: 200, or 503 with ``Retry-After`` (the body still says what is down)."""
+    if ok:
+        return Response(body)
+    return Response(body, status=503, headers={"Retry-After": str(REPORT_RETRY_AFTER_SECONDS)})

@@ -10,14 +10,15 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django_prometheus import exports
 from drf_spectacular.utils import extend_schema, inline_serializer
-from drf_spectacular.views import SpectacularRedocView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import health
-from .errors import envelope
+from .errors import envelope, report_response
 from .permissions import IsOperator, ops_allowed
 
 
@@ -44,6 +45,23 @@ _basic = inline_serializer(
     },
 )
 _free_form = inline_serializer("HealthComponents", {"status": serializers.CharField()})
+# core.health.check_database / check_cache (``error`` names the failure when not connected).
+_probe_fields: dict[str, serializers.Field] = {
+    "connected": serializers.BooleanField(),
+    "latency_ms": serializers.FloatField(),
+    "error": serializers.CharField(required=False),
+}
+_db_probe = inline_serializer(
+    "HealthDatabase", {**_probe_fields, "vendor": serializers.CharField()}
+)
+_cache_probe = inline_serializer(
+    "HealthCache",
+    {
+        **_probe_fields,
+        "backend": serializers.CharField(),
+        "used_memory": serializers.CharField(required=False, allow_null=True),
+    },
+)
 
 
 class HealthView(_OpsView):
@@ -71,7 +89,7 @@ class HealthQuickView(_OpsView):
         """ASGI: no thread hop (see core.middleware.async_fast_path_middleware)."""
         return _quick_probe(request)
 
-    @extend_schema(tags=["ops"], responses=_basic, summary="Cheapest possible probe")
+    @extend_schema(tags=["ops"], responses=_free_form, summary="Cheapest possible probe")
     def get(self, request: Request) -> Response:
         return Response({"status": "ok"})
 
@@ -83,37 +101,49 @@ class HealthLiveView(_OpsView):
 
 
 class HealthDbView(_OpsView):
-    @extend_schema(tags=["ops"], responses=_free_form, summary="Database connectivity and latency")
+    @extend_schema(
+        tags=["ops"],
+        responses={200: _db_probe, 503: _db_probe},
+        summary="Database connectivity and latency",
+    )
     def get(self, request: Request) -> Response:
         result = health.check_database()
-        return Response(result, status=200 if result["connected"] else 503)
+        return report_response(result, ok=result["connected"])
 
 
 class HealthCacheView(_OpsView):
-    @extend_schema(tags=["ops"], responses=_free_form, summary="Cache connectivity and latency")
+    @extend_schema(
+        tags=["ops"],
+        responses={200: _cache_probe, 503: _cache_probe},
+        summary="Cache connectivity and latency",
+    )
     def get(self, request: Request) -> Response:
         result = health.check_cache()
-        return Response(result, status=200 if result.get("connected") else 503)
+        return report_response(result, ok=bool(result.get("connected")))
 
 
 class HealthReadyView(_OpsView):
     @extend_schema(
         tags=["ops"],
-        responses=_free_form,
+        responses={200: _free_form, 503: _free_form},
         summary="503 when the database is unreachable; cache outage only degrades",
     )
     def get(self, request: Request) -> Response:
         ready, body = health.readiness()
-        return Response(body, status=200 if ready else 503)
+        return report_response(body, ok=ready)
 
 
 class HealthDetailedView(_OpsView):
     permission_classes = [IsOperator]
 
-    @extend_schema(tags=["ops"], responses=_free_form, summary="Every component, with latencies")
+    @extend_schema(
+        tags=["ops"],
+        responses={200: _free_form, 503: _free_form},
+        summary="Every component, with latencies",
+    )
     def get(self, request: Request) -> Response:
         healthy, body = health.detailed()
-        return Response(body, status=200 if healthy else 503)
+        return report_response(body, ok=healthy)
 
 
 def metrics(request: HttpRequest) -> HttpResponse:
@@ -194,3 +224,14 @@ def favicon(request: HttpRequest) -> HttpResponse:
     from django.templatetags.static import static
 
     return HttpResponsePermanentRedirect(static("img/favicon.svg"))
+
+
+class SchemaView(SpectacularAPIView):
+    """drf-spectacular's schema view, whose errors (405 on POST, ...) answer the JSON envelope
+    instead of being rendered by the OpenAPI (YAML) renderer."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response

@@ -29,7 +29,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services as accounts_services
-from core.errors import ServiceUnavailable
+from core.errors import REPORT_RETRY_AFTER_SECONDS, ServiceUnavailable, envelope_body
 from core.health import probe_concurrently
 from core.permissions import IsStaff
 
@@ -37,6 +37,7 @@ from . import batching, live, providers, selectors
 from .serializers_live import (
     MAX_IDS,
     SLUG,
+    DataSourcesDownSerializer,
     DataSourcesHealthSerializer,
     HistoryQuerySerializer,
     MarketQuerySerializer,
@@ -328,11 +329,24 @@ def _probe_cached(name: str) -> dict[str, Any]:
     return result
 
 
+def _probes_down(results: list[dict[str, Any]], detail: str) -> Response:
+    """503 in the error envelope, with the probe report beside it and ``Retry-After`` (the
+    longest wait a provider asked for, else the health reports' default)."""
+    waits = [int(r["retry_after"]) for r in results if r.get("retry_after")]
+    wait = max([*waits, 1]) if waits else REPORT_RETRY_AFTER_SECONDS
+    body = {
+        **envelope_body(status_code=503, code="provider_unavailable", detail=detail),
+        "providers": results,
+        "checked_at": timezone.now(),
+    }
+    return Response(body, status=503, headers={"Retry-After": str(wait)})
+
+
 class DataSourcesHealthApi(APIView):
     @extend_schema(
         tags=["ops"],
         summary="Live probe of every provider; 503 when no quote provider answers",
-        responses={200: DataSourcesHealthSerializer, 503: DataSourcesHealthSerializer},
+        responses={200: DataSourcesHealthSerializer, 503: DataSourcesDownSerializer},
     )
     def get(self, request: Request) -> Response:
         # Concurrently, a short timeout each (one after another took 6 s offline).
@@ -345,8 +359,9 @@ class DataSourcesHealthApi(APIView):
         usable = [r for r in results if r["ok"] and r["provider"] in order]
         dead = [r for r in results if r["configured"] and not r["ok"]]
         status = "down" if not usable else ("degraded" if dead else "ok")
-        body = {"status": status, "providers": results, "checked_at": timezone.now()}
-        return Response(body, status=200 if usable else 503)
+        if not usable:
+            return _probes_down(results, "No quote provider answers.")
+        return Response({"status": status, "providers": results, "checked_at": timezone.now()})
 
 
 class DataSourceHealthApi(APIView):
@@ -357,7 +372,7 @@ class DataSourceHealthApi(APIView):
         parameters=[PROVIDER_PARAM],
         responses={
             200: DataSourcesHealthSerializer,
-            503: DataSourcesHealthSerializer,
+            503: DataSourcesDownSerializer,
             404: OpenApiResponse(description="Unknown provider"),
         },
     )
@@ -365,12 +380,6 @@ class DataSourceHealthApi(APIView):
         if provider not in providers.ALL_PROVIDERS:
             raise NotFound(f"Unknown provider {provider!r}.")
         result = _probe_cached(provider)
-        body = {
-            "status": "ok" if result["ok"] else "down",
-            "providers": [result],
-            "checked_at": timezone.now(),
-        }
-        response = Response(body, status=200 if result["ok"] else 503)
-        if not result["ok"] and result.get("retry_after"):
-            response["Retry-After"] = str(max(int(result["retry_after"]), 1))
-        return response
+        if not result["ok"]:
+            return _probes_down([result], f"{provider} does not answer.")
+        return Response({"status": "ok", "providers": [result], "checked_at": timezone.now()})

@@ -7,6 +7,8 @@ import re
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
+from core.openapi import ErrorEnvelopeSerializer
+
 from .models import Interval
 from .selectors import INTERVAL_SECONDS
 from .serializers import QuoteFiguresSerializer
@@ -187,5 +189,12 @@ class ProviderProbeSerializer(serializers.Serializer):
 
 class DataSourcesHealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "degraded", "down"])
+    providers = ProviderProbeSerializer(many=True)
+    checked_at = serializers.DateTimeField()
+
+
+class DataSourcesDownSerializer(ErrorEnvelopeSerializer):
+    """503: the error envelope with the probe report beside it."""
+
     providers = ProviderProbeSerializer(many=True)
     checked_at = serializers.DateTimeField()

@@ -8,7 +8,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -109,7 +109,10 @@ class NewsToneApi(APIView):
         "NEWS_GDELT_TONE_FRESH_SECONDS; while GDELT is unreachable the last series is served "
         "with `stale: true` and `fallback_reason`; with none kept, 503 with Retry-After.",
         parameters=[ToneQuerySerializer],
-        responses=OpenApiTypes.OBJECT,
+        responses={
+            200: OpenApiTypes.OBJECT,
+            503: OpenApiResponse(description="GDELT unreachable and no series kept"),
+        },
     )
     def get(self, request: Request) -> Response:
         q = _query(ToneQuerySerializer, request)
@@ -184,7 +187,11 @@ class NewsRefreshApi(APIView):
         tags=TAGS,
         summary="Crawl one article URL (SSRF-checked) and store it",
         request=RefreshRequestSerializer,
-        responses=RefreshResponseSerializer,
+        responses={
+            200: RefreshResponseSerializer,
+            201: RefreshResponseSerializer,
+            503: OpenApiResponse(description="The page could not be fetched now (Retry-After)"),
+        },
     )
     def post(self, request: Request) -> Response:
         s = RefreshRequestSerializer(data=request.data)
@@ -342,7 +349,7 @@ class CryptoTwitterApi(APIView):
     @extend_schema(
         tags=AGG,
         summary="Twitter/X: unavailable (an honest 503)",
-        responses={503: OpenApiTypes.OBJECT},
+        responses={503: OpenApiResponse(description="Always: the error envelope, Retry-After")},
     )
     def get(self, request: Request) -> JsonResponse:
         # An expected state, not a server fault: answered directly, not raised (no error log).

@@ -66,3 +66,4 @@ design_matrix
 score_texts
 filter_renderers  # DRF content negotiation hook (core.tabular.TableNegotiation)
 SocialAppMissingMiddleware  # in MIDDLEWARE (config/settings/base.py)
+_get_error_response_serializer  # drf-standardized-errors' AutoSchema hook (core.openapi)

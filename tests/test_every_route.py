@@ -57,18 +57,6 @@ def test_the_walk_covers_the_api():
     assert any(r.startswith("/api/v1/cryptocurrencies/") for r in ROUTES)
 
 
-# Known and documented: not yet fixed (issue 16 follow-up), listed so that anything new fails.
-# - /api/schema/: drf-spectacular's view renders its 405 with the OpenAPI renderer.
-# - health-style reports (data-sources/health, health/api) answer 503 with the report body
-#   (which components are down), not the envelope, and without Retry-After.
-# - /coingecko/api/v3/exchange_rates/: 503 without Retry-After on an empty database.
-KNOWN = re.compile(
-    r"^\w+ \w+ (/api/schema/ -> 405 \(not the envelope"
-    r"|/api/v1/data-sources/health -> 503|/health/api -> 503"
-    r"|/coingecko/api/v3/exchange_rates/ -> 503 \(503 without Retry-After)"
-)
-
-
 def _check(client: Client, route: str, who: str) -> list[str]:
     problems = []
     for method in METHODS:
@@ -96,5 +84,4 @@ def test_every_route_and_method_answers_without_a_server_error(user, settings):
         problems += _check(anonymous, route, "anonymous")
         if route.startswith("/api/"):
             problems += _check(signed_in, route, "user")
-    unexpected = [p for p in problems if not KNOWN.match(p)]
-    assert unexpected == [], "\n".join(unexpected)
+    assert problems == [], "\n".join(problems)

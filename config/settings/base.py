@@ -398,6 +398,19 @@ DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "core.errors.EnvelopeExceptionHandler",
     "EXCEPTION_FORMATTER_CLASS": "core.errors.EnvelopeFormatter",
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
+    # Documented per operation by core.openapi.AutoSchema (503 where a view declares it).
+    "ALLOWED_ERROR_STATUS_CODES": [
+        "400",
+        "401",
+        "403",
+        "404",
+        "405",
+        "406",
+        "413",
+        "415",
+        "429",
+        "500",
+    ],
 }
 _DSE = "drf_standardized_errors.openapi_serializers."
 SPECTACULAR_SETTINGS = {

@@ -20,6 +20,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from core.errors import REPORT_RETRY_AFTER_SECONDS
+
 from . import reads
 from .reads import CgError, Provenance
 
@@ -43,7 +45,11 @@ def _json(body: Any, *, status: int = 200, prov: Provenance | None = None) -> Ht
 
 
 def _error(status: int, message: str) -> HttpResponse:
-    return _json({"error": message}, status=status)
+    """CoinGecko's error shape (``{"error": ...}``); a 503 also says when to come back."""
+    response = _json({"error": message}, status=status)
+    if status == 503:
+        response["Retry-After"] = str(REPORT_RETRY_AFTER_SECONDS)
+    return response
 
 
 def _check_key(request: HttpRequest) -> None:

@@ -5,19 +5,21 @@ application (no server), anonymously and as a user and as staff (a real JWT from
 services). Checks on every response: no 5xx (a documented 503 in the envelope, with
 Retry-After, is an answer, not a crash), the status and body match the documented responses,
 the content type is the documented one, and every 4xx/5xx is the JSON envelope. Bounded: a few
-examples per operation (about 1,000 requests, 2.5 min on 2 cores).
+examples per operation (about 1,200 requests, about a minute on 2 cores).
 
-Run with ``pytest -m fuzz`` (tests/fuzz). NOT in the default run yet: the first run found
-contract gaps still open (undocumented error codes such as ``token_not_valid`` on 401, and
-some 5xx); see the issue 16 report. Move it into the default run once they are fixed.
+Part of the default run (``make test``, so CI); ``pytest -m fuzz`` runs it alone. The figures
+(requests per role and per status class, failures) are printed at the end of the session and
+written to ``var/fuzz-summary.json`` (tests/fuzz/conftest.py). Error bodies and codes are
+documented per operation by ``core.openapi.AutoSchema``.
 """
 
 from __future__ import annotations
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, reject, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from tests.fuzz.conftest import FAILURES, FIGURES
@@ -133,17 +135,26 @@ def _run(case, role: str, headers: dict[str, str], settings) -> None:  # type: i
     settings.OPS_TOKEN = "fuzz-ops-token-0123456789abcdef0123456789"
     if case.path in ("/health/detailed",):
         headers = {**headers, "Authorization": f"Bearer {settings.OPS_TOKEN}"}
+    # Excluded: a non-object multipart body (a negative example such as a bare number).
+    # schemathesis' WSGI transport cannot send one (werkzeug's EnvironBuilder needs a mapping
+    # and raises AttributeError in the test, before any request); the same bodies still go
+    # out as JSON and as form data.
+    if case.media_type == "multipart/form-data" and not isinstance(case.body, dict):
+        reject()
+    # The in-process WSGI transport does not decompress: ask for identity (gzip has its own
+    # tests in tests/test_compression.py), else every large JSON body reads as binary.
+    headers = {**headers, "Accept-Encoding": "identity"}
     response = case.call(headers=headers)
     FIGURES["requests"] += 1
     FIGURES[f"requests_{role}"] += 1
     FIGURES[f"status_{response.status_code // 100}xx"] += 1
     label = f"{role} {case.method} {case.path} -> {response.status_code}"
-    if response.status_code >= 500:
-        FAILURES.append(f"{label}: server error")
     documented = case.operation.definition.raw.get("responses", {})
     checks = [response_schema_conformance, content_type_conformance]
+    # schemathesis' Response keeps header names lower-cased.
+    header_names = {name.lower() for name in response.headers}
     retryable_503 = (
-        response.status_code == 503 and "503" in documented and "Retry-After" in response.headers
+        response.status_code == 503 and "503" in documented and "retry-after" in header_names
     )
     if not retryable_503:
         checks.append(not_a_server_error)
@@ -151,9 +162,22 @@ def _run(case, role: str, headers: dict[str, str], settings) -> None:  # type: i
         case.validate_response(response, checks=checks, headers=headers)
         problem = _envelope_problem(response)
         assert problem is None, problem
+    except FailureGroup as group:
+        # schemathesis raises a BaseExceptionGroup (not an Exception): one entry per check.
+        for failure in group.exceptions:
+            FAILURES.append(f"{label}: {_first_line(failure)}")
+        raise
     except AssertionError as exc:
-        FAILURES.append(f"{label}: {str(exc).splitlines()[0][:200]}")
+        FAILURES.append(f"{label}: {_first_line(exc)}")
         raise
     except Exception as exc:
         FAILURES.append(f"{label}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
         raise
+
+
+def _first_line(exc: BaseException) -> str:
+    title = getattr(exc, "title", None)
+    lines = [line.strip() for line in str(getattr(exc, "message", exc)).splitlines()]
+    first = next((line for line in lines if line), "")
+    text = f"{title}: {first}" if title else first or type(exc).__name__
+    return text[:240]
