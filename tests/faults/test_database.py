@@ -61,3 +61,54 @@ def test_database_reads_answer_a_bounded_error_not_a_hang(no_database: Daphne, p
     body = response.json()
     assert "errors" in body and "request_id" in body  # the envelope, no stack trace
     assert "Traceback" not in response.text
+
+
+@pytest.fixture(scope="module")
+def no_database_with_cache(tmp_path_factory) -> Iterator[Daphne]:  # type: ignore[no-untyped-def]
+    """As ``no_database``, but with the run's Redis: the shared (L2) cache outlives the
+    database, so reads that are served cache-first keep answering."""
+    import os
+
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("needs the shared cache of services mode (REDIS_URL)")
+    tmp: Path = tmp_path_factory.mktemp("nodb-cache")
+    env = server_env(
+        tmp,
+        keep_redis=True,
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/cryptocast",
+        DATABASE_CONNECT_TIMEOUT=1,
+        DATABASE_POOL_TIMEOUT=1,
+        MARKET_QUOTE_PROVIDERS="replay",
+    )
+    server = Daphne(env, tmp / "daphne.log")
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_cached_price_still_answers_while_the_database_is_unreachable(
+    no_database_with_cache: Daphne,
+) -> None:
+    """The /prices body a web process stored in the shared cache (here: written by this test,
+    the way a healthy process would) is served by a process whose database is gone; a coin
+    that was never cached needs the database and gets the bounded error."""
+    import json
+
+    from markets import live
+
+    body = {
+        "vs": "usd",
+        "data": {"bitcoin": {"id": "bitcoin", "price": 50_000.0, "source": "replay"}},
+        "missing": [],
+        "stale": False,
+    }
+    key = live.prices_key(ids=["bitcoin"], vs="usd", limit=10)
+    live.price_cache().set(key, json.dumps(body).encode(), ttl=300)
+    cached, took = _get(f"{no_database_with_cache.url}/api/v1/prices?ids=bitcoin")
+    assert cached.status_code == 200, cached.text
+    assert cached.json()["data"]["bitcoin"]["price"] == 50_000.0 and took < CEILING_SECONDS
+    uncached, took = _get(f"{no_database_with_cache.url}/api/v1/prices?ids=ethereum")
+    assert uncached.status_code >= 500 and "request_id" in uncached.json()
+    assert took < CEILING_SECONDS
