@@ -211,3 +211,14 @@ def test_twitter_is_an_honest_503_in_the_envelope(api_client, db):
     assert "Nitter" in body["errors"][0]["detail"]
     sources = api_client.get("/api/v1/crypto/sources").json()
     assert sources["unavailable"][0]["slug"] == "twitter"
+
+
+def test_since_with_an_offset_postgresql_cannot_store_is_the_same_instant_in_utc(
+    api_client, loaded
+):  # type: ignore[no-untyped-def]
+    """Found by the fuzzer on PostgreSQL: ``+18:14`` is a valid ISO offset for Python but out
+    of PostgreSQL's range (a 500)."""
+    odd = api_client.get("/api/v1/news", {"since": "2025-12-01T18:14:00+18:14"})
+    utc = api_client.get("/api/v1/news", {"since": "2025-12-01T00:00:00Z"})
+    assert odd.status_code == 200, odd.content[:300]
+    assert [i["id"] for i in odd.json()["results"]] == [i["id"] for i in utc.json()["results"]]
