@@ -12,6 +12,9 @@ from django.conf import settings
 _SAMPLE_SETTING = os.environ.get("CRYPTOCAST_SAMPLE_DATA") or settings.CRYPTOCAST_SAMPLE_DATA or ""
 # An empty setting means "no sample data" (Path("") would be the working directory).
 SAMPLE_DATA = Path(_SAMPLE_SETTING) if _SAMPLE_SETTING else None
+# Importing config.asgi/wsgi tunes the collector for a server (core/gctune.py); the test
+# process keeps Python's own, so memory tests measure what they always did.
+settings.SERVER_GC_THRESHOLD = ""
 
 
 def _uncached_loggers() -> None:

@@ -262,9 +262,12 @@ def _phase(kind: str, n: int, seconds: float, server, env, url: str) -> dict:  #
 
 def _report(kind: str, r: dict) -> None:
     per_conn = (r["rss1"] - r["rss0"]) / max(1, r["ready"])
+    # RSS also moves with the allocator returning the previous round's memory: a growth
+    # below zero says "too small to see", not "negative memory"
+    per_conn_text = f"{per_conn:.1f} KiB" if per_conn > 0 else "below RSS noise"
     print(
         f"{kind}: {r['ready']}/{r['n']} subscribers ready in {r['connect_s']:.1f}s "
-        f"({r['errors']} failed); memory per idle connection {per_conn:.1f} KiB "
+        f"({r['errors']} failed); memory per idle connection {per_conn_text} "
         f"(server RSS {r['rss0'] / 1024:.0f} -> {r['rss1'] / 1024:.0f} MiB)"
     )
     print(
@@ -303,7 +306,7 @@ def main() -> None:
         if env.get("REDIS_URL")
         else (
             "embedded default (database log + relay, "
-            f"poll {env.get('STREAM_RELAY_POLL_SECONDS', '0.5')} s)"
+            f"poll {env.get('STREAM_RELAY_POLL_SECONDS', '0.2')} s)"
         )
     )
     print(f"mode: {mode}; {COINS} coins ticking at 1/s, one batch per tick (fanout)")

@@ -15,6 +15,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from accounts.asgi import TicketAuthMiddleware  # noqa: E402
+from core.gctune import tune_for_server  # noqa: E402
 from streaming.routing import websocket_urlpatterns  # noqa: E402
 from streaming.security import BrowserOriginValidator  # noqa: E402
 from streaming.sse import SseConsumer  # noqa: E402
@@ -35,3 +36,6 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Everything is loaded: freeze it out of the collector's way (core/gctune.py).
+tune_for_server()

@@ -678,7 +678,10 @@ STREAM_MAX_PENDING_ITEMS = env.int("STREAM_MAX_PENDING_ITEMS", default=5000)
 # subscriber of the process before it is looked up again (REST's prices cache: 30 s).
 STREAM_RATE_REFRESH_SECONDS = env.float("STREAM_RATE_REFRESH_SECONDS", default=15.0)
 # Embedded relay: how often each web process looks for new stream rows.
-STREAM_RELAY_POLL_SECONDS = env.float("STREAM_RELAY_POLL_SECONDS", default=0.5)
+STREAM_RELAY_POLL_SECONDS = env.float("STREAM_RELAY_POLL_SECONDS", default=0.2)
+# Server processes (daphne, gunicorn workers): gc.freeze() after start-up and this
+# collector threshold (core/gctune.py); empty leaves Python's defaults (700,10,10).
+SERVER_GC_THRESHOLD = env.str("SERVER_GC_THRESHOLD", default="10000,20,20")
 # SSE: reconnect delay told to EventSource (retry:) and comment keep-alive interval.
 STREAM_SSE_RETRY_MS = env.int("STREAM_SSE_RETRY_MS", default=3000)
 STREAM_SSE_KEEPALIVE_SECONDS = env.float("STREAM_SSE_KEEPALIVE_SECONDS", default=15.0)
