@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def _env(tmp: Path) -> dict[str, str]:
+def _env(tmp: Path, broker_url: str = "") -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}
     }  # never the developer's database or Redis
@@ -61,7 +61,7 @@ def _env(tmp: Path) -> dict[str, str]:
         CRYPTOCAST_VAR_DIR=str(tmp),
         SQLITE_PATH=str(tmp / "bench.sqlite3"),
         MODEL_ARTIFACTS_DIR=str(tmp / "artifacts"),
-        CELERY_BROKER_URL=f"sqla+sqlite:///{tmp / 'broker.sqlite3'}",
+        CELERY_BROKER_URL=broker_url or f"sqla+sqlite:///{tmp / 'broker.sqlite3'}",
         CELERY_RESULT_BACKEND=f"db+sqlite:///{tmp / 'results.sqlite3'}",
         PROVIDER_BUDGET_SQLITE_PATH="",
         LOG_LEVEL="WARNING",
@@ -207,10 +207,17 @@ def main() -> None:
         help="Part 0: walk-forward test origins (and refit interval) per training.",
     )
     parser.add_argument("--skip-fanout", action="store_true", help="Run part 0 only.")
+    parser.add_argument(
+        "--broker-url",
+        default="",
+        help="Broker of the fan-out (default: the embedded SQLite broker in a temp folder; "
+        "e.g. redis://127.0.0.1:6379/7 for the services-mode broker: give it a database of "
+        "its own).",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="cc-bench-train-"))
-    env = _env(tmp)
+    env = _env(tmp, args.broker_url)
     os.environ.update(env)
     for key in ("DATABASE_URL", "REDIS_URL"):
         os.environ.pop(key, None)
@@ -252,7 +259,8 @@ def main() -> None:
         f"workload: {len(symbols)} coins ({','.join(symbols)}) x {len(models)} model types "
         f"({','.join(models)}) = {n_tasks} tasks, horizons 1..{args.horizons}, last "
         f"{args.max_days or 'all'} days, default walk-forward windows; "
-        f"load average before: {os.getloadavg()[0]:.2f}"
+        f"load average before: {os.getloadavg()[0]:.2f}; broker: "
+        f"{args.broker_url or 'embedded SQLite (polled every CELERY_BROKER_POLL_SECONDS)'}"
     )
 
     # 1. direct, in this process (warm-up first: imports and caches, like a warm worker)

@@ -14,8 +14,15 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
 accesslog = None  # the app logs every request (structured, with its request id)
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers against slow leaks, spread out: with 2,000 +- 200 the workers of an evenly
+# loaded server reached the limit together and all rebooted at once (seconds with no worker;
+# bench/load.py saw client timeouts). Half the limit as jitter keeps them apart.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 2
+# Load the application once in the master and fork it: a worker (re)starts in milliseconds
+# instead of a Django start-up (~2 s of CPU), and config.wsgi's gc.freeze() (core/gctune.py)
+# keeps the loaded objects' pages shared between workers. Nothing opens a connection at import.
+preload_app = True
 
 
 def child_exit(server, worker):  # type: ignore[no-untyped-def]

@@ -29,6 +29,7 @@ from core.tabular import FORMAT_PARAMETER, TABLE_RENDERERS, TableNegotiation
 from . import currency, selectors, services
 from .filters import AssetFilter
 from .models import Asset
+from .payloads import HISTORY_FIELDS, history_row
 from .serializers import (
     AssetDetailSerializer,
     AssetSerializer,
@@ -191,7 +192,8 @@ class AssetHistoryApi(generics.ListAPIView):
         ``rate`` and ``rate_as_of`` (the rate's day) on every candle; volume stays in coins."""
         vs = _query(HistoryQuerySerializer, request)["vs"]
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        data = list(self.get_serializer(page, many=True).data)
+        # CandleSerializer documents the shape; rows are built without it (payloads.py)
+        data = [history_row(row) for row in page]
         if vs != currency.USD:
             data, _ = currency.convert_candles(data, vs=vs, time_key="open_time")
             for row in data:
@@ -203,7 +205,7 @@ class AssetHistoryApi(generics.ListAPIView):
         q = _query(HistoryQuerySerializer, self.request)
         return selectors.candles(
             asset=asset, interval=q["interval"], start=q["start"], end=q["end"]
-        ).only("open_time", "open", "high", "low", "close", "volume", "source")
+        ).values(*HISTORY_FIELDS)
 
 
 class AssetCoverageApi(APIView):

@@ -84,3 +84,21 @@ def candle_payload(candle: Any) -> dict[str, Any]:
         "volume": candle.volume,
         "source": candle.source,
     }
+
+
+HISTORY_FIELDS = ("open_time", "open", "high", "low", "close", "volume", "source")
+
+
+def history_row(candle: dict[str, Any]) -> dict[str, Any]:
+    """A candle as ``cryptocurrencies/{id}/history`` serves it (``CandleSerializer``'s shape),
+    from a ``.values(*HISTORY_FIELDS)`` row: a page of 365 candles through the serializer
+    cost ~20 ms per request (model instances plus a field object per value); this ~1 ms."""
+    return {
+        "open_time": iso(candle["open_time"]),
+        "open": candle["open"],
+        "high": candle["high"],
+        "low": candle["low"],
+        "close": candle["close"],
+        "volume": candle["volume"],
+        "source": candle["source"],
+    }

@@ -171,8 +171,9 @@ REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.25)
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's own Redis backend, counted by django-prometheus (hits, misses, failures).
-            "BACKEND": "django_prometheus.cache.backends.redis.NativeRedisCache",
+            # Django's own Redis backend, counted by django-prometheus (hits, misses,
+            # failures), reusing one client per pool (core/cachebackends.py).
+            "BACKEND": "core.cachebackends.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "cc",
             "TIMEOUT": 300,
@@ -238,6 +239,12 @@ else:
     CELERY_RESULT_BACKEND = env.str(
         "CELERY_RESULT_BACKEND", default=f"db+sqlite:///{VAR_DIR / 'celery-results.sqlite3'}"
     )
+    # The SQLite broker is polled: a worker looks for messages this often (kombu's default,
+    # 1 s, left a fanned-out training run's worker idle up to a second between its tasks;
+    # bench/training_scale.py). One indexed SELECT per queue per poll.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "polling_interval": env.float("CELERY_BROKER_POLL_SECONDS", default=0.1)
+    }
 
 CELERY_TIMEZONE = "UTC"
 # A publish never waits long on a dead broker: one connect timeout per try, two quick retries
