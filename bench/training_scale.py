@@ -7,7 +7,9 @@ broker (the embedded mode's kombu SQLAlchemy transport), the sample candles load
 The same workload (coins x model types, ``naive`` always added, horizons 1..N, the default
 walk-forward windows) is measured three ways in one run:
 
-1. **direct**: ``train_one`` per (coin, model) called one after another in this process;
+1. **direct**: the same run, each task executed by ``forecasts.services.execute_task`` (what
+   the Celery task calls: load history, train, register in the manifest) one after another in
+   this process;
 2. **fan-out, 1 worker**: one run, one message per (coin, model), one real ``celery worker``
    process (prefork, concurrency 1) consuming them;
 3. **fan-out, 2 workers**: the same with concurrency 2.
@@ -233,9 +235,6 @@ def main() -> None:
     if not loaded.available:
         raise SystemExit(f"no sample data: {loaded.message}")
 
-    from forecasts.services import training
-    from forecasts.services.common import key_of
-    from forecasts.services.generation import resolve_assets
     from markets import selectors as market_selectors
 
     assets = list(market_selectors.asset_list(active_only=True))[: args.coins]
@@ -263,29 +262,34 @@ def main() -> None:
         f"{args.broker_url or 'embedded SQLite (polled every CELERY_BROKER_POLL_SECONDS)'}"
     )
 
-    # 1. direct, in this process (warm-up first: imports and caches, like a warm worker)
-    config = training.TrainConfig.from_settings(
-        horizons=horizons, params=params, max_history_days=args.max_days
-    )
-    histories = {a.pk: training._load_history(a, config) for a in assets}
-    for model in models:
-        training.train_one(
-            asset=assets[0], model=model, history=histories[assets[0].pk], config=config
-        )
-    t0 = time.perf_counter()
-    per_model: dict[str, float] = dict.fromkeys(models, 0.0)
-    for asset in resolve_assets(symbols):
-        training._write_preprocessing(key=key_of(asset), history=histories[asset.pk])
-        for model in models:
+    # 1. direct: the same run, its tasks executed one after another in this process by the
+    # service each Celery task calls (forecasts.services.execute_task: load history, train,
+    # register in the manifest), after an untimed warm-up run like the workers get
+    from django.db import transaction
+
+    from forecasts import services
+    from forecasts.models import ForecastRunTask
+
+    def direct_run(kwargs: dict) -> tuple[float, dict[str, float]]:
+        with transaction.atomic():
+            run = services.training_run_start(**kwargs, enqueue=False)
+        per: dict[str, float] = {}
+        started = time.perf_counter()
+        for task in ForecastRunTask.objects.filter(run=run).order_by("id"):
             t = time.perf_counter()
-            training.train_one(asset=asset, model=model, history=histories[asset.pk], config=config)
-            per_model[model] += time.perf_counter() - t
-    direct = time.perf_counter() - t0
+            services.execute_task(task_id=task.pk)
+            per[task.model] = per.get(task.model, 0.0) + time.perf_counter() - t
+        return time.perf_counter() - started, per
+
+    direct_run({**start_kwargs, "symbols": symbols[:1]})  # warm-up: imports and caches
+    direct, per_model = direct_run(start_kwargs)
     print(
         "direct, seconds per coin by model type: "
         + ", ".join(f"{m} {v / len(symbols):.2f}" for m, v in per_model.items())
     )
-    print(f"direct (service calls, 1 process): {direct:.2f} s ({direct / n_tasks:.2f} s/task)")
+    print(
+        f"direct (execute_task called in 1 process): {direct:.2f} s ({direct / n_tasks:.2f} s/task)"
+    )
 
     # 2./3. fanned out over real worker processes
     results: dict[int, float] = {}

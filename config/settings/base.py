@@ -239,12 +239,6 @@ else:
     CELERY_RESULT_BACKEND = env.str(
         "CELERY_RESULT_BACKEND", default=f"db+sqlite:///{VAR_DIR / 'celery-results.sqlite3'}"
     )
-    # The SQLite broker is polled: a worker looks for messages this often (kombu's default,
-    # 1 s, left a fanned-out training run's worker idle up to a second between its tasks;
-    # bench/training_scale.py). One indexed SELECT per queue per poll.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "polling_interval": env.float("CELERY_BROKER_POLL_SECONDS", default=0.1)
-    }
 
 CELERY_TIMEZONE = "UTC"
 # A publish never waits long on a dead broker: one connect timeout per try, two quick retries
