@@ -21,11 +21,13 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The API first: Django tries patterns in order, and each request for /api/v1/ otherwise
+    # walked the dashboard's ~36 page patterns before reaching it (no page path starts so).
+    path("api/v1/", include(api_v1)),
     path("", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("accounts/2fa/", accounts_stages.mfa_authenticate, name="accounts_mfa_authenticate"),
     path("accounts/", include("allauth.urls")),
-    path("api/v1/", include(api_v1)),
     path("coingecko/api/v3/", include("markets.coingecko_api.urls")),
     path("api/schema/", core_views.SchemaView.as_view(), name="schema"),
     # The split view serves its init script as a separate request (/docs?script=): strict CSP.
