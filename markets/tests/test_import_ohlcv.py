@@ -236,3 +236,24 @@ def test_upload_endpoint_refuses_an_oversized_file(staff_client, settings):  # t
     response = _upload(staff_client, HEADER + "2024-01-01,1,2,0.5,1.5,10\n")
     assert response.status_code == 400 and response.json()["errors"][0]["attr"] == "file"
     assert Candle.objects.count() == 0
+
+
+def test_the_shared_parser_also_takes_reordered_columns_and_a_bom(tmp_path):  # type: ignore[no-untyped-def]
+    """The engine's reader took columns in any order: since both read through core.ohlcv, so
+    does the import (the values land in the right fields)."""
+    path = tmp_path / "BTC.csv"
+    path.write_text(
+        "\ufeffClose,Volume,Date,Open,High,Low,trades\n1.5,10,2024-01-01,1,2,0.5,7\n",
+        encoding="utf-8",
+    )
+    report = import_ohlcv_path(path=path, interval="1d")
+    assert report.ok, report.files[0].summary()
+    candle = Candle.objects.get(asset_id="bitcoin")
+    assert (candle.open, candle.high, candle.low, candle.close, candle.volume) == (
+        1.0,
+        2.0,
+        0.5,
+        1.5,
+        10.0,
+    )
+    assert candle.open_time == datetime(2024, 1, 1, tzinfo=UTC)
