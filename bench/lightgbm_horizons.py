@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 
 from forecasts.engine import get_forecaster  # noqa: E402
 from forecasts.engine.backtest import evaluate_model  # noqa: E402
-from forecasts.engine.io import load_csv_dir  # noqa: E402
+from forecasts.engine.csv_frames import load_csv_dir  # noqa: E402
 
 MODES = ("per_horizon", "pooled")
 

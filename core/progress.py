@@ -22,3 +22,13 @@ def progress_wrapper(*, desc: str, force: bool = False) -> Callable[[Iterable[An
         return progress(list(items), desc=desc, unit="job", force=force)
 
     return wrap
+
+
+def progress_counter(*, desc: str, unit: str, force: bool = False) -> Callable[[int], tqdm]:
+    """For services that take ``progress=`` and count their own steps: ``progress(total)`` is a
+    bar to use as a context manager, ``.update(n)`` after each ``n`` steps."""
+
+    def open_bar(total: int) -> tqdm:
+        return progress(total=total, desc=desc, unit=unit, force=force)
+
+    return open_bar

@@ -6,29 +6,27 @@ random walk's on the same horizons, the forecast points, and where every number 
 (source, as of). Page 3: the coin's recent news with each article's sentiment, and the
 sentiment of the last 7 days against the 7 before (news selectors).
 
-A backtest (``backtest_report_pdf`` for a ``manage.py backtest`` report.json,
-``coin_backtest_pdf`` for the walk-forward metrics of a coin's champion models in the
-manifest). Page 1: relMAE vs naive per model and horizon as bars beside the line at 1 (the
-random walk), with what was run. Then the table: n, relMAE, MASE, directional accuracy with
-its 95 % CI, interval coverage and the Diebold-Mariano p-value vs naive, 30 rows a page.
+A coin's backtest (``coin_backtest_pdf``: the walk-forward metrics of its champion models in the
+manifest), drawn by ``forecasts.engine.report.backtest_pdf`` as a ``manage.py backtest``
+report's PDF is (``backtest_report_pdf``, beside the report's markdown and plots): relMAE vs
+naive per model and horizon as bars, then the metrics table.
 """
 
 from __future__ import annotations
 
 import io
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
+import pandas as pd
 from django.utils import timezone
 
 from forecasts import selectors
+from forecasts.engine.report import A4, backtest_pdf
 from markets import selectors as market_selectors
 from news import selectors as news_selectors
 
-A4 = (8.27, 11.69)
 NEWS_ITEMS = 15
-TABLE_ROWS_PER_PAGE = 30
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -44,7 +42,10 @@ def coin_report_pdf(
 ) -> bytes:
     """Two A4 pages; the forecast is the served one (``auto``: best model with skill, else
     naive, labelled)."""
+    # deferred: matplotlib is imported only by the processes that draw
     from matplotlib.backends.backend_pdf import PdfPages
+
+    # deferred: as above
     from matplotlib.figure import Figure
 
     now = now or timezone.now()
@@ -69,8 +70,6 @@ def coin_report_pdf(
             ax.plot(frame.index, frame["close"], color="#1f4e79", lw=1.2, label="daily close")
         points = forecast["points"]
         if points:
-            import pandas as pd
-
             dates = pd.to_datetime([p["date"] for p in points], utc=True)
             for level, alpha in (("95", 0.15), ("80", 0.3)):
                 lower = [p["lower"].get(level) for p in points]
@@ -145,6 +144,7 @@ def _clip(text: str, width: int) -> str:
 
 
 def _news_page(asset: Any) -> Any:
+    # deferred: matplotlib is imported only by the processes that draw
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=A4)
@@ -182,115 +182,7 @@ def _news_page(asset: Any) -> Any:
     return fig
 
 
-# --- backtest reports -----------------------------------------------------------------------------
-
-
-def _cell(value: Any, fmt: str = "{:.3f}") -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return fmt.format(value)
-    return str(value)
-
-
-def _table_row(m: dict[str, Any], levels: list[str]) -> list[str]:
-    da = _cell(m.get("directional_accuracy"), "{:.2f}")
-    if m.get("da_ci_low") is not None:
-        da += f" [{_cell(m.get('da_ci_low'), '{:.2f}')}–{_cell(m.get('da_ci_high'), '{:.2f}')}]"
-    cov = [_cell(m.get(f"coverage_{lv}"), "{:.2f}") for lv in levels]
-    return [
-        str(m["model"]),
-        str(m["horizon"]),
-        _cell(m.get("n"), "{:.0f}"),
-        _cell(m.get("rel_mae")),
-        _cell(m.get("mase"), "{:.2f}"),
-        da,
-        *cov,
-        _cell(m.get("dm_p_better"), "{:.3f}"),
-        _cell(m.get("skill")),
-    ]
-
-
-def backtest_pdf(
-    *, title: str, about: list[str], metrics: list[dict[str, Any]], now: datetime | None = None
-) -> bytes:
-    """The PDF of flat walk-forward metrics rows (``model``, ``horizon``, ``rel_mae``, ``mase``,
-    ``directional_accuracy``, ``coverage_<level>``, ``dm_p_better``, ``skill``...)."""
-    from matplotlib.backends.backend_pdf import PdfPages
-    from matplotlib.figure import Figure
-
-    now = now or timezone.now()
-    rows = sorted(metrics, key=lambda m: (int(m["horizon"]), str(m["model"])))
-    levels = sorted(
-        {k.split("_")[1] for m in rows for k in m if re.fullmatch(r"coverage_\d+", k)},
-        key=int,
-    )
-    buffer = io.BytesIO()
-    metadata = {"Title": title, "Creator": "cryptocast", "CreationDate": now}
-    with PdfPages(buffer, metadata=metadata) as pdf:
-        fig = Figure(figsize=A4)
-        fig.suptitle(f"{title}\nreport of {now:%Y-%m-%d %H:%M} UTC", fontsize=11)
-        ax = fig.add_axes((0.1, 0.5, 0.85, 0.36))
-        horizons = sorted({int(m["horizon"]) for m in rows})
-        models = sorted({str(m["model"]) for m in rows})
-        width = 0.8 / max(len(models), 1)
-        for i, model in enumerate(models):
-            by_h = {int(m["horizon"]): m.get("rel_mae") for m in rows if m["model"] == model}
-            xs = [j + i * width for j, h in enumerate(horizons)]
-            ys = [by_h.get(h) if by_h.get(h) is not None else float("nan") for h in horizons]
-            ax.bar(xs, ys, width=width, label=model)
-        ax.axhline(1.0, color="black", lw=1, ls="--", label="naive (random walk)")
-        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(horizons))])
-        ax.set_xticklabels([f"h={h}d" for h in horizons])
-        ax.set_ylabel("relMAE vs naive (< 1 beats naive)")
-        ax.legend(fontsize=7, ncol=3, loc="upper left")
-        ax.grid(alpha=0.3, axis="y")
-        if not rows:
-            ax.text(0.5, 0.5, "No walk-forward metrics", ha="center", transform=ax.transAxes)
-        fig.text(0.1, 0.43, "\n".join(about), fontsize=8, va="top", family="monospace")
-        pdf.savefig(fig)
-
-        head = ["model", "h", "n", "relMAE", "MASE", "DA [95% CI]"]
-        head += [f"cov {lv}" for lv in levels] + ["DM p", "skill"]
-        for start in range(0, max(len(rows), 1), TABLE_ROWS_PER_PAGE):
-            chunk = rows[start : start + TABLE_ROWS_PER_PAGE]
-            fig = Figure(figsize=A4)
-            fig.suptitle(f"Walk-forward metrics vs naive (rows {start + 1}–{start + len(chunk)})")
-            ax = fig.add_axes((0.04, 0.1, 0.92, 0.82))
-            ax.axis("off")
-            cells = [_table_row(m, levels) for m in chunk] or [["–"] * len(head)]
-            table = ax.table(cellText=cells, colLabels=head, loc="upper center")
-            table.auto_set_font_size(False)
-            table.set_fontsize(7)
-            fig.text(
-                0.04,
-                0.06,
-                "relMAE = MAE / MAE(naive) on the same origins. DA = directional accuracy. "
-                "cov = share of actuals inside the interval.\nDM p = Diebold-Mariano (HLN) "
-                "p-value that the model beats naive; skill = relMAE < 1 and DM p < 0.05.",
-                fontsize=7,
-                va="top",
-            )
-            pdf.savefig(fig)
-    return buffer.getvalue()
-
-
-def backtest_report_pdf(report: dict[str, Any], *, now: datetime | None = None) -> bytes:
-    """A ``manage.py backtest`` report (report.json) as PDF: the across-coins rows."""
-    cfg = report.get("config") or {}
-    metrics = [m for m in report.get("metrics") or [] if m.get("symbol") == "ALL"]
-    about = [
-        f"Coins: {', '.join(cfg.get('symbols') or []) or '–'}",
-        f"Models: {', '.join(sorted({str(m['model']) for m in metrics})) or '–'}",
-        f"Horizons (days): {', '.join(str(h) for h in cfg.get('horizons') or [])}",
-        f"First origin {cfg.get('test_start', '–')}, last {cfg.get('test_end') or 'latest'};"
-        f" refit every {cfg.get('refit_every', '–')} days; expanding window",
-        f"Data: {cfg.get('data', '–')}",
-        "Figures across coins: relMAE is the geometric mean over coins.",
-    ]
-    return backtest_pdf(title="cryptocast backtest", about=about, metrics=metrics, now=now)
+# --- backtest reports (the renderer is the engine's, beside the report's markdown and plots) ----
 
 
 def coin_backtest_pdf(*, asset: Any, now: datetime | None = None) -> bytes:

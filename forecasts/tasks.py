@@ -118,3 +118,12 @@ def fill_forecast_actuals(self) -> dict[str, Any]:
     return _locked(
         "fill_actuals", ttl=700, fn=lambda: {"filled": services.fill_actuals()}, task=self
     )
+
+
+# Sent to FORECAST_TRAINING_QUEUE by services.backtest_enqueue; an hour, the broker's
+# visibility timeout (a longer backtest: manage.py backtest).
+@shared_task(name="forecasts.backtest", time_limit=3600, soft_time_limit=3540, **COMMON)
+def backtest(self, **options: Any) -> dict[str, Any]:
+    """A walk-forward backtest and its report files (``manage.py backtest``'s options as
+    keyword arguments); re-running rewrites the same files."""
+    return services.backtest_run(request=services.backtest_request(**options)).as_dict()

@@ -5,9 +5,10 @@ Public interface::
 
     from forecasts.engine import (
         get_forecaster, load_forecaster, save_forecaster, MODEL_TYPES, Forecaster, ArtifactSpec,
-        build_features, returns_to_prices, ConformalCalibrator, run_backtest, BacktestConfig,
-        skill_summary, calibration_scores, read_ohlcv_csv,
+        build_features, returns_to_prices, EngineError,
     )
+    from forecasts.engine.backtest import BacktestConfig, run_backtest
+    from forecasts.engine.csv_frames import read_ohlcv_csv, load_csv_dir  # daily CSV -> frame
 """
 
 import os

@@ -1,12 +1,29 @@
-"""Markdown summary and PNG plots of a backtest report (matplotlib, Agg backend)."""
+"""A backtest report rendered: its markdown summary, PNG plots (matplotlib, Agg backend) and PDF.
+
+The PDF (``backtest_report_pdf`` for a ``manage.py backtest`` report.json; ``backtest_pdf`` for
+any flat metrics rows, e.g. a coin's champion models in ``forecasts.reports``). Page 1: relMAE
+vs naive per model and horizon as bars beside the line at 1 (the random walk), with what was
+run. Then the table: n, relMAE, MASE, directional accuracy with its 95 % CI, interval coverage
+and the Diebold-Mariano p-value vs naive, 30 rows a page.
+"""
 
 from __future__ import annotations
 
+import copy
+import io
+import json
+import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from .base import EngineError
+
+A4 = (8.27, 11.69)
+TABLE_ROWS_PER_PAGE = 30
 
 
 def _f(value: Any, fmt: str = "{:.3f}") -> str:
@@ -86,9 +103,11 @@ def markdown_summary(report: Mapping[str, Any]) -> str:
 
 def write_plots(report: Mapping[str, Any], out_dir: Path, stem: str) -> list[Path]:
     """Forecast-vs-actual with bands (per coin and horizon) and a skill-vs-naive chart."""
+    # deferred: matplotlib is imported only by the processes that draw
     import matplotlib
 
     matplotlib.use("Agg")
+    # deferred: as above, and only once the Agg backend is chosen
     import matplotlib.pyplot as plt
 
     out_dir = Path(out_dir)
@@ -146,8 +165,6 @@ def write_plots(report: Mapping[str, Any], out_dir: Path, stem: str) -> list[Pat
 
 
 def parse_int_list(text: str, name: str) -> list[int]:
-    from .base import EngineError
-
     try:
         values = [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
@@ -159,8 +176,6 @@ def parse_int_list(text: str, name: str) -> list[int]:
 
 def parse_refit(text: str) -> tuple[int, dict[str, int]]:
     """``"30"`` or ``"30,lstm=90,tcn=90"`` -> (30, {"lstm": 90, "tcn": 90})."""
-    from .base import EngineError
-
     default, overrides = 30, {}
     try:
         for part in (p.strip() for p in text.split(",") if p.strip()):
@@ -178,10 +193,6 @@ def parse_refit(text: str) -> tuple[int, dict[str, int]]:
 
 def model_params_from(items: Sequence[str]) -> dict[str, dict[str, Any]]:
     """``["lstm.epochs=5", "lightgbm.num_boost_round=100"]`` -> nested dict (JSON-ish values)."""
-    import json
-
-    from .base import EngineError
-
     out: dict[str, dict[str, Any]] = {}
     for item in items:
         try:
@@ -203,8 +214,6 @@ def merge_reports(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     Models already present in an earlier report (e.g. ``naive``, run in every invocation) are
     taken from the first one; refit overrides and each run's config are kept.
     """
-    import copy
-
     if not reports:
         raise ValueError("nothing to merge")
     base = copy.deepcopy(dict(reports[0]))
@@ -226,3 +235,117 @@ def merge_reports(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         key=lambda m: (m["symbol"] == "ALL", order.get(m["model"], len(order)), m["horizon"])
     )
     return base
+
+
+# --- the PDF ------------------------------------------------------------------------------------
+
+
+def _cell(value: Any, fmt: str = "{:.3f}") -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return fmt.format(value)
+    return str(value)
+
+
+def _table_row(m: dict[str, Any], levels: list[str]) -> list[str]:
+    da = _cell(m.get("directional_accuracy"), "{:.2f}")
+    if m.get("da_ci_low") is not None:
+        da += f" [{_cell(m.get('da_ci_low'), '{:.2f}')}–{_cell(m.get('da_ci_high'), '{:.2f}')}]"
+    cov = [_cell(m.get(f"coverage_{lv}"), "{:.2f}") for lv in levels]
+    return [
+        str(m["model"]),
+        str(m["horizon"]),
+        _cell(m.get("n"), "{:.0f}"),
+        _cell(m.get("rel_mae")),
+        _cell(m.get("mase"), "{:.2f}"),
+        da,
+        *cov,
+        _cell(m.get("dm_p_better"), "{:.3f}"),
+        _cell(m.get("skill")),
+    ]
+
+
+def backtest_pdf(
+    *, title: str, about: list[str], metrics: list[dict[str, Any]], now: datetime | None = None
+) -> bytes:
+    """The PDF of flat walk-forward metrics rows (``model``, ``horizon``, ``rel_mae``, ``mase``,
+    ``directional_accuracy``, ``coverage_<level>``, ``dm_p_better``, ``skill``...)."""
+    # deferred: matplotlib is imported only by the processes that draw
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    # deferred: as above
+    from matplotlib.figure import Figure
+
+    now = now or datetime.now(UTC)
+    rows = sorted(metrics, key=lambda m: (int(m["horizon"]), str(m["model"])))
+    levels = sorted(
+        {k.split("_")[1] for m in rows for k in m if re.fullmatch(r"coverage_\d+", k)},
+        key=int,
+    )
+    buffer = io.BytesIO()
+    metadata = {"Title": title, "Creator": "cryptocast", "CreationDate": now}
+    with PdfPages(buffer, metadata=metadata) as pdf:
+        fig = Figure(figsize=A4)
+        fig.suptitle(f"{title}\nreport of {now:%Y-%m-%d %H:%M} UTC", fontsize=11)
+        ax = fig.add_axes((0.1, 0.5, 0.85, 0.36))
+        horizons = sorted({int(m["horizon"]) for m in rows})
+        models = sorted({str(m["model"]) for m in rows})
+        width = 0.8 / max(len(models), 1)
+        for i, model in enumerate(models):
+            by_h = {int(m["horizon"]): m.get("rel_mae") for m in rows if m["model"] == model}
+            xs = [j + i * width for j, h in enumerate(horizons)]
+            ys = [float(v) if (v := by_h.get(h)) is not None else float("nan") for h in horizons]
+            ax.bar(xs, ys, width=width, label=model)
+        ax.axhline(1.0, color="black", lw=1, ls="--", label="naive (random walk)")
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(horizons))])
+        ax.set_xticklabels([f"h={h}d" for h in horizons])
+        ax.set_ylabel("relMAE vs naive (< 1 beats naive)")
+        ax.legend(fontsize=7, ncol=3, loc="upper left")
+        ax.grid(alpha=0.3, axis="y")
+        if not rows:
+            ax.text(0.5, 0.5, "No walk-forward metrics", ha="center", transform=ax.transAxes)
+        fig.text(0.1, 0.43, "\n".join(about), fontsize=8, va="top", family="monospace")
+        pdf.savefig(fig)
+
+        head = ["model", "h", "n", "relMAE", "MASE", "DA [95% CI]"]
+        head += [f"cov {lv}" for lv in levels] + ["DM p", "skill"]
+        for start in range(0, max(len(rows), 1), TABLE_ROWS_PER_PAGE):
+            chunk = rows[start : start + TABLE_ROWS_PER_PAGE]
+            fig = Figure(figsize=A4)
+            fig.suptitle(f"Walk-forward metrics vs naive (rows {start + 1}–{start + len(chunk)})")
+            ax = fig.add_axes((0.04, 0.1, 0.92, 0.82))
+            ax.axis("off")
+            cells = [_table_row(m, levels) for m in chunk] or [["–"] * len(head)]
+            table = ax.table(cellText=cells, colLabels=head, loc="upper center")
+            table.auto_set_font_size(False)
+            table.set_fontsize(7)
+            fig.text(
+                0.04,
+                0.06,
+                "relMAE = MAE / MAE(naive) on the same origins. DA = directional accuracy. "
+                "cov = share of actuals inside the interval.\nDM p = Diebold-Mariano (HLN) "
+                "p-value that the model beats naive; skill = relMAE < 1 and DM p < 0.05.",
+                fontsize=7,
+                va="top",
+            )
+            pdf.savefig(fig)
+    return buffer.getvalue()
+
+
+def backtest_report_pdf(report: dict[str, Any], *, now: datetime | None = None) -> bytes:
+    """A ``manage.py backtest`` report (report.json) as PDF: the across-coins rows."""
+    cfg = report.get("config") or {}
+    metrics = [m for m in report.get("metrics") or [] if m.get("symbol") == "ALL"]
+    about = [
+        f"Coins: {', '.join(cfg.get('symbols') or []) or '–'}",
+        f"Models: {', '.join(sorted({str(m['model']) for m in metrics})) or '–'}",
+        f"Horizons (days): {', '.join(str(h) for h in cfg.get('horizons') or [])}",
+        f"First origin {cfg.get('test_start', '–')}, last {cfg.get('test_end') or 'latest'};"
+        f" refit every {cfg.get('refit_every', '–')} days; expanding window",
+        f"Data: {cfg.get('data', '–')}",
+        "Figures across coins: relMAE is the geometric mean over coins.",
+    ]
+    return backtest_pdf(title="cryptocast backtest", about=about, metrics=metrics, now=now)

@@ -9,9 +9,20 @@
   over Celery workers: one task per (coin, model type), see ``fanout``
 - ``tracked_assets`` / ``tracked_assets_register`` — which coins get forecasts
 - ``forecasts_listener_register`` — ``fn(asset_ids)`` on commit after each issue (alerts)
+- ``backtest_request`` / ``backtest_run`` / ``backtest_merge`` / ``backtest_enqueue`` — the
+  walk-forward backtest vs naive and its report files (``manage.py backtest``, the
+  ``forecasts.backtest`` task), see ``backtesting``
 """
 
 from forecasts.services.archive import ImmutableForecastError, fill_actuals
+from forecasts.services.backtesting import (
+    BacktestOutcome,
+    BacktestRequest,
+    backtest_enqueue,
+    backtest_merge,
+    backtest_request,
+    backtest_run,
+)
 from forecasts.services.common import (
     LEVELS,
     MODEL_TYPES,
@@ -40,11 +51,17 @@ __all__ = [
     "LEVELS",
     "MODEL_TYPES",
     "REQUESTABLE_MODELS",
+    "BacktestOutcome",
+    "BacktestRequest",
     "ForecastInputError",
     "GenerationReport",
     "ImmutableForecastError",
     "TaskBusy",
     "TrainReport",
+    "backtest_enqueue",
+    "backtest_merge",
+    "backtest_request",
+    "backtest_run",
     "build_manifest",
     "default_models",
     "execute_task",

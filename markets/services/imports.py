@@ -2,25 +2,25 @@
 
 Accepted: a file or a directory of ``<SYMBOL>.csv`` (or ``.csv.gz``) with the header
 ``date|timestamp,open,high,low,close,volume``. ``date`` is a UTC day (``2024-01-31``);
-``timestamp`` is ISO-8601 (``2024-01-01T00:00:00Z``) or epoch seconds/milliseconds.
-A file with any bad row is rejected whole (nothing of it written) with a report naming each row.
+``timestamp`` is ISO-8601 (``2024-01-01T00:00:00Z``) or epoch seconds/milliseconds. The text is
+parsed by ``core.ohlcv`` (the reader the forecasting engine uses too); here each row must also
+be a valid candle aligned to the interval. A file with any bad row is rejected whole (nothing
+of it written) with a report naming each row.
 """
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
-import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
 
+from core.ohlcv import OhlcvRow, open_text, parse_ohlcv
 from markets.contracts import CandleData
 from markets.models import Asset, Interval
 from markets.selectors import INTERVAL_SECONDS, AssetNotFound, asset_get
@@ -28,7 +28,6 @@ from markets.selectors import INTERVAL_SECONDS, AssetNotFound, asset_get
 from .assets import known_asset_register
 from .candles import candle_problems, candles_upsert
 
-PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 MAX_LISTED_ERRORS = 200
 
 
@@ -105,27 +104,16 @@ def symbol_from_name(name: str) -> str:
     return stem.upper()
 
 
-def _parse_time(text: str, kind: str) -> datetime:
-    text = text.strip()
-    if kind == "date":
-        day = datetime.strptime(text, "%Y-%m-%d")
-        return day.replace(tzinfo=UTC)
-    if text.lstrip("-").isdigit():
-        value = int(text)
-        if abs(value) >= 10**11:  # milliseconds (Binance style)
-            value //= 1000
-        return datetime.fromtimestamp(value, tz=UTC)
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _parse_number(text: str) -> float:
-    value = float(text.strip())
-    if not math.isfinite(value):
-        raise ValueError("not a finite number")
-    return value
+def _candle(row: OhlcvRow, source: str) -> CandleData:
+    return CandleData(
+        open_time=row.open_time,
+        open=row.open,
+        high=row.high,
+        low=row.low,
+        close=row.close,
+        volume=row.volume,
+        source=source,
+    )
 
 
 def validate_csv(
@@ -136,76 +124,20 @@ def validate_csv(
     if interval not in Interval.values:
         report.add(0, f"unknown interval {interval!r}; use one of {', '.join(Interval.values)}")
         return report, []
-    step = INTERVAL_SECONDS[interval]
-    reader = csv.reader(stream)
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        report.add(1, "empty file (expected a header date|timestamp,open,high,low,close,volume)")
-        return report, []
-    except (csv.Error, UnicodeDecodeError) as exc:
-        report.add(1, f"unreadable header: {exc}")
-        return report, []
-    if (
-        len(header) < 6
-        or header[0] not in {"date", "timestamp"}
-        or tuple(header[1:6]) != PRICE_COLUMNS
-    ):
-        report.add(
-            1,
-            f"bad header {','.join(header)!r}; expected date|timestamp,open,high,low,close,volume",
-        )
-        return report, []
-    kind = header[0]
-    max_rows = settings.MARKETS_IMPORT_MAX_ROWS
-    candles: list[CandleData] = []
-    seen: dict[datetime, int] = {}
-    line = 1
-    try:
-        for row in reader:
-            line += 1
-            if not row or all(not c.strip() for c in row):
-                continue
-            report.rows += 1
-            if report.rows > max_rows:
-                report.add(line, f"too many rows (limit MARKETS_IMPORT_MAX_ROWS={max_rows})")
-                break
-            if len(row) < 6:
-                report.add(line, f"expected 6 columns, got {len(row)}")
-                continue
-            try:
-                open_time = _parse_time(row[0], kind)
-            except (ValueError, OverflowError, OSError):
-                report.add(line, f"unparseable {kind} {row[0]!r}", kind)
-                continue
-            if open_time in seen:
-                report.add(
-                    line, f"duplicate {kind} {row[0]} (first seen on line {seen[open_time]})", kind
-                )
-                continue
-            seen[open_time] = line
-            if int(open_time.timestamp()) % step:
-                report.add(line, f"{row[0]} is not aligned to a {interval} candle open", kind)
-            values: dict[str, float] = {}
-            for col, text in zip(PRICE_COLUMNS, row[1:6], strict=True):
-                try:
-                    values[col] = _parse_number(text)
-                except ValueError:
-                    report.add(line, f"unparseable number {text!r}", col)
-            if len(values) < len(PRICE_COLUMNS):
-                continue
-            candle = CandleData(open_time=open_time, source=source, **values)
-            problems = candle_problems(candle)
-            for p in problems:
-                report.add(line, p)
-            if not problems:
-                candles.append(candle)
-    except (csv.Error, UnicodeDecodeError, EOFError, OSError) as exc:
-        report.add(line + 1, f"unreadable file: {exc.__class__.__name__}: {exc}")
-    if report.rows == 0 and not report.error_count:
-        report.add(2, "no data rows")
+    table = parse_ohlcv(
+        stream,
+        step=INTERVAL_SECONDS[interval],
+        step_name=interval,
+        max_rows=settings.MARKETS_IMPORT_MAX_ROWS,
+        max_rows_name="MARKETS_IMPORT_MAX_ROWS",
+        check=lambda row: candle_problems(_candle(row, source)),
+    )
+    report.rows = table.row_count
+    for problem in table.problems:
+        report.add(problem.line, problem.message, problem.field)
     if report.error_count:
         return report, []
+    candles = [_candle(row, source) for row in table.rows]
     if candles:
         report.first = min(c.open_time for c in candles).isoformat()
         report.last = max(c.open_time for c in candles).isoformat()
@@ -238,12 +170,6 @@ def import_stream(
         report.written = candles_upsert(asset=asset, interval=interval, candles=candles)
     report.accepted = True
     return report
-
-
-def open_text(path: Path) -> IO[str]:
-    if path.name.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return path.open("r", encoding="utf-8", newline="")
 
 
 def csv_files(path: Path) -> list[Path]:

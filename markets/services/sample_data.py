@@ -13,11 +13,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.ohlcv import open_text
 from markets.contracts import QuoteBatch, QuoteData
 from markets.models import Candle, Interval, Quote
 
 from .assets import KNOWN_ASSETS, assets_upsert
-from .imports import FileReport, import_stream, open_text, symbol_from_name
+from .imports import FileReport, import_stream, symbol_from_name
 from .quotes import quotes_store
 
 SAMPLE_SOURCE = "binance-sample"

@@ -236,3 +236,48 @@ def test_upload_endpoint_refuses_an_oversized_file(staff_client, settings):  # t
     response = _upload(staff_client, HEADER + "2024-01-01,1,2,0.5,1.5,10\n")
     assert response.status_code == 400 and response.json()["errors"][0]["attr"] == "file"
     assert Candle.objects.count() == 0
+
+
+def test_the_shared_parser_also_takes_reordered_columns_and_a_bom(tmp_path):  # type: ignore[no-untyped-def]
+    """The engine's reader took columns in any order: since both read through core.ohlcv, so
+    does the import (the values land in the right fields)."""
+    path = tmp_path / "BTC.csv"
+    path.write_text(
+        "\ufeffClose,Volume,Date,Open,High,Low,trades\n1.5,10,2024-01-01,1,2,0.5,7\n",
+        encoding="utf-8",
+    )
+    report = import_ohlcv_path(path=path, interval="1d")
+    assert report.ok, report.files[0].summary()
+    candle = Candle.objects.get(asset_id="bitcoin")
+    assert (candle.open, candle.high, candle.low, candle.close, candle.volume) == (
+        1.0,
+        2.0,
+        0.5,
+        1.5,
+        10.0,
+    )
+    assert candle.open_time == datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def test_more_rows_than_the_limit_is_refused_naming_the_setting(tmp_path, settings):  # type: ignore[no-untyped-def]
+    settings.MARKETS_IMPORT_MAX_ROWS = 2
+    path = tmp_path / "BTC.csv"
+    path.write_text(HEADER + "".join(f"2024-01-0{d},1,2,0.5,1.5,10\n" for d in range(1, 5)))
+    report = import_ohlcv_path(path=path)
+    assert not report.ok and [e.line for e in report.files[0].errors] == [4]
+    assert "too many rows (limit MARKETS_IMPORT_MAX_ROWS=2)" in report.files[0].summary()
+    assert Candle.objects.count() == 0
+
+
+def test_a_broken_gzip_file_is_rejected_with_a_report(tmp_path):  # type: ignore[no-untyped-def]
+    import gzip
+
+    (tmp_path / "BTC.csv.gz").write_bytes(b"date,open,high,low,close,volume\n")  # not gzip
+    (tmp_path / "ETH.csv.gz").write_bytes(
+        gzip.compress((HEADER + "2024-01-01,1,2,0.5,1.5,10\n").encode())[:-20]  # cut short
+    )
+    report = import_ohlcv_path(path=tmp_path)
+    assert [f.accepted for f in report.files] == [False, False]
+    assert "unreadable header" in report.files[0].summary()
+    assert "unreadable" in report.files[1].summary() and report.files[1].error_count == 1
+    assert Candle.objects.count() == 0

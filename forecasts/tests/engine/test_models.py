@@ -75,7 +75,7 @@ def test_neural_artifact_loads_and_predicts_without_tensorflow(ohlcv, tmp_path):
         import json, sys
         from pathlib import Path
         from forecasts.engine import load_forecaster
-        from forecasts.engine.io import read_ohlcv_csv
+        from forecasts.engine.csv_frames import read_ohlcv_csv
         m = load_forecaster(Path({str(tmp_path / "nn")!r}))
         p = m.predict(read_ohlcv_csv(Path({str(tmp_path / "data.csv")!r})))
         bad = sorted(k for k in sys.modules if k.split(".")[0] in ("tensorflow", "keras"))
