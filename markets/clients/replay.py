@@ -17,9 +17,6 @@ tests and load tests.
 from __future__ import annotations
 
 import bisect
-import csv
-import gzip
-import io
 import math
 import threading
 from collections.abc import Sequence
@@ -31,6 +28,7 @@ import numpy as np
 from django.conf import settings
 
 from core.http import ProviderError
+from core.ohlcv import open_text, parse_ohlcv
 from markets.contracts import AssetData, CandleData, QuoteData
 
 from .base import KNOWN_ASSETS, by_field
@@ -76,35 +74,19 @@ def _root() -> Path | None:
     return path if path.is_dir() else None
 
 
-def _parse_time(text: str) -> int:
-    text = text.strip()
-    if len(text) == 10:  # a date: the daily candle opens at 00:00 UTC
-        return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp())
-    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
-
-
 def _read(path: Path, step: int, symbol: str) -> Series:
-    if path.suffix == ".gz":
-        with gzip.open(path, "rb") as fh:
-            raw = fh.read()
-    else:
-        raw = path.read_bytes()
-    reader = csv.DictReader(io.StringIO(raw.decode("utf-8")))
-    times: list[int] = []
-    rows: list[tuple[float, float, float, float, float]] = []
-    for rec in reader:
-        stamp = rec.get("timestamp") or rec.get("date") or ""
-        times.append(_parse_time(stamp))
-        rows.append(
-            (
-                float(rec["open"]),
-                float(rec["high"]),
-                float(rec["low"]),
-                float(rec["close"]),
-                float(rec["volume"]),
-            )
-        )
-    return Series(symbol=symbol, step=step, times=tuple(times), rows=tuple(rows))
+    """A recorded file through the one OHLCV parser (``core.ohlcv``); a bad file is an error."""
+    with open_text(path) as fh:
+        table = parse_ohlcv(fh)
+    if table.problems:
+        first = table.problems[0]
+        raise ValueError(f"{path.name}: line {first.line}: {first.message}")
+    return Series(
+        symbol=symbol,
+        step=step,
+        times=tuple(int(r.open_time.timestamp()) for r in table.rows),
+        rows=tuple((r.open, r.high, r.low, r.close, r.volume) for r in table.rows),
+    )
 
 
 def series(symbol: str, interval: str | None = None) -> Series | None:

@@ -8,14 +8,13 @@ database: the same pure ``detect`` the daily beat job runs on the stored candles
 
 from __future__ import annotations
 
-import csv
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
 from alerts.engine.anomaly import detect
+from core.ohlcv import open_text, parse_ohlcv
 from core.progress import progress
 
 
@@ -41,14 +40,17 @@ class Command(BaseCommand):
         total_days = total_flags = 0
         lines = []
         for path in progress(files, desc="coins", unit="coin", force=opts["progress"]):
-            try:
-                with path.open(newline="") as fh:
-                    rows = list(csv.DictReader(fh))
-                times = [datetime.fromisoformat(r["date"]).replace(tzinfo=UTC) for r in rows]
-                closes = [float(r["close"]) for r in rows]
-                volumes = [float(r["volume"]) for r in rows]
-            except (KeyError, ValueError) as exc:
-                raise CommandError(f"{path.name}: not a daily OHLCV CSV ({exc})") from exc
+            with open_text(path) as fh:
+                table = parse_ohlcv(fh, floor_to_day=True)
+            if table.problems:
+                first = table.problems[0]
+                raise CommandError(
+                    f"{path.name}: not a daily OHLCV CSV (line {first.line}: {first.message})"
+                )
+            rows = table.rows
+            times = [r.open_time for r in rows]
+            closes = [r.close for r in rows]
+            volumes = [r.volume for r in rows]
             flags = detect(
                 times,
                 closes,
