@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from celery import current_app
 from django.conf import settings
 
 _SAMPLE_SETTING = os.environ.get("CRYPTOCAST_SAMPLE_DATA") or settings.CRYPTOCAST_SAMPLE_DATA or ""
@@ -55,19 +56,20 @@ def task_stub(monkeypatch):  # type: ignore[no-untyped-def]
     """``task_stub("accounts.deliver_mail", fn)``: the publish of that task (services send by
     name, ``core.enqueue``) calls ``fn(kwargs=..., **options)`` instead of the broker; other
     tasks go to the broker as usual."""
-    from celery import current_app
-
     stubs: dict[str, Any] = {}
     broker_send = current_app.send_task
 
     def send_task(name, args=None, kwargs=None, **options):  # type: ignore[no-untyped-def]
-        stub = stubs.get(name)
-        if stub is None:
+        fake = stubs.get(name)
+        if fake is None:
             return broker_send(name, args, kwargs, **options)
-        return stub(kwargs=kwargs, **options)
+        return fake(kwargs=kwargs, **options)
+
+    def stub(name: str, fn: Any) -> None:
+        stubs[name] = fn
 
     monkeypatch.setattr(current_app, "send_task", send_task)
-    return stubs.__setitem__
+    return stub
 
 
 @pytest.fixture
