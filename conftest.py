@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+from celery import current_app
 from django.conf import settings
 
 _SAMPLE_SETTING = os.environ.get("CRYPTOCAST_SAMPLE_DATA") or settings.CRYPTOCAST_SAMPLE_DATA or ""
@@ -50,6 +52,27 @@ def sample_data() -> Path:
     if SAMPLE_DATA is None or not (SAMPLE_DATA / "ohlcv").is_dir():
         pytest.skip("CRYPTOCAST_SAMPLE_DATA is not set to a directory")
     return SAMPLE_DATA
+
+
+@pytest.fixture
+def task_stub(monkeypatch):  # type: ignore[no-untyped-def]
+    """``task_stub("accounts.deliver_mail", fn)``: the publish of that task (services send by
+    name, ``core.enqueue``) calls ``fn(kwargs=..., **options)`` instead of the broker; other
+    tasks go to the broker as usual."""
+    stubs: dict[str, Any] = {}
+    broker_send = current_app.send_task
+
+    def send_task(name, args=None, kwargs=None, **options):  # type: ignore[no-untyped-def]
+        fake = stubs.get(name)
+        if fake is None:
+            return broker_send(name, args, kwargs, **options)
+        return fake(kwargs=kwargs, **options)
+
+    def stub(name: str, fn: Any) -> None:
+        stubs[name] = fn
+
+    monkeypatch.setattr(current_app, "send_task", send_task)
+    return stub
 
 
 @pytest.fixture

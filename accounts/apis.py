@@ -12,6 +12,7 @@ from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -340,8 +341,6 @@ class DataExportOut(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_download_url(self, obj: DataExport) -> str | None:
-        from django.utils import timezone
-
         if obj.status != DataExport.Status.READY or obj.expires_at <= timezone.now():
             return None
         path = reverse("accounts:me-export-file", kwargs={"export_id": obj.id})

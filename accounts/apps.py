@@ -1,15 +1,19 @@
 from django.apps import AppConfig
 
+from core.signals import data_exported, staff_action
+
 
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        # ready() wiring: the schedule module imports django-celery-beat's models
         from core.schedules import PeriodicJob, register
-        from core.signals import data_exported, staff_action
 
         from . import checks, schema  # noqa: F401  (registers system checks, schema extensions)
+
+        # ready() wiring: the audit receivers import accounts' models
         from .services.audit import audit_staff_action, audit_table_export
 
         # core's staff operations (cache clear, schedule set-up) leave audit rows too, and so

@@ -1,4 +1,6 @@
-"""django-axes hooks: one username for every login path, and the locked-out response."""
+"""The account lockout (django-axes): one username for every login path, the client address,
+the cool-off and when the lock lifts, and the per-account cap (``AccountAxesHandler``).
+Services raise ``AccountLocked`` (the API's 429); a locked browser gets ``views``' page."""
 
 from __future__ import annotations
 
@@ -13,13 +15,26 @@ from axes.helpers import get_client_username
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Q, Sum
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest
 from django.utils import timezone
+from rest_framework import exceptions, status
 
-from core.errors import envelope
 
-from .services.users import lockout_seconds
+class AccountLocked(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = "Too many failed sign-in attempts; try again later."
+    default_code = "account_locked"
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__()
+        self.wait = retry_after
+
+
+def lockout_seconds() -> int:
+    cooloff = settings.AXES_COOLOFF_TIME
+    if isinstance(cooloff, timedelta):
+        return int(cooloff.total_seconds())
+    return int(float(cooloff or 0) * 3600)
 
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
@@ -87,25 +102,6 @@ def lockout_retry_after(request: HttpRequest, credentials: Any = None) -> int:
     if unlock_in <= 0:
         return max(cooloff, 1)
     return max(1, min(cooloff, math.ceil(unlock_in)))
-
-
-def axes_lockout_response(
-    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
-) -> HttpResponse:
-    retry_after = str(lockout_retry_after(request, credentials))
-    headers = {"Retry-After": retry_after}
-    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
-        return envelope(
-            status_code=429,
-            code="account_locked",
-            detail="Too many failed sign-in attempts; try again later.",
-            headers=headers,
-        )
-    response = render(
-        request, "accounts/locked.html", {"retry_after": int(retry_after)}, status=429
-    )
-    response["Retry-After"] = retry_after
-    return response
 
 
 class AccountAxesHandler(AxesDatabaseHandler):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.socialaccount.models import SocialAccount
 from django.db.models import QuerySet
 
 from .models import ApiKey, AuditEvent, DataExport, User
@@ -29,8 +30,6 @@ def user_for_admin(*, user_id: int) -> User | None:
 
 def google_account_get(*, user: User) -> dict[str, str] | None:
     """The user's linked Google account (e-mail and name Google gave), or None."""
-    from allauth.socialaccount.models import SocialAccount
-
     account = SocialAccount.objects.filter(user=user, provider="google").first()
     if account is None:
         return None

@@ -19,7 +19,7 @@ from django.utils.decorators import method_decorator
 from django.views.generic.edit import FormView
 
 from . import services
-from .lockout import axes_lockout_response
+from .views import axes_lockout_response
 
 
 class TotpStage(LoginStage):

@@ -29,9 +29,10 @@ def build_data_export(export_id: str) -> str | None:
     return export.status if export is not None else None
 
 
-# Mail: the outbox (services.mail). Rows are claimed, so a re-delivered task (acks_late, a
-# worker killed mid-send) or a sweep running alongside never sends a row twice. No result is
-# stored: a publish must not touch the result backend (it can stall with the broker).
+# Mail: the outbox (services.outbox writes, services.mail sends). Rows are claimed, so a
+# re-delivered task (acks_late, a worker killed mid-send) or a sweep running alongside never
+# sends a row twice. No result is stored: a publish must not touch the result backend (it can
+# stall with the broker; services.outbox publishes with ignore_result too).
 @shared_task(
     name="accounts.deliver_mail",
     acks_late=True,

@@ -40,6 +40,7 @@ from core.tabular import (
     stream_csv,
     wants_format,
 )
+from markets import selectors as market_selectors
 
 TAGS_W, TAGS_A, TAGS_N = ["watchlists"], ["alerts"], ["notifications"]
 
@@ -357,8 +358,6 @@ class AlertFilter(df.FilterSet):
         fields = ["coin", "state", "kind", "status"]
 
     def _coin(self, qs: QuerySet[Alert], name: str, value: str) -> QuerySet[Alert]:
-        from markets import selectors as market_selectors
-
         try:
             asset = market_selectors.asset_get(value)
         except market_selectors.AssetNotFound:
@@ -392,8 +391,6 @@ class AlertListApi(_UserView):
 
     @extend_schema(tags=TAGS_A, request=AlertIn, responses={201: AlertDetailOut})
     def post(self, request: Request) -> Response:
-        from markets import selectors as market_selectors
-
         data = _valid(AlertIn, request.data)
         coin, wl_id = data.pop("coin", None), data.pop("watchlist", None)
         asset_id = watchlist = None
@@ -557,8 +554,6 @@ class AlertsByCoinApi(_UserView):
 
     @extend_schema(tags=TAGS_A, summary="My alerts on one coin (directly or via a watchlist)")
     def get(self, request: Request, symbol: str) -> Response:
-        from markets import selectors as market_selectors
-
         try:
             asset = market_selectors.asset_get(symbol)
         except market_selectors.AssetNotFound as exc:
@@ -736,8 +731,6 @@ class AnomalyFilter(df.FilterSet):
         fields = ["coin", "kind"]
 
     def _coin(self, qs: QuerySet[Anomaly], name: str, value: str) -> QuerySet[Anomaly]:
-        from markets import selectors as market_selectors
-
         try:
             return qs.filter(asset_id=market_selectors.asset_get(value).pk)
         except market_selectors.AssetNotFound:

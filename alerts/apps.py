@@ -2,6 +2,8 @@ import logging
 
 from django.apps import AppConfig
 
+from core.enqueue import task_send
+
 logger = logging.getLogger("cryptocast.alerts")
 
 
@@ -10,10 +12,8 @@ def on_quotes(asset_ids: tuple[str, ...]) -> None:
     that moved. A dead broker must not break the quote write: log, the sweep catches up."""
     if not asset_ids:
         return
-    from alerts import tasks
-
     try:
-        tasks.evaluate_assets.apply_async(kwargs={"asset_ids": list(asset_ids)}, retry=False)
+        task_send("alerts.evaluate_assets", kwargs={"asset_ids": list(asset_ids)}, retry=False)
     except Exception:
         logger.warning("alerts: could not enqueue evaluation of %d coins", len(asset_ids))
 
@@ -25,34 +25,30 @@ def on_forecasts(asset_ids: tuple[str, ...]) -> None:
     on_quotes(asset_ids)
 
 
-def export_section(user_id: int) -> dict[str, object]:
-    """The ``alerts.json`` of a user's data export (accounts)."""
-    from alerts import selectors
-
-    return selectors.user_export(user_id)
-
-
-def tracked_assets() -> list[str]:
-    """Watched coins get forecasts (forecasts' tracked set)."""
-    from alerts import selectors
-
-    return selectors.tracked_asset_ids()
-
-
 class AlertsConfig(AppConfig):
     name = "alerts"
     verbose_name = "Alerts"
 
     def ready(self) -> None:
+        # ready() wiring: each hook module below imports models, loaded only by now
         from accounts.services import export_section_register
+
+        # ready() wiring: the schedule registry imports django-celery-beat's models
         from core.schedules import PeriodicJob, register
+
+        # ready() wiring: forecasts' listener and tracked-set hooks
         from forecasts.services import forecasts_listener_register, tracked_assets_register
+
+        # ready() wiring: markets' quote listener hook
         from markets.services import quotes_listener_register
+
+        # ready() wiring: the reads registered as other apps' hooks
+        from . import selectors
 
         quotes_listener_register("alerts", on_quotes)
         forecasts_listener_register("alerts", on_forecasts)
-        export_section_register("alerts", export_section)
-        tracked_assets_register("alerts", tracked_assets)
+        export_section_register("alerts", selectors.user_export)  # a user's alerts.json
+        tracked_assets_register("alerts", selectors.tracked_asset_ids)  # watched coins
         register(
             PeriodicJob(
                 name="alerts: sweep",

@@ -27,6 +27,8 @@ from alerts.models import (
     WatchlistItem,
     Webhook,
 )
+from forecasts import selectors as forecast_selectors
+from markets import selectors as market_selectors
 
 logger = logging.getLogger("cryptocast.alerts")
 
@@ -157,8 +159,6 @@ def states_for(*, alert_ids: Iterable[int]) -> dict[tuple[int, str], AlertState]
 
 def _volume_medians(asset_ids: Sequence[str], *, now: datetime) -> dict[str, float]:
     """30-day median of daily quote-currency volume (base volume x close) from the candles."""
-    from markets import selectors as market_selectors
-
     out: dict[str, float] = {}
     for asset_id in asset_ids:
         rows = market_selectors.candles(
@@ -175,8 +175,6 @@ def _volume_medians(asset_ids: Sequence[str], *, now: datetime) -> dict[str, flo
 
 def _forecasts(asset_ids: Sequence[str], *, now: datetime) -> dict[str, ForecastView]:
     """The latest served (``auto``) forecast of each coin, through forecasts' selectors."""
-    from forecasts import selectors as forecast_selectors
-
     max_age = timedelta(hours=settings.ALERTS_FORECAST_MAX_AGE_HOURS)
     out: dict[str, ForecastView] = {}
     for asset_id in asset_ids:
@@ -236,8 +234,6 @@ def observations_for(
 ) -> dict[str, Observations]:
     """What is known now about each coin: one query for the quotes, and only for coins whose
     alerts need them, the volume medians and the latest forecasts."""
-    from markets import selectors as market_selectors
-
     now = now or timezone.now()
     ids = sorted(set(asset_ids))
     kinds = set(kinds)

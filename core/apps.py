@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class CoreConfig(AppConfig):
@@ -6,9 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from django.conf import settings
-
         from . import checks  # noqa: F401  (registers system checks)
+
+        # ready() wiring: the schedule module imports django-celery-beat's models
         from .schedules import PeriodicJob, register
 
         register(

@@ -38,6 +38,7 @@ from typing import Any
 
 import django
 from asgiref.sync import AsyncToSync, SyncToAsync, sync_to_async
+from django.conf import settings
 from django.core import signals
 from django.core.cache import caches, close_caches
 from django.core.cache.backends.base import BaseCache
@@ -47,24 +48,16 @@ from django.core.handlers.base import reset_urlconf
 from django.db import close_old_connections, reset_queries
 from django.http import HttpRequest, HttpResponse
 from django.urls import set_script_prefix
+from django_guid.signals import clear_guid  # sets a contextvar to None
 
 STARTED_SAFE: frozenset[Any] = frozenset({reset_queries, close_old_connections})
 
 
 def _finished_safe() -> frozenset[Any]:
-    safe: set[Any] = {close_old_connections, reset_urlconf}
-    try:
-        from django_guid.signals import clear_guid  # sets a contextvar to None
-    except ImportError:  # pragma: no cover (django-guid is a dependency)
-        pass
-    else:
-        safe.add(clear_guid)
-    return frozenset(safe)
+    return frozenset({close_old_connections, reset_urlconf, clear_guid})
 
 
 def _caches_close_is_noop() -> bool:
-    from django.conf import settings
-
     return all(type(caches[alias]).close is BaseCache.close for alias in settings.CACHES)
 
 

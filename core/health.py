@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
+import psutil
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
@@ -93,12 +95,13 @@ def _redis_used_memory() -> str | None:
 
 
 def check_celery_broker() -> dict[str, Any]:
-    """Only whether the broker URL accepts a connection: a worker may legitimately be idle."""
-    from config.celery import app
+    """Only whether the broker URL accepts a connection: a worker may legitimately be idle.
 
+    ``current_app`` is the project's Celery app (``config.celery``, made when the settings
+    package loads): core reaches it without importing config."""
     started = time.perf_counter()
     try:
-        with app.connection_for_write() as conn:
+        with current_app.connection_for_write() as conn:
             # one quick retry, no back-off sleep (kombu's default waits 2 s between tries)
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
     except Exception as exc:
@@ -106,7 +109,7 @@ def check_celery_broker() -> dict[str, Any]:
     return {
         "connected": True,
         "latency_ms": _ms(started),
-        "transport": app.conf.broker_url.split(":")[0],
+        "transport": current_app.conf.broker_url.split(":")[0],
     }
 
 
@@ -200,8 +203,6 @@ def external() -> tuple[bool, dict[str, Any]]:
 
 def process_figures() -> dict[str, Any]:
     """CPU, memory and disk of this process and its machine (psutil)."""
-    import psutil
-
     proc = psutil.Process(os.getpid())
     with proc.oneshot():
         mem = proc.memory_info()

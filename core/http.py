@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pybreaker
+import redis
 import stamina
 from django.conf import settings
 from django.core.cache import cache
@@ -166,8 +167,6 @@ def redis_client() -> Any | None:
         return None
     with _redis_lock:
         if _redis_client is None:
-            import redis
-
             timeout = float(getattr(settings, "REDIS_SOCKET_TIMEOUT", 0.25))
             _redis_client = redis.Redis.from_url(
                 url, socket_timeout=timeout, socket_connect_timeout=timeout

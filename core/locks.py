@@ -23,9 +23,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
+import redis
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from core.models import Lock
 
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
@@ -56,8 +59,6 @@ def _backend_name() -> str:
 
 @lru_cache(maxsize=4)
 def _redis_client(url: str):  # type: ignore[no-untyped-def]
-    import redis
-
     timeout = getattr(settings, "REDIS_SOCKET_TIMEOUT", 0.25)
     return redis.Redis.from_url(
         url, socket_timeout=max(timeout, 0.5), socket_connect_timeout=max(timeout, 0.5)
@@ -87,8 +88,6 @@ class Lease:
                 )
             except Exception as exc:
                 raise LockUnavailable(str(exc)) from exc
-        from core.models import Lock
-
         expires = timezone.now() + timedelta(seconds=ttl)
         return bool(
             Lock.objects.filter(name=self.name, owner=self.token).update(expires_at=expires)
@@ -104,8 +103,6 @@ class Lease:
             except Exception:  # it expires by itself; nothing else to do
                 return
             return
-        from core.models import Lock
-
         Lock.objects.filter(name=self.name, owner=self.token).delete()
 
 
@@ -131,8 +128,6 @@ def acquire(name: str, *, ttl: float = 600.0) -> Lease | None:
 
 
 def _acquire_db(name: str, token: str, ttl: float) -> Lease | None:
-    from core.models import Lock
-
     now = timezone.now()
     expires = now + timedelta(seconds=ttl)
     try:
@@ -170,6 +165,4 @@ def is_held(name: str) -> bool:
             return bool(_redis_client(settings.REDIS_URL).exists(_PREFIX + name))
         except Exception as exc:
             raise LockUnavailable(str(exc)) from exc
-    from core.models import Lock
-
     return Lock.objects.filter(name=name, expires_at__gt=timezone.now()).exists()

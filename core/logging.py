@@ -1,7 +1,7 @@
 """Structured logging: structlog rendering for stdlib and structlog loggers alike.
 
 Every line carries the request id (django-guid's correlation id) when there is one.
-Kept free of Django imports so settings can build the config.
+Imports nothing that reads Django settings, so settings can build the config.
 """
 
 from __future__ import annotations
@@ -11,16 +11,13 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+from django_guid import get_guid  # a contextvar: reads no settings
 
 # "/path?query" inside a message (runserver's and servers' access lines, error messages).
 _PATH_QUERY = re.compile(r"(/[^\s?\"']*)\?[^\s\"']*")
 
 
 def _add_request_id(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    try:
-        from django_guid import get_guid
-    except Exception:  # pragma: no cover - only before Django is importable
-        return event_dict
     guid = get_guid()
     if guid and "request_id" not in event_dict:
         event_dict["request_id"] = guid

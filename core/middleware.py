@@ -53,7 +53,9 @@ from django_prometheus.middleware import PrometheusAfterMiddleware as _Prometheu
 from django_prometheus.middleware import PrometheusBeforeMiddleware as _PrometheusBefore
 from servestatic.middleware import ServeStaticMiddleware
 
+from .errors import envelope
 from .parsers import CONTROL_CHARACTERS
+from .views import wants_json
 
 logger = structlog.get_logger("cryptocast.request")
 _stdlib_logger = logging.getLogger("cryptocast.request")
@@ -403,9 +405,6 @@ CHUNKED_TOO_LARGE = "cryptocast.chunked_body_too_large"
 
 
 def _refuse(request: HttpRequest, status: int, code: str, detail: str) -> HttpResponse:
-    from .errors import envelope
-    from .views import wants_json
-
     if wants_json(request):
         return envelope(status_code=status, code=code, detail=detail)
     return HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")

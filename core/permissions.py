@@ -6,8 +6,11 @@ Roles are the Django groups ``staff``/``admin`` managed by ``accounts``; the ``i
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from typing import Any
 
+from django.conf import settings
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -69,8 +72,6 @@ class IsAdmin(BasePermission):
 
 def client_address(request: Any) -> str:
     """The client's address behind ``NUM_PROXIES`` trusted proxies (as DRF's throttles see it)."""
-    from django.conf import settings
-
     meta = request.META
     proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
     forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
@@ -84,11 +85,6 @@ def client_address(request: Any) -> str:
 def ops_allowed(request: Any) -> bool:
     """``Authorization: Bearer <OPS_TOKEN>`` (constant-time), or a client in
     ``OPS_ALLOWED_NETWORKS``; with neither configured, loopback only."""
-    import hmac
-    import ipaddress
-
-    from django.conf import settings
-
     token = settings.OPS_TOKEN
     header = request.META.get("HTTP_AUTHORIZATION", "")
     bearer = header[7:].strip() if header.startswith("Bearer ") else ""

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,6 @@ class ScheduleReport:
 
 
 def _schedule_for(job: PeriodicJob) -> dict[str, Any]:
-    from django_celery_beat.models import CrontabSchedule, IntervalSchedule
-
     if job.every_seconds is not None:
         interval, _ = IntervalSchedule.objects.get_or_create(
             every=job.every_seconds, period=IntervalSchedule.SECONDS
@@ -90,8 +89,6 @@ def setup_schedule(*, jobs: list[PeriodicJob] | None = None, reset: bool = False
 
     Existing rows are kept as staff left them; ``reset=True`` rewrites them from the registry.
     """
-    from django_celery_beat.models import PeriodicTask
-
     report = ScheduleReport()
     for job in jobs if jobs is not None else registered_jobs():
         values = {

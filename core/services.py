@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from . import cachekeys
 from .cache import two_tier_caches
+from .enqueue import task_send_on_commit
 from .health import component_ok, component_probes, run_probe
 from .models import HealthSample
 
@@ -115,13 +116,7 @@ def cache_refresh() -> dict[str, Any]:
 
 def cache_refresh_enqueue() -> str:
     """Queue the refresh task (sent on commit); returns the task id."""
-    from celery import uuid as celery_uuid
-
-    from .tasks import refresh_caches
-
-    task_id = celery_uuid()
-    transaction.on_commit(lambda: refresh_caches.apply_async(task_id=task_id))
-    return task_id
+    return task_send_on_commit("core.refresh_caches")
 
 
 # --- health samples -----------------------------------------------------------------------

@@ -184,6 +184,7 @@ class XLSXRenderer(_TableRenderer):
         error = self._error(data, renderer_context)
         if error is not None:
             return error
+        # deferred: openpyxl costs ~1 s at import and only an xlsx download needs it
         from openpyxl import Workbook
 
         rows = rows_of(data)

@@ -7,14 +7,13 @@ from typing import Any
 from celery import shared_task
 
 from .locks import acquire
+from .services import cache_refresh, health_samples_record
 from .taskpolicy import retrying
 
 
 @shared_task(name="core.record_health", acks_late=True, time_limit=50, soft_time_limit=45)
 def record_health() -> int:
     """Every minute (beat): one sample per component; held by a lock so runs never overlap."""
-    from .services import health_samples_record
-
     lease = acquire("job:core.record_health", ttl=55)
     if lease is None:
         return 0
@@ -32,8 +31,6 @@ def record_health() -> int:
 )
 def refresh_caches(self: Any) -> dict[str, Any]:
     """Re-warm every cache-first read (``POST admin/cache/refresh``)."""
-    from .services import cache_refresh
-
     lease = acquire("job:core.refresh_caches", ttl=300)
     if lease is None:
         return {"skipped": "another refresh is running"}

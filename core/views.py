@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.csrf import csrf_exempt
 from django_prometheus import exports
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -173,8 +175,6 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             code="csrf_failed",
             detail=f"CSRF check failed: {reason or 'missing or invalid token'}.",
         )
-    from django.views.csrf import csrf_failure as django_csrf_failure
-
     return django_csrf_failure(request, reason=reason)
 
 
@@ -220,9 +220,6 @@ class RedocView(SpectacularRedocView):
 def favicon(request: HttpRequest) -> HttpResponse:
     """``/favicon.ico`` for browsers that ask without a ``<link rel=icon>`` (the admin, JSON
     pages): a redirect to the local SVG icon, so no page logs a 404."""
-    from django.http import HttpResponsePermanentRedirect
-    from django.templatetags.static import static
-
     return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 

@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -164,8 +165,6 @@ def signin_page(request: HttpRequest) -> HttpResponse:
 def _google_url(next_url: str) -> str | None:
     if not account_services.google_browser_configured():
         return None
-    from urllib.parse import urlencode
-
     query = urlencode({"process": "login", "next": next_url})
     return f"{reverse('google_login')}?{query}"
 

@@ -6,6 +6,7 @@ class NewsConfig(AppConfig):
     verbose_name = "News"
 
     def ready(self) -> None:
+        # ready() wiring: the schedule registry imports django-celery-beat's models
         from core.schedules import PeriodicJob, register
 
         for job in (

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from markets import selectors as market_selectors
@@ -305,6 +306,7 @@ def _stat(values: list[float]) -> _Stat:
     if n < 2:
         return _Stat(n, mean, median, None)
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    # deferred: SciPy takes seconds to import and only the news-impact study needs it
     from scipy import stats
 
     half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
@@ -368,6 +370,7 @@ def news_impact(*, coin: str, limit: int = 200) -> dict[str, Any]:
     pos, neg = by_label["positive"], by_label["negative"]
     p_value = None
     if len(pos) >= 2 and len(neg) >= 2:
+        # deferred: SciPy takes seconds to import and only the news-impact study needs it
         from scipy import stats
 
         p_value = float(stats.ttest_ind(pos, neg, equal_var=False).pvalue)
@@ -409,9 +412,6 @@ def sentiment_by_day(*, days: int = 30, coin: str | None = None) -> dict[str, An
     Computed from the stored articles in one grouped query (the ``SentimentDaily`` rollup only
     holds finished days once the daily job has run), so the chart says what it is built on.
     """
-    from django.db.models import Avg
-    from django.db.models.functions import TruncDate
-
     end = window_end()
     start = end - timedelta(days=days)
     qs = Article.objects.filter(published_at__gt=start, published_at__lte=end)

@@ -6,7 +6,7 @@ enqueued -> the delivery task sends it: over the WebSocket ``notifications`` cha
 (config.asgi, ticket sign-in, the real stream backend), by mail (locmem outbox) and to a
 webhook on a loopback HTTP server — each exactly once, and re-running anything sends nothing.
 
-Tasks are called directly (no eager mode): ``apply_async`` only records what would have been
+Tasks are called directly (no eager mode): a task's publish only records what would have been
 sent to the broker, and the test runs those messages itself, in order, like a worker would.
 Prices are hand-made (a replay of a crossing), not recorded data.
 
@@ -75,15 +75,12 @@ def _fast_stream(settings: Any) -> Iterator[None]:
 
 
 @pytest.fixture
-def broker(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+def broker(task_stub: Any) -> list[tuple[str, dict[str, Any]]]:
     """The broker: messages the code enqueues, for the test to run as the worker."""
-    from alerts import tasks
-
     sent: list[tuple[str, dict[str, Any]]] = []
     for name in ("evaluate_assets", "deliver"):
-        monkeypatch.setattr(
-            getattr(tasks, name),
-            "apply_async",
+        task_stub(
+            f"alerts.{name}",
             lambda *a, _n=name, **kw: sent.append((_n, dict(kw.get("kwargs") or {}))),
         )
     return sent

@@ -95,16 +95,13 @@ def test_cache_invalidate_by_get_and_post(staff_client):
     assert_envelope(staff_client.get("/api/v1/admin/cache/invalidate"), 400)
 
 
-def test_cache_refresh_queues_the_task_on_commit(staff_client, django_capture_on_commit_callbacks):
-    from core import tasks
-
+def test_cache_refresh_queues_the_task_on_commit(
+    staff_client, django_capture_on_commit_callbacks, task_stub
+):
     sent = []
-    tasks.refresh_caches.apply_async = lambda **kw: sent.append(kw)  # type: ignore[method-assign]
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = staff_client.post("/api/v1/admin/cache/refresh")
-    finally:
-        del tasks.refresh_caches.apply_async
+    task_stub("core.refresh_caches", lambda *, kwargs, **options: sent.append(options))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post("/api/v1/admin/cache/refresh")
     assert response.status_code == 202
     body = response.json()
     assert "markets: price board" in body["warmers"]

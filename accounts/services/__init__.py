@@ -1,5 +1,7 @@
 """Every write of ``accounts`` (other apps import from here, never from the models)."""
 
+from accounts.lockout import AccountLocked
+
 from .api_keys import api_key_authenticate, api_key_create, api_key_revoke
 from .audit import audit_events_purge, audit_record
 from .codes import (
@@ -62,7 +64,6 @@ from .tokens import (
     tokens_revoke_all,
 )
 from .users import (
-    AccountLocked,
     InvalidCredentials,
     accounts_purge_deactivated,
     password_reset_confirm,

@@ -14,8 +14,8 @@ from rest_framework import exceptions
 
 from accounts.models import ApiKey, User
 
-from ._codes import digest, new_secret
 from .audit import audit_record
+from .hashed_secrets import digest, new_secret
 
 KEY_PREFIX = "cc"
 # last_used_at is written at most this often per key (one UPDATE, not one per request).

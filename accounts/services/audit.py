@@ -18,7 +18,9 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django_guid import get_guid
 
+from accounts.lockout import axes_client_ip
 from accounts.models import AuditEvent, User
 
 log = structlog.get_logger("cryptocast.security")
@@ -49,10 +51,6 @@ def _valid_ip(value: str | None) -> str | None:
 
 
 def _request_facts(request: HttpRequest | None) -> dict[str, Any]:
-    from django_guid import get_guid
-
-    from accounts.lockout import axes_client_ip
-
     facts: dict[str, Any] = {"request_id": (get_guid() or "")[:64]}
     if request is not None:
         facts["ip"] = _valid_ip(axes_client_ip(request))

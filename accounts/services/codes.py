@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import OneTimeCode, User
 
-from ._codes import digest, new_secret
+from .hashed_secrets import digest, new_secret
 
 WS_TICKET_MAX_SECONDS = 30
 

@@ -14,7 +14,7 @@ from rest_framework import exceptions
 
 from accounts.models import OutboundMail, User
 
-from .mail import mail_enqueue
+from .outbox import mail_enqueue
 
 SALT = "accounts.email-verification"
 
@@ -25,7 +25,7 @@ def _token(user: User) -> str:
 
 def email_verification_request(*, user: User) -> bool:
     """Write the mail to the outbox (in the caller's transaction); False when there is
-    nothing to verify. A broker outage never fails or slows the request (see services.mail)."""
+    nothing to verify. A broker outage never fails or slows the request (see services.outbox)."""
     if user.email_verified or not user.is_active:
         return False
     mail_enqueue(kind=OutboundMail.Kind.EMAIL_VERIFICATION, to_email=user.email, user_id=user.pk)

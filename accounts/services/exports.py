@@ -28,6 +28,7 @@ from django.utils import timezone
 from rest_framework import exceptions
 
 from accounts.models import ApiKey, AuditEvent, DataExport, RecoveryCode, TotpDevice, User
+from core.enqueue import task_send_on_commit
 
 from .audit import audit_record
 from .roles import user_role
@@ -136,10 +137,7 @@ def data_export_request(*, user: User, request: HttpRequest | None = None) -> Da
         target_type="data_export",
         target_id=str(export.id),
     )
-    from accounts import tasks  # tasks import services: keep the edge one-way at import time
-
-    export_id = str(export.id)
-    transaction.on_commit(lambda: tasks.build_data_export.delay(export_id=export_id))
+    task_send_on_commit("accounts.build_data_export", kwargs={"export_id": str(export.id)})
     return export
 
 

@@ -1,62 +1,25 @@
-"""The accounts outbox: every e-mail of ``accounts`` is a row written in the caller's
-transaction and delivered by a task (the alerts ``Delivery`` pattern).
-
-- Nothing lost: the row commits with the user (or the reset request); a dead or stalled broker
-  only delays it (the publish is one try with a short timeout, its failure is logged, and the
-  ``accounts.mail_sweep`` beat task delivers what is still pending).
-- Nothing sent twice: a row is claimed with a conditional UPDATE (``pending`` -> ``sending``
-  with a lease); a worker killed mid-send leaves a lapsed lease that the sweep re-claims, and
-  the re-send carries the same Message-ID.
-- No request waits on the broker or does account-dependent work for a reset: the request
-  writes one row; the task decides what (if anything) to send.
+"""Sending the outbox's mails (rows written by ``services.outbox``): claim a row, build its
+message at send time, send, retry later with backoff, and the sweep that picks up what a lost
+publish or a dead worker left behind.
 """
 
 from __future__ import annotations
 
-import logging
 import random
-import uuid
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import OutboundMail
 
-logger = logging.getLogger("cryptocast.accounts")
+from .email import email_verification_message
+from .users import password_reset_message
 
 Kind = OutboundMail.Kind
 Status = OutboundMail.Status
-
-
-def mail_enqueue(*, kind: str, to_email: str, user_id: int | None = None) -> OutboundMail:
-    """Write the outbox row (in the caller's transaction); hand it to a worker on commit."""
-    row = OutboundMail.objects.create(
-        kind=kind, to_email=to_email, user_id=user_id, idempotency_key=uuid.uuid4().hex
-    )
-    mail_id = row.pk
-    transaction.on_commit(lambda: mails_publish(mail_ids=[mail_id]))
-    return row
-
-
-def mails_publish(*, mail_ids: Sequence[int]) -> bool:
-    """One publish try, no retry: a dead broker costs one short timeout and loses nothing."""
-    from accounts import tasks  # tasks import services: keep the edge one-way at import time
-
-    try:
-        tasks.deliver_mail.apply_async(kwargs={"mail_ids": list(mail_ids)}, retry=False)
-    except Exception as exc:  # any broker failure: the sweep delivers the rows later
-        logger.warning(
-            "accounts: broker unavailable (%s), %d mails left to the sweep",
-            exc.__class__.__name__,
-            len(mail_ids),
-        )
-        return False
-    return True
 
 
 def _claim(mail_id: int, now: datetime) -> bool:
@@ -94,12 +57,8 @@ def _retry_later(row: OutboundMail, *, error: str) -> str:
 def _build(row: OutboundMail) -> tuple[str, str, str] | None:
     """(subject, body, recipient) of the row, or None when there is nothing to send."""
     if row.kind == Kind.PASSWORD_RESET:
-        from .users import password_reset_message
-
         return password_reset_message(email=row.to_email)
     if row.kind == Kind.EMAIL_VERIFICATION and row.user_id is not None:
-        from .email import email_verification_message
-
         return email_verification_message(user_id=row.user_id)
     return None
 

@@ -33,10 +33,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import exceptions, status
 
+from accounts.lockout import AccountLocked, lockout_seconds
 from accounts.models import AuditEvent, MfaChallenge, RecoveryCode, TotpDevice, User
 
-from ._codes import digest, new_secret
 from .audit import audit_record
+from .hashed_secrets import digest, new_secret
 from .tokens import TokenPair, token_pair_issue
 
 # The backend recorded in the session of a sign-in finished by our own views.
@@ -93,16 +94,12 @@ def _credentials(user: User) -> dict[str, str]:
 
 
 def _refuse_if_locked(request: HttpRequest, user: User) -> None:
-    from .users import AccountLocked, lockout_seconds
-
     if not AxesProxyHandler.is_allowed(request, _credentials(user)):
         raise AccountLocked(retry_after=lockout_seconds())
 
 
 def _count_failure(request: HttpRequest, user: User, *, action: str) -> None:
     """A wrong code is a failed login for axes (per account and per IP) and an audit row."""
-    from .users import AccountLocked, lockout_seconds
-
     user_login_failed.send(sender=__name__, credentials=_credentials(user), request=request)
     audit_record(action=action, user=user, request=request, outcome=AuditEvent.Outcome.FAILURE)
     if getattr(request, "axes_locked_out", False):
@@ -181,8 +178,6 @@ def _reauthenticate(
         # authenticate() goes through axes, which counts a wrong password by itself.
         if authenticate(request=request, email=user.email, password=password) is not None:
             return
-        from .users import AccountLocked, lockout_seconds
-
         if getattr(request, "axes_locked_out", False):
             raise AccountLocked(retry_after=lockout_seconds())
         raise exceptions.ValidationError({"password": ["The password is wrong."]})

@@ -26,6 +26,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework import exceptions, status
 
+from accounts.lockout import AccountLocked, lockout_seconds
 from accounts.models import (
     ApiKey,
     AuditEvent,
@@ -40,7 +41,6 @@ from accounts.models import (
 
 from .audit import audit_record
 from .email import email_verification_request
-from .mail import mail_enqueue
 from .mfa import (
     SESSION_BACKEND,
     MfaChallengeIssued,
@@ -48,6 +48,7 @@ from .mfa import (
     mfa_enabled,
     user_reauthenticate,
 )
+from .outbox import mail_enqueue
 from .roles import user_role_set
 from .tokens import (
     EnrolTokenIssued,
@@ -68,23 +69,6 @@ class InvalidCredentials(exceptions.APIException):
     status_code = status.HTTP_401_UNAUTHORIZED
     default_detail = INVALID_CREDENTIALS
     default_code = "invalid_credentials"
-
-
-class AccountLocked(exceptions.APIException):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_detail = "Too many failed sign-in attempts; try again later."
-    default_code = "account_locked"
-
-    def __init__(self, *, retry_after: int) -> None:
-        super().__init__()
-        self.wait = retry_after
-
-
-def lockout_seconds() -> int:
-    cooloff = settings.AXES_COOLOFF_TIME
-    if isinstance(cooloff, timedelta):
-        return int(cooloff.total_seconds())
-    return int(float(cooloff or 0) * 3600)
 
 
 def normalize_email(email: str) -> str:

@@ -189,7 +189,7 @@ def api_client_factory():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def enqueued(monkeypatch) -> list[dict]:  # type: ignore[no-untyped-def]
+def enqueued(task_stub) -> list[dict]:  # type: ignore[no-untyped-def]
     """Records each on-commit publish of the mail outbox and runs the task body directly (no
     eager mode); an entry is ``{"kind": ..., "to": ...}`` per row handed over."""
     from accounts import tasks
@@ -203,5 +203,5 @@ def enqueued(monkeypatch) -> list[dict]:  # type: ignore[no-untyped-def]
             calls.append({"kind": row.kind, "to": row.to_email})
         return tasks.deliver_mail(**kwargs)
 
-    monkeypatch.setattr(tasks.deliver_mail, "apply_async", apply_async)
+    task_stub("accounts.deliver_mail", apply_async)
     return calls

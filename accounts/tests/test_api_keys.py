@@ -9,7 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from accounts.models import ApiKey
-from accounts.services._codes import digest
+from accounts.services.hashed_secrets import digest
 
 pytestmark = pytest.mark.django_db
 

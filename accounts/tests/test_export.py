@@ -27,9 +27,11 @@ def _export_dir(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def enqueued(monkeypatch):  # type: ignore[no-untyped-def]
+def enqueued(task_stub):  # type: ignore[no-untyped-def]
     calls: list[str] = []
-    monkeypatch.setattr(tasks.build_data_export, "delay", lambda export_id: calls.append(export_id))
+    task_stub(
+        "accounts.build_data_export", lambda *, kwargs, **_: calls.append(kwargs["export_id"])
+    )
     return calls
 
 

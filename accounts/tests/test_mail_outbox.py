@@ -28,16 +28,14 @@ def _shape(sql: str) -> str:
 
 
 @pytest.fixture
-def broker_down(monkeypatch):  # type: ignore[no-untyped-def]
-    from accounts import tasks
-
+def broker_down(task_stub):  # type: ignore[no-untyped-def]
     tries: list[dict] = []
 
     def apply_async(**options):  # type: ignore[no-untyped-def]
         tries.append(options)
         raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.deliver_mail, "apply_async", apply_async)
+    task_stub("accounts.deliver_mail", apply_async)
     return tries
 
 

@@ -117,7 +117,7 @@ def test_reset_confirm_refuses_bad_tokens_and_weak_passwords(api_client, user):
 
 
 def test_a_broker_outage_does_not_reveal_the_account(
-    api_client, user, monkeypatch, django_capture_on_commit_callbacks
+    api_client, user, task_stub, django_capture_on_commit_callbacks
 ):
     from accounts import tasks
     from accounts.models import OutboundMail
@@ -125,7 +125,7 @@ def test_a_broker_outage_does_not_reveal_the_account(
     def broken(**kwargs):  # type: ignore[no-untyped-def]
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.deliver_mail, "apply_async", broken)
+    task_stub("accounts.deliver_mail", broken)
     with django_capture_on_commit_callbacks(execute=True):
         known = request_reset(api_client, user.email)
         unknown = request_reset(api_client, "nobody@example.com")

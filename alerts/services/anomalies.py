@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from alerts.engine.anomaly import detect
 from alerts.models import Anomaly
+from markets import selectors as market_selectors
 
 
 @transaction.atomic
@@ -18,8 +19,6 @@ def anomalies_detect(
     *, asset_ids: Sequence[str] | None = None, lookback_days: int = 90, now: datetime | None = None
 ) -> int:
     """Flag the last ``lookback_days`` of each coin; rows already stored are kept. New rows."""
-    from markets import selectors as market_selectors
-
     now = now or timezone.now()
     window = settings.ALERTS_ANOMALY_WINDOW_DAYS
     start = now - timedelta(days=lookback_days + window + 2)

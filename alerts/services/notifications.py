@@ -25,7 +25,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from alerts.clients import webhook as client
 from alerts.models import Alert, AlertEvent, Delivery, Notification, Preference, Webhook
+from core.enqueue import task_send
+from core.ssrf import UnsafeUrl, check_url
+from streaming import services as streaming_services
+
+from .common import invalid
 
 logger = logging.getLogger("cryptocast.alerts")
 
@@ -115,10 +121,8 @@ def notifications_write(
 
 def deliveries_enqueue(*, delivery_ids: Sequence[int]) -> bool:
     """Hand the rows to the worker; a dead broker loses nothing (the sweep delivers them)."""
-    from alerts import tasks
-
     try:
-        tasks.deliver.apply_async(kwargs={"delivery_ids": list(delivery_ids)}, retry=False)
+        task_send("alerts.deliver", kwargs={"delivery_ids": list(delivery_ids)}, retry=False)
     except Exception:
         logger.warning(
             "alerts: broker unavailable, %d deliveries left to the sweep", len(delivery_ids)
@@ -177,8 +181,6 @@ def _retry_later(row: Delivery, *, error: str, code: int | None, retry_after: fl
 
 
 def _push(row: Delivery) -> None:
-    from streaming.services import publish
-
     note = row.notification
     item = {
         "id": row.idempotency_key,
@@ -188,7 +190,7 @@ def _push(row: Delivery) -> None:
         "created_at": note.created_at.isoformat(),
         **note.data,
     }
-    publish(channel=f"notifications:{note.user_id}", items=[item], key="id")
+    streaming_services.publish(channel=f"notifications:{note.user_id}", items=[item], key="id")
 
 
 def _email(row: Delivery) -> None:
@@ -205,9 +207,6 @@ def _email(row: Delivery) -> None:
 
 
 def _webhook(row: Delivery) -> str:
-    from alerts.clients import webhook as client
-    from core.ssrf import UnsafeUrl, check_url
-
     hook = row.webhook
     assert hook is not None
     if not hook.is_active:
@@ -353,8 +352,6 @@ def preference_update(*, user: Any, **fields: Any) -> Preference:
         if name in fields:
             setattr(pref, name, fields[name])
     if (pref.quiet_start is None) != (pref.quiet_end is None):
-        from .common import invalid
-
         raise invalid("quiet_end", "Give both quiet_start and quiet_end, or neither.")
     pref.save()
     return pref

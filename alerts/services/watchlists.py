@@ -9,13 +9,12 @@ from django.conf import settings
 from django.db import transaction
 
 from alerts.models import Watchlist, WatchlistItem
+from markets import selectors as market_selectors
 
 from .common import invalid
 
 
 def _resolve_coins(coins: Sequence[str]) -> list[Any]:
-    from markets import selectors as market_selectors
-
     if len(coins) > settings.ALERTS_WATCHLIST_MAX_COINS:
         raise invalid("coins", f"At most {settings.ALERTS_WATCHLIST_MAX_COINS} coins.")
     found, missing, seen = [], [], set()
@@ -83,8 +82,6 @@ def watchlist_delete(*, watchlist: Watchlist) -> None:
 @transaction.atomic
 def watchlist_remove_coin(*, user: Any, coin: str) -> int:
     """Remove a coin from every watchlist of the user; how many lists it left."""
-    from markets import selectors as market_selectors
-
     try:
         asset = market_selectors.asset_get(coin)
     except market_selectors.AssetNotFound as exc:

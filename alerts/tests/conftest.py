@@ -42,15 +42,12 @@ def other_user(django_user_model):
 
 
 @pytest.fixture(autouse=True)
-def enqueued(monkeypatch):
+def enqueued(task_stub):
     """Tasks are called directly in tests: record what would have been enqueued."""
-    from alerts import tasks
-
     sent: list[tuple[str, dict]] = []
     for name in ("evaluate_assets", "deliver"):
-        task = getattr(tasks, name)
-        monkeypatch.setattr(
-            task, "apply_async", lambda *a, _n=name, **kw: sent.append((_n, kw.get("kwargs", {})))
+        task_stub(
+            f"alerts.{name}", lambda *a, _n=name, **kw: sent.append((_n, kw.get("kwargs", {})))
         )
     return sent
 

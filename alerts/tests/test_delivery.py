@@ -50,13 +50,13 @@ def test_the_outbox_is_enqueued_on_commit_only(
     assert any(n == "deliver" for n, _ in enqueued)
 
 
-def test_a_dead_broker_loses_nothing_the_sweep_delivers(user, coins, published, monkeypatch):
+def test_a_dead_broker_loses_nothing_the_sweep_delivers(user, coins, published, task_stub):
     from alerts import tasks
 
     def down(*a, **kw):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.deliver, "apply_async", down)
+    task_stub("alerts.deliver", down)
     assert services.deliveries_enqueue(delivery_ids=[1]) is False
     _fire(user)
     assert services.deliveries_due() == [Delivery.objects.get().pk]

@@ -132,14 +132,14 @@ def test_a_quote_write_enqueues_evaluation_of_the_moved_coins_on_commit(
 
 
 def test_a_dead_broker_does_not_break_the_quote_write(
-    coins, monkeypatch, django_capture_on_commit_callbacks
+    coins, task_stub, django_capture_on_commit_callbacks
 ):
     from markets.models import Quote
 
     def down(*a, **kw):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.evaluate_assets, "apply_async", down)
+    task_stub("alerts.evaluate_assets", down)
     with django_capture_on_commit_callbacks(execute=True):
         store_prices({"bitcoin": 100.0})
     assert Quote.objects.filter(asset_id="bitcoin").exists()

@@ -172,16 +172,15 @@ def test_issuing_forecasts_enqueues_evaluation_and_a_band_exit_fires(
 
 
 def test_a_failing_forecast_listener_never_breaks_the_issue(
-    daily_candles, monkeypatch, django_capture_on_commit_callbacks
+    daily_candles, task_stub, django_capture_on_commit_callbacks
 ):
-    from alerts import tasks
     from forecasts.models import Forecast
     from forecasts.services import generate_forecasts
 
     def down(*a, **kw):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.evaluate_assets, "apply_async", down)
+    task_stub("alerts.evaluate_assets", down)
     with django_capture_on_commit_callbacks(execute=True):
         assert generate_forecasts(symbols="BTC", models="auto", days=1).created == 1
     assert Forecast.objects.count() == 1

@@ -312,7 +312,7 @@ AXES_ENABLE_ADMIN = True
 # the client IP behind NUM_PROXIES trusted proxies, and a 429 envelope with Retry-After.
 AXES_USERNAME_CALLABLE = "accounts.lockout.axes_username"
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.axes_client_ip"
-AXES_LOCKOUT_CALLABLE = "accounts.lockout.axes_lockout_response"
+AXES_LOCKOUT_CALLABLE = "accounts.views.axes_lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 
 # allauth: e-mail is the login identifier.

@@ -15,8 +15,8 @@ from axes.models import AccessAttempt
 from django.core import mail
 from django.test import Client
 
+from accounts.lockout import lockout_seconds
 from accounts.models import ApiKey, AuditEvent, User
-from accounts.services import users as user_services
 
 pytestmark = pytest.mark.django_db
 
@@ -33,13 +33,11 @@ def _fast_argon2(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _mails_now(monkeypatch):  # type: ignore[no-untyped-def]
+def _mails_now(task_stub):  # type: ignore[no-untyped-def]
     """The outbox's delivery task body runs at commit instead of a broker round trip."""
     from accounts import tasks
 
-    monkeypatch.setattr(
-        tasks.deliver_mail, "apply_async", lambda *, kwargs, **_: tasks.deliver_mail(**kwargs)
-    )
+    task_stub("accounts.deliver_mail", lambda *, kwargs, **_: tasks.deliver_mail(**kwargs))
 
 
 def _api_signin_detail(email: str, password: str) -> tuple[int, str]:
@@ -379,7 +377,7 @@ def test_lockout_seconds_is_what_retry_after_is_bounded_by(client, user, setting
     settings.AXES_FAILURE_LIMIT = 1
     _signin(client, user.email, "wrong-password-123")
     locked = _signin(client, user.email, PASSWORD)
-    assert 0 < int(locked["Retry-After"]) <= user_services.lockout_seconds()
+    assert 0 < int(locked["Retry-After"]) <= lockout_seconds()
 
 
 def test_auth_forms_share_the_apis_throttle(client, monkeypatch):

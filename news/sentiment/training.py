@@ -1,4 +1,5 @@
-"""Fit and evaluate the headline scorer on CryptoLin (training workers and commands only).
+"""Fit and evaluate the headline scorer on CryptoLin (training workers and commands only:
+nothing that serves imports this module, so scikit-learn and SciPy load at its top).
 
 Evaluation never scores a row the model was fitted on: 5-fold stratified cross-validation
 (seed 0) and a chronological split (fit on the oldest 80 %, test on the newest 20 %). VADER,
@@ -18,6 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedKFold
 
 from .features import NGRAM_RANGE, vader_features
 from .scorer import CLASSES, Model
@@ -62,10 +68,6 @@ def read_cryptolin(path: Path) -> list[Labelled]:
 
 
 def fit(texts: Sequence[str], labels: Any, *, c: float = C) -> Model:
-    from scipy.sparse import csr_matrix, hstack
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
     vec = TfidfVectorizer(
         analyzer="char_wb", ngram_range=NGRAM_RANGE, sublinear_tf=True, min_df=MIN_DF
     )
@@ -100,8 +102,6 @@ def vader_predict(texts: Sequence[str]) -> list[int]:
 
 
 def metrics(y: Any, p: Any) -> dict[str, float]:
-    from sklearn.metrics import accuracy_score, f1_score
-
     return {
         "accuracy": round(float(accuracy_score(y, p)), 4),
         "macro_f1": round(float(f1_score(y, p, average="macro", labels=[-1, 0, 1])), 4),
@@ -111,8 +111,6 @@ def metrics(y: Any, p: Any) -> dict[str, float]:
 
 def evaluate(rows: Sequence[Labelled], *, folds: int = 5, progress: Any = None) -> dict[str, Any]:
     """Every scorer on the same rows: CV and a chronological split. ``progress(step)`` ticks."""
-    from sklearn.model_selection import StratifiedKFold
-
     texts = [r.text for r in rows]
     y = np.asarray([r.label for r in rows])
     report: dict[str, Any] = {

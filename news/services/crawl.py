@@ -20,6 +20,7 @@ from ..clients.crawl import Resolver, check_url, fetch_page
 from ..clients.firecrawl import firecrawl_scrape
 from ..contracts import CrawledPage, FeedItem
 from ..models import Article, Source
+from ..text import canonical_url
 from .ingest import articles_ingest
 from .sources import sources_seed
 
@@ -76,6 +77,4 @@ def _store(*, url, title, text, author, published) -> tuple[Article, bool]:  # t
     result = articles_ingest(source=source, items=[item], fetched_at=timezone.now())
     if result.article_ids:
         return Article.objects.get(pk=result.article_ids[0]), True
-    from ..text import canonical_url
-
     return Article.objects.get(url=canonical_url(url)), False

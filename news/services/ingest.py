@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F
 
 from markets import selectors as market_selectors
+from streaming import services as streaming_services
 
 from ..contracts import AssetRef, FeedItem
 from ..models import Article, Source, StoryCluster
@@ -193,16 +194,14 @@ def article_event(article: Article, pk: int, coins: Iterable[str]) -> dict[str, 
 
 def publish_articles(*, events: Sequence[dict[str, Any]]) -> None:
     """On commit: every new article on ``news``, and on ``news:<asset id>`` per coin tagged."""
-    from streaming.services import publish
-
     if not events:
         return
     limit = int(getattr(settings, "NEWS_PUBLISH_MAX_ITEMS", 200))
     batch = list(events)[-limit:]
-    publish(channel="news", items=batch)
+    streaming_services.publish(channel="news", items=batch)
     per_coin: dict[str, list[dict[str, Any]]] = {}
     for event in batch:
         for asset_id in event["coins"]:
             per_coin.setdefault(asset_id, []).append(event)
     for asset_id, items in sorted(per_coin.items()):
-        publish(channel=f"news:{asset_id}", items=items)
+        streaming_services.publish(channel=f"news:{asset_id}", items=items)

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import redis.asyncio as aioredis
 from django.conf import settings
 
 from .channels import group_name
@@ -168,8 +169,6 @@ async def stop_feeds() -> None:
 
 
 async def _redis_feed(hub: Hub, log: RedisLog, ready: asyncio.Future) -> None:
-    import redis.asyncio as aioredis
-
     timeout = float(settings.STREAM_REDIS_TIMEOUT_SECONDS)
     failures = 0
     while True:

@@ -21,9 +21,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import redis
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
+
+from streaming.models import StreamChannel, StreamEvent
 
 Message = dict[str, Any]
 
@@ -70,8 +73,6 @@ class DatabaseLog:
         return DB_EPOCH
 
     def append(self, channel: str, data: Sequence[Any], *, key: str) -> Message:
-        from streaming.models import StreamChannel, StreamEvent
-
         with transaction.atomic():
             StreamChannel.objects.get_or_create(name=channel)
             StreamChannel.objects.filter(name=channel).update(seq=F("seq") + 1)
@@ -84,10 +85,6 @@ class DatabaseLog:
     def append_many(self, batch: Sequence[tuple[str, Sequence[Any]]], *, key: str) -> None:
         """One transaction and a handful of queries for a whole batch (a tick publishes 51
         channels: ``quotes:*`` and one per coin), instead of five queries per channel."""
-        from django.db.models import Q
-
-        from streaming.models import StreamChannel, StreamEvent
-
         names = list(dict.fromkeys(name for name, _ in batch))
         if len(names) != len(batch):  # a channel twice: numbered one after the other
             for name, data in batch:
@@ -116,14 +113,10 @@ class DatabaseLog:
             StreamEvent.objects.filter(old).delete()
 
     def head(self, channel: str) -> int:
-        from streaming.models import StreamChannel
-
         row = StreamChannel.objects.filter(name=channel).values_list("seq", flat=True).first()
         return int(row or 0)
 
     def since(self, channel: str, after_seq: int) -> list[Message] | None:
-        from streaming.models import StreamEvent
-
         head = self.head(channel)
         if after_seq > head:
             return None
@@ -139,8 +132,6 @@ class DatabaseLog:
         return rows
 
     def recent(self, channel: str) -> list[Message]:
-        from streaming.models import StreamEvent
-
         return list(
             StreamEvent.objects.filter(channel=channel)
             .order_by("seq")
@@ -149,13 +140,9 @@ class DatabaseLog:
 
     # embedded relay: rows after an id, in commit order
     def newest_id(self) -> int:
-        from streaming.models import StreamEvent
-
         return int(StreamEvent.objects.aggregate(m=Max("id"))["m"] or 0)
 
     def after_id(self, last_id: int, limit: int = 500) -> list[tuple[int, Message]]:
-        from streaming.models import StreamEvent
-
         return list(
             StreamEvent.objects.filter(id__gt=last_id)
             .order_by("id")
@@ -195,8 +182,6 @@ class RedisLog:
     name = "redis"
 
     def __init__(self, url: str, *, timeout: float) -> None:
-        import redis
-
         self.client = redis.Redis.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False
         )
