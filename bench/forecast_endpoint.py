@@ -110,10 +110,11 @@ def main() -> int:
     # a live model call, for scale: LightGBM predict on the stored artifact
     from forecasts.services.generation import _engine_loader
     from markets import selectors as market_selectors
-    from mlserving import loading
+    from mlserving import services as ml_services
 
     history = market_selectors.candle_frame(asset="bitcoin").iloc[-1200:]
-    forecaster, _ = loading.load("lightgbm@champion", key="BTC", loader=_engine_loader).obj
+    served = ml_services.load_first(["lightgbm@champion"], key="BTC", loader=_engine_loader)
+    forecaster, _ = served.servable.obj
     forecaster.predict(history)
     live = []
     for _ in range(30):

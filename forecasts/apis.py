@@ -43,7 +43,7 @@ from forecasts.services.common import (
 )
 from markets import selectors as market_selectors
 from markets.contracts import Rate, UnknownCurrency
-from mlserving import manifest as mf
+from mlserving import selectors as ml_selectors
 
 USD = "usd"
 
@@ -293,16 +293,8 @@ def _generation() -> int:
         return -1
 
 
-def _manifest_signature() -> str:
-    try:
-        st = mf.manifest_path().stat()
-    except FileNotFoundError:
-        return "none"
-    return f"{st.st_ino}-{st.st_size}-{st.st_mtime_ns}"
-
-
 def cached(name: str, parts: tuple[Any, ...], build: Any) -> Any:
-    key = f"forecasts:api:{name}:{_manifest_signature()}:" + ":".join(map(str, parts))
+    key = f"forecasts:api:{name}:{ml_selectors.manifest_signature()}:" + ":".join(map(str, parts))
     now = time.monotonic()
     hit = _l1.get(key)
     if hit is not None and hit[0] > now:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,11 +31,15 @@ class RobustScalerParams:
     def inverse_transform(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(x, dtype=np.float64) * self.scale + self.center
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "RobustScaler",
+            "center": self.center.tolist(),
+            "scale": self.scale.tolist(),
+        }
+
     def save(self, path: Path) -> None:
-        write_json(
-            path,
-            {"kind": "RobustScaler", "center": self.center.tolist(), "scale": self.scale.tolist()},
-        )
+        write_json(path, self.to_dict())
 
     @classmethod
     def load(cls, path: Path) -> RobustScalerParams:

@@ -63,6 +63,8 @@ from forecasts.services.common import (
 )
 from forecasts.services.generation import generate_forecasts, resolve_assets
 from markets import selectors as market_selectors
+from mlserving import selectors as ml_selectors
+from mlserving import services as ml_services
 
 log = structlog.get_logger(__name__)
 
@@ -410,18 +412,17 @@ def run_version_id(run: ForecastRun) -> str:
 
 def _train(task: ForecastRunTask) -> dict[str, Any]:
     from forecasts.services.training import _load_history, _write_preprocessing, train_one
-    from mlserving import services as registry
 
     run, asset = task.run, task.asset
     config = _config_of(run)
     key = key_of(asset)
     version = run_version_id(run)
-    entry = registry.registered_version(key=key, model=task.model, version=version)
-    if entry is not None:
+    registered = ml_selectors.version_get(key=key, model=task.model, version=version)
+    if registered is not None:
         # A previous attempt registered it and died before reporting: keep that version and
         # re-apply the promotion rule (idempotent), do not train a second one.
-        promotion = registry.promote(key=key, model=task.model, version=version)
-        skill = (entry.get("metrics") or {}).get("skill_score")
+        promotion = ml_services.promote(key=key, model=task.model, version=version)
+        skill = registered.metrics.get("skill_score")
         return _train_fields(version, skill, promotion.promoted, promotion.reason)
     history = _load_history(asset, config)
     need = min_history_days(config)
@@ -493,15 +494,13 @@ def _maybe_finish_run(run_id: int) -> bool:
 
 
 def _after_run(run_id: int) -> None:
-    from mlserving import services as registry
-
     run = ForecastRun.objects.get(pk=run_id)
     log.info("forecasts.run_finished", run=run.pk, kind=run.kind, status=run.status)
     bump_api_generation()
     if run.kind != RunKind.TRAIN:
         return
     try:  # the per-task mirrors are scoped; one full pass settles the admin table
-        registry.sync_registry()
+        ml_services.sync_registry()
     except Exception as exc:
         log.warning("forecasts.registry_sync_failed", error=repr(exc))
     if run.params.get("issue_after"):

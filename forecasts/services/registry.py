@@ -8,6 +8,7 @@ from django.db import transaction
 
 from forecasts.services.common import MODEL_TYPES, ForecastInputError, bump_api_generation
 from mlserving import services as ml
+from mlserving.contracts import PromotionResult
 
 
 def _check(key: str, model: str) -> tuple[str, str]:
@@ -18,7 +19,7 @@ def _check(key: str, model: str) -> tuple[str, str]:
 
 def promote(
     *, symbol: str, model: str, version: str | None = None, force: bool = False
-) -> ml.PromotionResult:
+) -> PromotionResult:
     key, model = _check(symbol, model)
     try:
         result = ml.promote(key=key, model=model, version=version, force=force)
@@ -28,7 +29,7 @@ def promote(
     return result
 
 
-def rollback(*, symbol: str, model: str) -> ml.PromotionResult:
+def rollback(*, symbol: str, model: str) -> PromotionResult:
     key, model = _check(symbol, model)
     try:
         result = ml.rollback(key=key, model=model)

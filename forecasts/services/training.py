@@ -33,7 +33,7 @@ from forecasts.services.common import (
 )
 from forecasts.services.generation import resolve_assets
 from markets import selectors as market_selectors
-from mlserving import services as registry
+from mlserving import services as ml_services
 
 log = structlog.get_logger(__name__)
 
@@ -158,18 +158,19 @@ def _write_preprocessing(*, key: str, history: pd.DataFrame) -> None:
     """``preprocessing/<KEY>/``: feature names and RobustScaler params of features and targets."""
     from forecasts.engine import build_features, log_return_targets
     from forecasts.engine.scalers import RobustScalerParams
-    from mlserving import manifest as mf
 
-    folder = mf.artifacts_root() / "preprocessing" / key
-    folder.mkdir(parents=True, exist_ok=True)
     feats = build_features(history).dropna()
     if len(feats) < 10:
         return
-    mf.write_json_atomic(folder / "feature_names.json", list(feats.columns))
-    RobustScalerParams.fit(feats.to_numpy(dtype=float)).save(folder / "feature_scaler.json")
     targets = log_return_targets(history["close"], [1]).dropna().to_numpy(dtype=float)
-    RobustScalerParams.fit(targets).save(folder / "target_scaler.json")
-    registry.register_preprocessing(key=key, folder=folder)
+    ml_services.preprocessing_write(
+        key=key,
+        files={
+            "feature_names.json": list(feats.columns),
+            "feature_scaler.json": RobustScalerParams.fit(feats.to_numpy(dtype=float)).to_dict(),
+            "target_scaler.json": RobustScalerParams.fit(targets).to_dict(),
+        },
+    )
 
 
 def train_one(
@@ -194,7 +195,7 @@ def train_one(
         metrics["skill_score"] = 1.0  # the bar itself, by definition
     forecaster = get_forecaster(model, **config.params.get(model, {}))
     forecaster.fit(history, list(config.horizons))
-    with registry.staging_folder() as stage:
+    with ml_services.staging_folder() as stage:
         spec = save_forecaster(forecaster, stage)
         calibration.write(stage / cal.CALIBRATION_FILE)
         meta = {
@@ -214,10 +215,10 @@ def train_one(
             "calibration": {"file": cal.CALIBRATION_FILE, "method": calibration.method},
             "horizons": list(config.horizons),
         }
-        version = registry.register_version(
+        version = ml_services.register_version(
             key=key, model=model, source=stage, meta=meta, version=version
         )
-    promotion = registry.promote(key=key, model=model, version=version)
+    promotion = ml_services.promote(key=key, model=model, version=version)
     seconds = round(time.perf_counter() - started, 2)
     log.info(
         "forecasts.trained",

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from markets.contracts import AssetData, CandleData
-from mlserving import loading
-from mlserving import manifest as mf
+from mlserving import services as ml_services
 
 LAST_DAY = datetime(2025, 7, 5, tzinfo=UTC)
 
@@ -37,14 +36,12 @@ def artifacts(tmp_path, settings) -> Path:
     root = tmp_path / "artifacts"
     root.mkdir()
     settings.MODEL_ARTIFACTS_DIR = root
-    mf.clear_cache()
-    loading.clear_cache()
+    ml_services.reset_caches()
     from forecasts import apis
 
     apis.clear_l1()
     yield root
-    mf.clear_cache()
-    loading.clear_cache()
+    ml_services.reset_caches()
     apis.clear_l1()
 
 
