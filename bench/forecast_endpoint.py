@@ -57,7 +57,7 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     _seed()
 
-    from forecasts import apis, selectors, services
+    from forecasts import response_cache, selectors, services
 
     t0 = time.perf_counter()
     fast = {
@@ -95,7 +95,7 @@ def main() -> int:
         for i in range(args.requests):
             q = queries[i % len(queries)]
             if clear:
-                apis.clear_l1()
+                response_cache.clear_l1()
                 cache.clear()
             started = time.perf_counter()
             r = client.get(q)

@@ -43,6 +43,7 @@ from django.db import OperationalError, close_old_connections, transaction
 from django.utils import timezone
 
 from core.locks import Lease, LockUnavailable, acquire
+from forecasts import response_cache
 from forecasts.models import (
     FINAL_TASK_STATUSES,
     ForecastRun,
@@ -54,7 +55,6 @@ from forecasts.models import (
 from forecasts.services.common import (
     BASELINE,
     ForecastInputError,
-    bump_api_generation,
     check_models,
     default_models,
     horizon_days,
@@ -496,7 +496,7 @@ def _maybe_finish_run(run_id: int) -> bool:
 def _after_run(run_id: int) -> None:
     run = ForecastRun.objects.get(pk=run_id)
     log.info("forecasts.run_finished", run=run.pk, kind=run.kind, status=run.status)
-    bump_api_generation()
+    response_cache.bump_generation()
     if run.kind != RunKind.TRAIN:
         return
     try:  # the per-task mirrors are scoped; one full pass settles the admin table

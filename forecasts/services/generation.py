@@ -23,6 +23,7 @@ import structlog
 from django.db import transaction
 from django.utils import timezone
 
+from forecasts import response_cache
 from forecasts.models import Forecast
 from forecasts.services import calibration as cal
 from forecasts.services.common import (
@@ -31,7 +32,6 @@ from forecasts.services.common import (
     LEVELS,
     MODEL_TYPES,
     ForecastInputError,
-    bump_api_generation,
     check_models,
     default_models,
     horizon_days,
@@ -315,7 +315,7 @@ def _store(
             )
         )
     Forecast.objects.bulk_create(rows, ignore_conflicts=True)
-    transaction.on_commit(bump_api_generation)
+    transaction.on_commit(response_cache.bump_generation)
     items = [stream_item(row) for row in rows]
     if items:
         channel = f"forecasts:{asset.pk}"

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from forecasts import response_cache
 from markets.contracts import AssetData, CandleData
 from mlserving import services as ml_services
 
@@ -37,12 +38,10 @@ def artifacts(tmp_path, settings) -> Path:
     root.mkdir()
     settings.MODEL_ARTIFACTS_DIR = root
     ml_services.reset_caches()
-    from forecasts import apis
-
-    apis.clear_l1()
+    response_cache.reset()
     yield root
     ml_services.reset_caches()
-    apis.clear_l1()
+    response_cache.reset()
 
 
 def synthetic_candles(*, days: int, start_price: float, seed: int) -> list[CandleData]:
