@@ -29,7 +29,7 @@ from core.tabular import (
     file_response,
     wants_table,
 )
-from forecasts import response_cache, selectors
+from forecasts import reports, response_cache, selectors
 from forecasts.services.common import (
     LEVELS,
     MAX_API_DAYS,
@@ -392,11 +392,9 @@ class CoinReportPdfApi(APIView):
         summary="PDF report of one coin (id or symbol)",
     )
     def get(self, request: Request, id: str) -> HttpResponse:
-        from forecasts.reports import coin_report_pdf
-
         asset = _asset_or_404(id)
         return file_response(
-            coin_report_pdf(asset=asset),
+            reports.coin_report_pdf(asset=asset),
             content_type="application/pdf",
             filename=f"{asset.pk}-report.pdf",
             inline=True,
@@ -418,11 +416,9 @@ class BacktestReportPdfApi(APIView):
         summary="PDF of a coin's backtest (every model vs naive, per horizon)",
     )
     def get(self, request: Request, id: str) -> HttpResponse:
-        from forecasts.reports import coin_backtest_pdf
-
         asset = _asset_or_404(id)
         return file_response(
-            coin_backtest_pdf(asset=asset),
+            reports.coin_backtest_pdf(asset=asset),
             content_type="application/pdf",
             filename=f"{asset.pk}-backtest.pdf",
             inline=True,

@@ -16,7 +16,7 @@ from statistics import fmean
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from forecasts.models import FINAL_TASK_STATUSES, Forecast, ForecastRun, ForecastRunTask
@@ -386,8 +386,6 @@ def issue_skip_reason(*, asset_id: str) -> str:
 
 def run_task_list(*, run: ForecastRun) -> Any:
     """The run's tasks for the training endpoint (asset joined; ranked coins first)."""
-    from django.db.models import F
-
     return (
         ForecastRunTask.objects.filter(run=run)
         .select_related("asset")

@@ -20,6 +20,7 @@ class RobustScalerParams:
 
     @classmethod
     def fit(cls, x: np.ndarray) -> RobustScalerParams:
+        # deferred: scikit-learn only where scalers are fitted (training), never to apply them
         from sklearn.preprocessing import RobustScaler
 
         scaler = RobustScaler().fit(np.asarray(x, dtype=np.float64))

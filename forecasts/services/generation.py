@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from forecasts import response_cache
+from forecasts.engine import ArtifactSpec, build_features, load_forecaster
 from forecasts.models import Forecast
 from forecasts.services import calibration as cal
 from forecasts.services.common import (
@@ -103,8 +104,6 @@ def resolve_assets(symbols: Iterable[str]) -> list[Any]:
 
 def _engine_loader(folder: Path, entry: dict[str, Any]) -> tuple[Any, cal.Calibration]:
     """mlserving loader: rebuild the forecaster and its calibration (hashes already checked)."""
-    from forecasts.engine import ArtifactSpec, load_forecaster
-
     spec = ArtifactSpec.from_dict(entry.get("spec") or ArtifactSpec.read(folder).to_dict())
     forecaster = load_forecaster(folder, spec)
     calibration = cal.Calibration.read(folder / cal.CALIBRATION_FILE)
@@ -204,8 +203,6 @@ def auto_choice(
 
 def features_hash(history: pd.DataFrame) -> str:
     """sha256 of the feature row at the origin (what every model saw, rounded)."""
-    from forecasts.engine import build_features
-
     row = build_features(history.iloc[-450:]).iloc[-1].to_numpy(dtype=float)
     text = ",".join("nan" if not np.isfinite(v) else f"{v:.10g}" for v in row)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -11,6 +11,7 @@ registered as ``challenger``; it becomes ``champion`` only when it beats the cha
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,8 @@ import pandas as pd
 import structlog
 from django.conf import settings
 
+from forecasts.engine import build_features, get_forecaster, log_return_targets, save_forecaster
+from forecasts.engine.scalers import RobustScalerParams
 from forecasts.services import calibration as cal
 from forecasts.services.common import (
     BASELINE,
@@ -115,6 +118,7 @@ def evaluate(
     no look-ahead; MASE, relMAE, directional accuracy with CI, DM test, coverage per level).
     ``skill_score`` = mean relMAE over horizons (what the promotion rule compares).
     """
+    # deferred: the backtest pulls in scipy.stats (seconds of start-up); web processes never train
     from forecasts.engine.backtest import evaluate_model
 
     ev = evaluate_model(
@@ -156,9 +160,6 @@ def _load_history(asset: Any, config: TrainConfig) -> pd.DataFrame:
 
 def _write_preprocessing(*, key: str, history: pd.DataFrame) -> None:
     """``preprocessing/<KEY>/``: feature names and RobustScaler params of features and targets."""
-    from forecasts.engine import build_features, log_return_targets
-    from forecasts.engine.scalers import RobustScalerParams
-
     feats = build_features(history).dropna()
     if len(feats) < 10:
         return
@@ -183,10 +184,6 @@ def train_one(
 ) -> TrainResult:
     """Fit, evaluate, register and maybe promote one coin x model (``version``: a fixed id, so
     a re-run of the same fanned-out task writes the same version instead of a second one)."""
-    import time
-
-    from forecasts.engine import get_forecaster, save_forecaster
-
     started = time.perf_counter()
     key = key_of(asset)
     metrics, calibration, test_window = evaluate(model=model, history=history, config=config)

@@ -90,6 +90,7 @@ class LightGBMForecaster(Forecaster):
         return {**DEFAULT_PARAMS, **extra}
 
     def fit(self, history: pd.DataFrame, horizons: Sequence[int]) -> LightGBMForecaster:
+        # deferred: lightgbm (and OpenMP) only in processes that fit or load this model
         import lightgbm as lgb
 
         history = self._start_fit(history, horizons)
@@ -183,6 +184,7 @@ class LightGBMForecaster(Forecaster):
 
     @classmethod
     def load(cls, directory: Path, spec: ArtifactSpec) -> LightGBMForecaster:
+        # deferred: lightgbm (and OpenMP) only in processes that fit or load this model
         import lightgbm as lgb
 
         directory = Path(directory)
