@@ -26,6 +26,7 @@ from forecasts.services.common import (
     LEVELS,
     MODEL_TYPES,
     REQUESTABLE_MODELS,
+    ForecastInputError,
 )
 from markets import selectors as market_selectors
 from mlserving import selectors as ml_selectors
@@ -35,22 +36,32 @@ from mlserving.contracts import ArtifactError
 MODEL_CALL_SECONDS = [0.0]
 
 
-class UnknownAssets(LookupError):
-    def __init__(self, missing: Sequence[str]) -> None:
-        super().__init__(", ".join(missing))
+class UnknownAssets(ForecastInputError):
+    """Ids or symbols that name no asset: all of them (``missing``), each with why."""
+
+    def __init__(self, missing: Sequence[str], reasons: dict[str, str] | None = None) -> None:
         self.missing = list(missing)
+        self.reasons = dict(reasons or {})
+        super().__init__(
+            "; ".join(
+                f"unknown coin {m!r}: {self.reasons.get(m, 'no such asset')}" for m in missing
+            )
+        )
 
 
 def resolve_assets(ids: Sequence[str]) -> list[Any]:
-    """Assets for canonical ids or symbols, in request order; unknown ones raise together."""
-    found, missing = [], []
+    """Assets for canonical ids or symbols, in request order; unknown ones raise together
+    (``UnknownAssets``), and so does an empty list (``ForecastInputError``)."""
+    if not ids:
+        raise ForecastInputError("no coins given")
+    found, reasons = [], {}
     for raw in ids:
         try:
             found.append(market_selectors.asset_get(raw))
-        except market_selectors.AssetNotFound:
-            missing.append(raw)
-    if missing:
-        raise UnknownAssets(missing)
+        except market_selectors.AssetNotFound as exc:
+            reasons[raw] = str(exc)
+    if reasons:
+        raise UnknownAssets(list(reasons), reasons)
     return found
 
 

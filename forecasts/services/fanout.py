@@ -44,7 +44,7 @@ from django.db import OperationalError, close_old_connections, transaction
 from django.utils import timezone
 
 from core.locks import Lease, LockUnavailable, acquire, is_held
-from forecasts import response_cache
+from forecasts import response_cache, selectors
 from forecasts.models import (
     FINAL_TASK_STATUSES,
     ForecastRun,
@@ -63,7 +63,7 @@ from forecasts.services.common import (
     key_of,
     parse_csv,
 )
-from forecasts.services.generation import generate_forecasts, resolve_assets
+from forecasts.services.generation import generate_forecasts
 from markets import selectors as market_selectors
 from mlserving import selectors as ml_selectors
 from mlserving import services as ml_services
@@ -194,7 +194,7 @@ def training_run_start(
     if BASELINE not in names:
         names.insert(0, BASELINE)
     wanted = parse_csv(symbols)
-    assets = _unique(resolve_assets(wanted) if wanted else tracked_assets())
+    assets = _unique(selectors.resolve_assets(wanted) if wanted else tracked_assets())
     config = _train_config(
         horizons=horizons,
         eval_days=eval_days,
@@ -253,7 +253,7 @@ def issuing_run_start(
     if not 1 <= days <= max_days:
         raise ForecastInputError(f"days must be between 1 and {max_days}")
     wanted = parse_csv(symbols)
-    assets = _unique(resolve_assets(wanted) if wanted else tracked_assets())
+    assets = _unique(selectors.resolve_assets(wanted) if wanted else tracked_assets())
     need = min_history_days(_train_config())
     reap_lost_tasks(kind=RunKind.ISSUE)
     run = ForecastRun.objects.create(

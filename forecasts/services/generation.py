@@ -23,7 +23,7 @@ import structlog
 from django.db import transaction
 from django.utils import timezone
 
-from forecasts import response_cache
+from forecasts import response_cache, selectors
 from forecasts.engine import ArtifactSpec, build_features, load_forecaster
 from forecasts.models import Forecast
 from forecasts.services import calibration as cal
@@ -88,18 +88,6 @@ class GenerationReport:
     existing: int = 0
     fallbacks: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-
-
-def resolve_assets(symbols: Iterable[str]) -> list[Any]:
-    assets = []
-    for sym in symbols:
-        try:
-            assets.append(market_selectors.asset_get(sym))
-        except market_selectors.AssetNotFound as exc:
-            raise ForecastInputError(f"unknown coin {sym!r}: {exc}") from exc
-    if not assets:
-        raise ForecastInputError("no coins given")
-    return assets
 
 
 def _engine_loader(folder: Path, entry: dict[str, Any]) -> tuple[Any, cal.Calibration]:
@@ -227,7 +215,7 @@ def generate_forecasts(
     if not 1 <= days <= max_days:
         raise ForecastInputError(f"days must be between 1 and {max_days}")
     model_names = check_models(parse_csv(models) or default_models(), allow_auto=True)
-    assets = resolve_assets(parse_csv(symbols))
+    assets = selectors.resolve_assets(parse_csv(symbols))
     now = now or timezone.now()
     report = GenerationReport()
     work = [(a, m) for a in assets for m in model_names]

@@ -21,6 +21,7 @@ import pandas as pd
 import structlog
 from django.conf import settings
 
+from forecasts import selectors
 from forecasts.engine import build_features, get_forecaster, log_return_targets, save_forecaster
 from forecasts.engine.scalers import RobustScalerParams
 from forecasts.services import calibration as cal
@@ -34,7 +35,6 @@ from forecasts.services.common import (
     key_of,
     parse_csv,
 )
-from forecasts.services.generation import resolve_assets
 from markets import selectors as market_selectors
 from mlserving import services as ml_services
 
@@ -257,7 +257,7 @@ def train_models(
     names = check_models(requested, allow_auto=False)
     if BASELINE not in names:
         names.insert(0, BASELINE)
-    assets = resolve_assets(parse_csv(symbols))
+    assets = selectors.resolve_assets(parse_csv(symbols))
     config = TrainConfig.from_settings(
         horizons=horizons,
         eval_days=eval_days,
