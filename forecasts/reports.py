@@ -20,7 +20,6 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-import pandas as pd
 from django.utils import timezone
 
 from forecasts import selectors
@@ -45,9 +44,8 @@ def coin_report_pdf(
 ) -> bytes:
     """Two A4 pages; the forecast is the served one (``auto``: best model with skill, else
     naive, labelled)."""
-    # deferred: matplotlib only in processes that render a PDF
     from matplotlib.backends.backend_pdf import PdfPages
-    from matplotlib.figure import Figure  # (deferred, as above)
+    from matplotlib.figure import Figure
 
     now = now or timezone.now()
     forecast = selectors.coin_forecast(asset=asset, model="auto", days=days, now=now)
@@ -71,6 +69,8 @@ def coin_report_pdf(
             ax.plot(frame.index, frame["close"], color="#1f4e79", lw=1.2, label="daily close")
         points = forecast["points"]
         if points:
+            import pandas as pd
+
             dates = pd.to_datetime([p["date"] for p in points], utc=True)
             for level, alpha in (("95", 0.15), ("80", 0.3)):
                 lower = [p["lower"].get(level) for p in points]
@@ -145,7 +145,6 @@ def _clip(text: str, width: int) -> str:
 
 
 def _news_page(asset: Any) -> Any:
-    # deferred: matplotlib only in processes that render a PDF
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=A4)
@@ -219,9 +218,8 @@ def backtest_pdf(
 ) -> bytes:
     """The PDF of flat walk-forward metrics rows (``model``, ``horizon``, ``rel_mae``, ``mase``,
     ``directional_accuracy``, ``coverage_<level>``, ``dm_p_better``, ``skill``...)."""
-    # deferred: matplotlib only in processes that render a PDF
     from matplotlib.backends.backend_pdf import PdfPages
-    from matplotlib.figure import Figure  # (deferred, as above)
+    from matplotlib.figure import Figure
 
     now = now or timezone.now()
     rows = sorted(metrics, key=lambda m: (int(m["horizon"]), str(m["model"])))

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-from .base import EngineError
 
 
 def _f(value: Any, fmt: str = "{:.3f}") -> str:
@@ -90,11 +86,9 @@ def markdown_summary(report: Mapping[str, Any]) -> str:
 
 def write_plots(report: Mapping[str, Any], out_dir: Path, stem: str) -> list[Path]:
     """Forecast-vs-actual with bands (per coin and horizon) and a skill-vs-naive chart."""
-    # deferred: matplotlib only when a backtest writes its charts
     import matplotlib
 
     matplotlib.use("Agg")
-    # deferred (as above); pyplot after choosing the non-interactive backend
     import matplotlib.pyplot as plt
 
     out_dir = Path(out_dir)
@@ -152,6 +146,8 @@ def write_plots(report: Mapping[str, Any], out_dir: Path, stem: str) -> list[Pat
 
 
 def parse_int_list(text: str, name: str) -> list[int]:
+    from .base import EngineError
+
     try:
         values = [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
@@ -163,6 +159,8 @@ def parse_int_list(text: str, name: str) -> list[int]:
 
 def parse_refit(text: str) -> tuple[int, dict[str, int]]:
     """``"30"`` or ``"30,lstm=90,tcn=90"`` -> (30, {"lstm": 90, "tcn": 90})."""
+    from .base import EngineError
+
     default, overrides = 30, {}
     try:
         for part in (p.strip() for p in text.split(",") if p.strip()):
@@ -180,6 +178,10 @@ def parse_refit(text: str) -> tuple[int, dict[str, int]]:
 
 def model_params_from(items: Sequence[str]) -> dict[str, dict[str, Any]]:
     """``["lstm.epochs=5", "lightgbm.num_boost_round=100"]`` -> nested dict (JSON-ish values)."""
+    import json
+
+    from .base import EngineError
+
     out: dict[str, dict[str, Any]] = {}
     for item in items:
         try:
@@ -201,6 +203,8 @@ def merge_reports(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     Models already present in an earlier report (e.g. ``naive``, run in every invocation) are
     taken from the first one; refit overrides and each run's config are kept.
     """
+    import copy
+
     if not reports:
         raise ValueError("nothing to merge")
     base = copy.deepcopy(dict(reports[0]))
