@@ -226,9 +226,9 @@ def main() -> None:
     if not loaded.available:
         raise SystemExit(f"no sample data: {loaded.message}")
 
+    from forecasts.catalogue import key_of
     from forecasts.selectors import resolve_assets
     from forecasts.services import training
-    from forecasts.services.common import key_of
     from markets import selectors as market_selectors
 
     assets = list(market_selectors.asset_list(active_only=True))[: args.coins]

@@ -30,7 +30,7 @@ from core.tabular import (
     wants_table,
 )
 from forecasts import reports, response_cache, selectors
-from forecasts.services.common import (
+from forecasts.catalogue import (
     LEVELS,
     MAX_API_DAYS,
     MODEL_TYPES,

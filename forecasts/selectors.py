@@ -19,8 +19,7 @@ from django.conf import settings
 from django.db.models import F, Max
 from django.utils import timezone
 
-from forecasts.models import FINAL_TASK_STATUSES, Forecast, ForecastRun, ForecastRunTask
-from forecasts.services.common import (
+from forecasts.catalogue import (
     BASELINE,
     BUILTIN_VERSION,
     LEVELS,
@@ -28,6 +27,7 @@ from forecasts.services.common import (
     REQUESTABLE_MODELS,
     ForecastInputError,
 )
+from forecasts.models import FINAL_TASK_STATUSES, Forecast, ForecastRun, ForecastRunTask
 from markets import selectors as market_selectors
 from mlserving import selectors as ml_selectors
 from mlserving.contracts import ArtifactError

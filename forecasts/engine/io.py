@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .base import OHLCV_COLUMNS, EngineError
+from .forecaster import OHLCV_COLUMNS, EngineError
 
 
 def read_ohlcv_csv(path: Path) -> pd.DataFrame:

@@ -146,7 +146,7 @@ def write_plots(report: Mapping[str, Any], out_dir: Path, stem: str) -> list[Pat
 
 
 def parse_int_list(text: str, name: str) -> list[int]:
-    from .base import EngineError
+    from .forecaster import EngineError
 
     try:
         values = [int(x) for x in text.split(",") if x.strip()]
@@ -159,7 +159,7 @@ def parse_int_list(text: str, name: str) -> list[int]:
 
 def parse_refit(text: str) -> tuple[int, dict[str, int]]:
     """``"30"`` or ``"30,lstm=90,tcn=90"`` -> (30, {"lstm": 90, "tcn": 90})."""
-    from .base import EngineError
+    from .forecaster import EngineError
 
     default, overrides = 30, {}
     try:
@@ -180,7 +180,7 @@ def model_params_from(items: Sequence[str]) -> dict[str, dict[str, Any]]:
     """``["lstm.epochs=5", "lightgbm.num_boost_round=100"]`` -> nested dict (JSON-ish values)."""
     import json
 
-    from .base import EngineError
+    from .forecaster import EngineError
 
     out: dict[str, dict[str, Any]] = {}
     for item in items:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import read_json, write_json
+from .forecaster import read_json, write_json
 
 
 @dataclass

@@ -11,14 +11,14 @@
 - ``forecasts_listener_register`` — ``fn(asset_ids)`` on commit after each issue (alerts)
 """
 
-from forecasts.services.archive import ImmutableForecastError, fill_actuals
-from forecasts.services.common import (
+from forecasts.catalogue import (
     LEVELS,
     MODEL_TYPES,
     REQUESTABLE_MODELS,
     ForecastInputError,
     default_models,
 )
+from forecasts.services.archive import ImmutableForecastError, fill_actuals
 from forecasts.services.fanout import (
     TaskBusy,
     execute_task,

@@ -45,6 +45,15 @@ from django.utils import timezone
 
 from core.locks import Lease, LockUnavailable, acquire, is_held
 from forecasts import response_cache, selectors
+from forecasts.catalogue import (
+    BASELINE,
+    ForecastInputError,
+    check_models,
+    default_models,
+    horizon_days,
+    key_of,
+    parse_csv,
+)
 from forecasts.models import (
     FINAL_TASK_STATUSES,
     ForecastRun,
@@ -54,15 +63,6 @@ from forecasts.models import (
     TaskStatus,
 )
 from forecasts.services import training
-from forecasts.services.common import (
-    BASELINE,
-    ForecastInputError,
-    check_models,
-    default_models,
-    horizon_days,
-    key_of,
-    parse_csv,
-)
 from forecasts.services.generation import generate_forecasts
 from markets import selectors as market_selectors
 from mlserving import selectors as ml_selectors

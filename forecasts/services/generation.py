@@ -24,10 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from forecasts import response_cache, selectors
-from forecasts.engine import ArtifactSpec, build_features, load_forecaster
-from forecasts.models import Forecast
-from forecasts.services import calibration as cal
-from forecasts.services.common import (
+from forecasts.catalogue import (
     BASELINE,
     BUILTIN_VERSION,
     LEVELS,
@@ -39,6 +36,9 @@ from forecasts.services.common import (
     key_of,
     parse_csv,
 )
+from forecasts.engine import ArtifactSpec, build_features, load_forecaster
+from forecasts.models import Forecast
+from forecasts.services import calibration as cal
 from markets import selectors as market_selectors
 from mlserving import selectors as ml_selectors
 from mlserving import services as ml_services

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from forecasts import response_cache
-from forecasts.services.common import MODEL_TYPES, ForecastInputError
+from forecasts.catalogue import MODEL_TYPES, ForecastInputError
 from mlserving import services as ml
 from mlserving.contracts import PromotionResult
 

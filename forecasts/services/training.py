@@ -22,10 +22,7 @@ import structlog
 from django.conf import settings
 
 from forecasts import selectors
-from forecasts.engine import build_features, get_forecaster, log_return_targets, save_forecaster
-from forecasts.engine.scalers import RobustScalerParams
-from forecasts.services import calibration as cal
-from forecasts.services.common import (
+from forecasts.catalogue import (
     BASELINE,
     LEVELS,
     ForecastInputError,
@@ -35,6 +32,9 @@ from forecasts.services.common import (
     key_of,
     parse_csv,
 )
+from forecasts.engine import build_features, get_forecaster, log_return_targets, save_forecaster
+from forecasts.engine.scalers import RobustScalerParams
+from forecasts.services import calibration as cal
 from markets import selectors as market_selectors
 from mlserving import services as ml_services
 

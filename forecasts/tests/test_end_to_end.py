@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 
 from forecasts import services
-from forecasts.services.common import MODEL_TYPES
+from forecasts.catalogue import MODEL_TYPES
 
 from .conftest import train_fast
 

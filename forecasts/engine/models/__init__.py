@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..base import Forecaster
+from ..forecaster import Forecaster
 from .baselines import DriftForecaster, NaiveForecaster
 from .ensemble import EnsembleForecaster
 from .gbm import LightGBMForecaster

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..base import ArtifactSpec, EngineError, Forecaster, log_return_targets, write_json
+from ..forecaster import ArtifactSpec, EngineError, Forecaster, log_return_targets, write_json
 from .registry import MODEL_TYPES, get_forecaster, load_forecaster
 
 DEFAULT_BASES = ("drift", "ets", "arima", "lightgbm")

@@ -24,8 +24,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..base import ArtifactSpec, EngineError, Forecaster, log_return_targets, read_json, write_json
 from ..features import WARMUP_ROWS, build_features
+from ..forecaster import (
+    ArtifactSpec,
+    EngineError,
+    Forecaster,
+    log_return_targets,
+    read_json,
+    write_json,
+)
 
 #: rows of history fed to build_features at predict time: > the longest window, and long
 #: enough that the exponentially weighted indicators have forgotten their start (< 1e-10)

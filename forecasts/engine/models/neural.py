@@ -20,8 +20,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..base import ArtifactSpec, EngineError, Forecaster, log_return_targets, read_json, write_json
 from ..features import build_features
+from ..forecaster import (
+    ArtifactSpec,
+    EngineError,
+    Forecaster,
+    log_return_targets,
+    read_json,
+    write_json,
+)
 from ..scalers import RobustScalerParams
 from .gbm import FEATURE_TAIL
 

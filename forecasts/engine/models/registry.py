@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..base import ArtifactSpec, EngineError, Forecaster
+from ..forecaster import ArtifactSpec, EngineError, Forecaster
 
 #: every model type, by the name used in the API, the manifest and the CLI
 MODEL_TYPES: dict[str, type[Forecaster]] = {}

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..base import ArtifactSpec, EngineError, Forecaster, write_json
+from ..forecaster import ArtifactSpec, EngineError, Forecaster, write_json
 
 
 def _log_close(history: pd.DataFrame, max_train: int) -> np.ndarray:

@@ -1,4 +1,10 @@
-"""Names, errors and small helpers shared by the forecasts services."""
+"""What forecasts offers and how a request names it: the model types (and ``auto``), the
+baseline, the interval levels, the horizon limits, the manifest key of a coin; and the checks
+of input against them (``ForecastInputError``, whose message is shown to users as is).
+
+Read by the services, the selectors and the API alike, so it sits beside them, not under
+``services``.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +34,7 @@ BUILTIN_VERSION = "builtin"
 
 
 class ForecastInputError(ValueError):
-    """Bad input to a forecasts service (the message is shown to the user as is)."""
+    """Bad input to forecasts (the message is shown to the user as is)."""
 
 
 def default_models() -> list[str]:

@@ -1,4 +1,5 @@
-"""The one interface every forecaster implements, and its artifact description.
+"""The ``Forecaster`` interface every model implements, its ``ArtifactSpec``, ``EngineError``
+and the frame conventions they share (``validate_ohlcv``, log-return targets and prices).
 
 Conventions (shared by every model, the backtest, the trainer and the server):
 
