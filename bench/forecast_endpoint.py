@@ -57,7 +57,7 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     _seed()
 
-    from forecasts import apis, selectors, services
+    from forecasts import response_cache, selectors, services
 
     t0 = time.perf_counter()
     fast = {
@@ -95,7 +95,7 @@ def main() -> int:
         for i in range(args.requests):
             q = queries[i % len(queries)]
             if clear:
-                apis.clear_l1()
+                response_cache.clear_l1()
                 cache.clear()
             started = time.perf_counter()
             r = client.get(q)
@@ -110,10 +110,11 @@ def main() -> int:
     # a live model call, for scale: LightGBM predict on the stored artifact
     from forecasts.services.generation import _engine_loader
     from markets import selectors as market_selectors
-    from mlserving import loading
+    from mlserving import services as ml_services
 
     history = market_selectors.candle_frame(asset="bitcoin").iloc[-1200:]
-    forecaster, _ = loading.load("lightgbm@champion", key="BTC", loader=_engine_loader).obj
+    served = ml_services.load_first(["lightgbm@champion"], key="BTC", loader=_engine_loader)
+    forecaster, _ = served.servable.obj
     forecaster.predict(history)
     live = []
     for _ in range(30):

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from forecasts import selectors
 from forecasts.models import Forecast, ForecastRun, ForecastRunTask
 
 
@@ -75,8 +76,6 @@ class ForecastRunAdmin(admin.ModelAdmin):
 
     @admin.display(description="tasks (done/failed/skipped/pending)")
     def task_counts(self, obj: ForecastRun) -> str:
-        from forecasts import selectors
-
         c = selectors.run_summary(run=obj)["counts"]
         pending = c.get("queued", 0) + c.get("running", 0)
         return f"{c.get('done', 0)}/{c.get('failed', 0)}/{c.get('skipped', 0)}/{pending}"

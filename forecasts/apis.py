@@ -1,20 +1,16 @@
 """Forecast API: precomputed forecasts, the model catalogue and the report card.
 
 Requests read stored rows and the manifest only (never train, never load a model). Responses
-are cached in two tiers: a short in-process L1 over the shared cache (L2). The cache key
-holds a generation counter (bumped on commit by every forecasts write) and the manifest's
-stat signature, so a new issue, a promotion or a rebuilt manifest is served at once.
+are cached in two tiers (``forecasts.response_cache`` over ``core.cache``), keyed by the
+manifest's signature and a generation counter every forecasts write bumps, so a new issue, a
+promotion or a rebuilt manifest is served at once. Unknown ids are an error response, never
+a cached entry.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
-import time
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -33,9 +29,8 @@ from core.tabular import (
     file_response,
     wants_table,
 )
-from forecasts import selectors
-from forecasts.services.common import (
-    CACHE_GENERATION_KEY,
+from forecasts import reports, response_cache, selectors
+from forecasts.catalogue import (
     LEVELS,
     MAX_API_DAYS,
     MODEL_TYPES,
@@ -43,7 +38,6 @@ from forecasts.services.common import (
 )
 from markets import selectors as market_selectors
 from markets.contracts import Rate, UnknownCurrency
-from mlserving import manifest as mf
 
 USD = "usd"
 
@@ -280,56 +274,6 @@ def performance_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
     return [{name: row.get(name) for name in columns} for row in rows]
 
 
-# --- two-tier cache -----------------------------------------------------------------------------
-
-_l1: dict[str, tuple[float, Any]] = {}
-_l1_lock = threading.Lock()
-
-
-def _generation() -> int:
-    try:
-        return int(cache.get(CACHE_GENERATION_KEY) or 0)
-    except Exception:  # dead cache: serve from L1/DB, freshness bounded by the L1 TTL
-        return -1
-
-
-def _manifest_signature() -> str:
-    try:
-        st = mf.manifest_path().stat()
-    except FileNotFoundError:
-        return "none"
-    return f"{st.st_ino}-{st.st_size}-{st.st_mtime_ns}"
-
-
-def cached(name: str, parts: tuple[Any, ...], build: Any) -> Any:
-    key = f"forecasts:api:{name}:{_manifest_signature()}:" + ":".join(map(str, parts))
-    now = time.monotonic()
-    hit = _l1.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    full_key = f"{key}:g{_generation()}"
-    value = None
-    try:
-        value = cache.get(full_key)
-    except Exception:
-        value = None
-    if value is None:
-        value = build()
-        # the database answered; a dead cache only costs speed
-        with contextlib.suppress(Exception):
-            cache.set(full_key, value, timeout=settings.FORECAST_API_CACHE_SECONDS)
-    with _l1_lock:
-        if len(_l1) > 512:
-            _l1.clear()
-        _l1[key] = (now + float(settings.FORECAST_API_L1_SECONDS), value)
-    return value
-
-
-def clear_l1() -> None:
-    with _l1_lock:
-        _l1.clear()
-
-
 # --- views ----------------------------------------------------------------------------------------
 
 
@@ -355,14 +299,12 @@ class ForecastListApi(APIView):
         rate: Rate = query.validated_data["vs"]
 
         def build() -> dict[str, Any]:
-            try:
-                assets = (
-                    selectors.resolve_assets(ids)
-                    if ids
-                    else selectors.assets_with_forecasts(model=model)
-                )
-            except selectors.UnknownAssets as exc:
-                return {"__error__": exc.missing}
+            # raises UnknownAssets before anything is built: an error is never cached
+            assets = (
+                selectors.resolve_assets(ids)
+                if ids
+                else selectors.assets_with_forecasts(model=model)
+            )
             data = [selectors.coin_forecast(asset=a, model=model, days=days) for a in assets]
             if rate.vs != USD:
                 data = [_convert_forecast(coin, rate) for coin in data]
@@ -374,9 +316,11 @@ class ForecastListApi(APIView):
             }
 
         # keyed by vs: a converted payload is cached under its own currency
-        payload = cached("list", (",".join(ids or []), days, model, rate.vs), build)
-        if "__error__" in payload:
-            raise _unknown_ids(selectors.UnknownAssets(payload["__error__"]))
+        parts = (",".join(ids or []), days, model, rate.vs)
+        try:
+            payload = response_cache.cached("list", parts, build)
+        except selectors.UnknownAssets as exc:
+            raise _unknown_ids(exc) from exc
         if wants_table(request):  # one row per coin x day (bounded: 20 coins x 30 days)
             return Response(forecast_rows(payload))
         return Response(payload)
@@ -391,7 +335,7 @@ class ForecastModelsApi(APIView):
         summary="Available model types, versions, aliases and freshness",
     )
     def get(self, request: Request) -> Response:
-        return Response(cached("models", (), selectors.model_catalogue))
+        return Response(response_cache.cached("models", (), selectors.model_catalogue))
 
 
 class ForecastPerformanceApi(APIView):
@@ -420,7 +364,8 @@ class ForecastPerformanceApi(APIView):
         def build() -> dict[str, Any]:
             return {"data": selectors.performance(assets=assets, models=models)}
 
-        payload = cached("performance", (",".join(ids), ",".join(models or [])), build)
+        parts = (",".join(ids), ",".join(models or []))
+        payload = response_cache.cached("performance", parts, build)
         if wants_table(request):
             return Response(performance_rows(payload))
         return Response(payload)
@@ -447,11 +392,9 @@ class CoinReportPdfApi(APIView):
         summary="PDF report of one coin (id or symbol)",
     )
     def get(self, request: Request, id: str) -> HttpResponse:
-        from forecasts.reports import coin_report_pdf
-
         asset = _asset_or_404(id)
         return file_response(
-            coin_report_pdf(asset=asset),
+            reports.coin_report_pdf(asset=asset),
             content_type="application/pdf",
             filename=f"{asset.pk}-report.pdf",
             inline=True,
@@ -473,11 +416,9 @@ class BacktestReportPdfApi(APIView):
         summary="PDF of a coin's backtest (every model vs naive, per horizon)",
     )
     def get(self, request: Request, id: str) -> HttpResponse:
-        from forecasts.reports import coin_backtest_pdf
-
         asset = _asset_or_404(id)
         return file_response(
-            coin_backtest_pdf(asset=asset),
+            reports.coin_backtest_pdf(asset=asset),
             content_type="application/pdf",
             filename=f"{asset.pk}-backtest.pdf",
             inline=True,

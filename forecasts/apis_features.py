@@ -4,11 +4,15 @@ features as JSON, CSV or Parquet (``?format=``), over bounded date ranges."""
 from __future__ import annotations
 
 import io
+import json
 import math
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import (
@@ -135,9 +139,6 @@ def _series_response(
         body = frame.to_csv(date_format="%Y-%m-%dT%H:%M:%SZ", float_format="%.10g")
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     elif fmt == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
         table = pa.Table.from_pandas(frame.reset_index(), preserve_index=False)
         table = table.replace_schema_metadata(
             {**(table.schema.metadata or {}), b"cryptocast": _meta_json(meta)}
@@ -158,8 +159,6 @@ def _series_response(
 
 
 def _meta_json(meta: dict[str, Any]) -> bytes:
-    import json
-
     return json.dumps(meta, default=str).encode()
 
 
@@ -229,8 +228,6 @@ class PriceFeaturesApi(_FeaturesView):
         responses={200: _SERIES, 404: OpenApiResponse(description="Unknown asset")},
     )
     def get(self, request: Request, symbol: str) -> Any:
-        import numpy as np
-
         q = _valid(RangeQuerySerializer, request)
         asset = _asset(symbol)
         start, end = features._bounds(q.get("start"), q.get("end"), q["days"])

@@ -1,13 +1,14 @@
 from django.apps import AppConfig
 
+from core.schedules import PeriodicJob, register
+from streaming.services import provider_register
+
 
 class ForecastsConfig(AppConfig):
     name = "forecasts"
     verbose_name = "Forecasts"
 
     def ready(self) -> None:
-        from core.schedules import PeriodicJob, register
-
         for job in (
             PeriodicJob(
                 name="forecasts: daily forecasts",
@@ -35,8 +36,7 @@ class ForecastsConfig(AppConfig):
         ):
             register(job)
 
-        from streaming.services import provider_register
-
-        from .streams import forecasts_currency
+        # deferred to ready(): forecasts.streams reads markets' models, loaded only by now
+        from forecasts.streams import forecasts_currency
 
         provider_register("forecasts", currency=forecasts_currency)

@@ -16,41 +16,52 @@ from statistics import fmean
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
-from forecasts.models import FINAL_TASK_STATUSES, Forecast, ForecastRun, ForecastRunTask
-from forecasts.services.common import (
+from forecasts.catalogue import (
     BASELINE,
     BUILTIN_VERSION,
     LEVELS,
     MODEL_TYPES,
     REQUESTABLE_MODELS,
+    ForecastInputError,
 )
+from forecasts.models import FINAL_TASK_STATUSES, Forecast, ForecastRun, ForecastRunTask
 from markets import selectors as market_selectors
-from mlserving import loading
-from mlserving import manifest as mf
+from mlserving import selectors as ml_selectors
+from mlserving.contracts import ArtifactError
 
 #: time spent in mlserving lookups by the current process (read by the benchmark)
 MODEL_CALL_SECONDS = [0.0]
 
 
-class UnknownAssets(LookupError):
-    def __init__(self, missing: Sequence[str]) -> None:
-        super().__init__(", ".join(missing))
+class UnknownAssets(ForecastInputError):
+    """Ids or symbols that name no asset: all of them (``missing``), each with why."""
+
+    def __init__(self, missing: Sequence[str], reasons: dict[str, str] | None = None) -> None:
         self.missing = list(missing)
+        self.reasons = dict(reasons or {})
+        super().__init__(
+            "; ".join(
+                f"unknown coin {m!r}: {self.reasons.get(m, 'no such asset')}" for m in missing
+            )
+        )
 
 
 def resolve_assets(ids: Sequence[str]) -> list[Any]:
-    """Assets for canonical ids or symbols, in request order; unknown ones raise together."""
-    found, missing = [], []
+    """Assets for canonical ids or symbols, in request order; unknown ones raise together
+    (``UnknownAssets``), and so does an empty list (``ForecastInputError``)."""
+    if not ids:
+        raise ForecastInputError("no coins given")
+    found, reasons = [], {}
     for raw in ids:
         try:
             found.append(market_selectors.asset_get(raw))
-        except market_selectors.AssetNotFound:
-            missing.append(raw)
-    if missing:
-        raise UnknownAssets(missing)
+        except market_selectors.AssetNotFound as exc:
+            reasons[raw] = str(exc)
+    if reasons:
+        raise UnknownAssets(list(reasons), reasons)
     return found
 
 
@@ -89,9 +100,8 @@ def _servable(key: str, rows: Iterable[Forecast], *, now: datetime) -> str:
             if version == BUILTIN_VERSION or not version:
                 continue
             try:
-                artifact = loading.resolve(f"{model}@{version}", key=key)
-                loading.check_age(artifact, now=now)
-            except loading.ArtifactError as exc:
+                ml_selectors.version_resolve(key=key, ref=f"{model}@{version}", now=now)
+            except ArtifactError as exc:
                 return f"{model}@{version} refused ({exc.reason})"
         return ""
     finally:
@@ -116,18 +126,14 @@ def summarise_skill(skills: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def naive_skill(*, key: str, horizons: Sequence[int], data: dict[str, Any]) -> dict[str, Any]:
+def naive_skill(*, key: str, horizons: Sequence[int]) -> dict[str, Any]:
     """The random walk's own walk-forward numbers on the same horizons (from its champion)."""
-    node = (data.get("keys", {}).get(key) or {}).get("models", {}).get(BASELINE) or {}
-    version = (node.get("aliases") or {}).get("champion")
-    per_h = ((node.get("versions", {}).get(version) or {}).get("metrics") or {}).get(
-        "per_horizon"
-    ) or {}
-    skills = [per_h[str(h)] for h in horizons if str(h) in per_h]
-    out = summarise_skill(skills) if skills else summarise_skill([])
+    champion = ml_selectors.champion(key=key, model=BASELINE)
+    per_h = champion.per_horizon if champion is not None else {}
+    out = summarise_skill([per_h[h] for h in horizons if h in per_h])
     out["rel_mae"] = 1.0  # by definition
     out["model"] = BASELINE
-    out["version"] = version
+    out["version"] = champion.version if champion is not None else None
     return out
 
 
@@ -139,7 +145,6 @@ def coin_forecast(*, asset: Any, model: str, days: int, now: datetime | None = N
     """One coin's forecast payload, falling back to naive (labelled) when needed."""
     now = now or timezone.now()
     key = str(asset.symbol).upper()
-    data = mf.read_manifest()
     rows = latest_issue(asset_id=asset.pk, requested_model=model, days=days)
     fallback = ""
     if not rows:
@@ -209,7 +214,7 @@ def coin_forecast(*, asset: Any, model: str, days: int, now: datetime | None = N
         "last_close": first.last_close if first else None,
         "fallback": fallback or None,
         "skill": summarise_skill([r.skill for r in rows]),
-        "naive_skill": naive_skill(key=key, horizons=horizons, data=data),
+        "naive_skill": naive_skill(key=key, horizons=horizons),
         "levels": list(LEVELS),
         "points": points,
     }
@@ -220,55 +225,55 @@ def coin_forecast(*, asset: Any, model: str, days: int, now: datetime | None = N
 
 def model_catalogue(*, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
-    data = mf.read_manifest()
-    limit = loading.max_age_days()
-    coins = []
-    for key, key_node in sorted(data.get("keys", {}).items()):
-        models = []
-        for name, node in sorted(key_node.get("models", {}).items()):
-            aliases = node.get("aliases", {})
-            versions = []
-            for version, entry in sorted(node.get("versions", {}).items(), reverse=True):
-                created = entry.get("created_at")
-                age = None
-                if created:
-                    created_dt = datetime.fromisoformat(str(created))
-                    age = round((now - created_dt).total_seconds() / 86400, 2)
-                versions.append(
-                    {
-                        "version": version,
-                        "aliases": mf.aliases_of(node, version),
-                        "format": entry.get("format"),
-                        "created_at": created,
-                        "age_days": age,
-                        "expired": bool(limit > 0 and age is not None and age > limit),
-                        "skill_score": (entry.get("metrics") or {}).get("skill_score"),
-                        "training_window": entry.get("training_window") or {},
-                        "size": entry.get("size"),
-                        "sha256": entry.get("sha256"),
-                    }
-                )
-            models.append({"model": name, "aliases": aliases, "versions": versions})
-        coins.append({"key": key, "models": models})
+    limit = ml_selectors.max_age_days()
+    by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for registered in ml_selectors.registered_models():
+        versions = []
+        for v in reversed(registered.versions):  # newest first
+            age = v.age_days(now=now)
+            age = round(age, 2) if age is not None else None
+            versions.append(
+                {
+                    "version": v.version,
+                    "aliases": list(v.aliases),
+                    "format": v.format,
+                    "created_at": v.created,
+                    "age_days": age,
+                    "expired": bool(limit > 0 and age is not None and age > limit),
+                    "skill_score": v.metrics.get("skill_score"),
+                    "training_window": dict(v.training_window),
+                    "size": v.size,
+                    "sha256": v.sha256,
+                }
+            )
+        by_key[registered.key].append(
+            {"model": registered.model, "aliases": dict(registered.aliases), "versions": versions}
+        )
     return {
         "model_types": list(MODEL_TYPES),
         "requestable": list(REQUESTABLE_MODELS),
         "max_age_days": limit or None,
-        "manifest_updated_at": data.get("updated_at"),
-        "coins": coins,
+        "manifest_updated_at": ml_selectors.manifest_updated_at(),
+        "coins": [
+            {"key": key, "models": by_key.get(key, [])} for key in ml_selectors.registered_keys()
+        ],
     }
 
 
 # --- /forecasts/performance ----------------------------------------------------------------------
 
 
-def _backtest_metrics(data: dict[str, Any], key: str) -> dict[str, dict[int, dict[str, Any]]]:
+def _backtest_metrics(key: str) -> dict[str, dict[int, dict[str, Any]]]:
+    """Per model, its champion's walk-forward figures per horizon (with the version)."""
     out: dict[str, dict[int, dict[str, Any]]] = {}
-    for name, node in (data.get("keys", {}).get(key) or {}).get("models", {}).items():
-        version = (node.get("aliases") or {}).get("champion")
-        entry = node.get("versions", {}).get(version) or {}
-        per_h = (entry.get("metrics") or {}).get("per_horizon") or {}
-        out[name] = {int(h): dict(v, version=version) for h, v in per_h.items()}
+    for registered in ml_selectors.registered_models(key=key):
+        champion = registered.champion
+        if champion is None:
+            out[registered.model] = {}
+            continue
+        out[registered.model] = {
+            h: dict(v, version=champion.version) for h, v in champion.per_horizon.items()
+        }
     return out
 
 
@@ -316,13 +321,12 @@ def _live_accuracy(asset_id: str, *, since: datetime) -> dict[str, dict[int, dic
 
 def performance(*, assets: Sequence[Any], models: Sequence[str] | None = None) -> list[dict]:
     """Per coin, per model and horizon: backtest metrics and live accuracy, beside naive."""
-    data = mf.read_manifest()
     since = timezone.now() - timedelta(days=365)
     wanted = set(models or MODEL_TYPES) | {BASELINE}
     result = []
     for asset in assets:
         key = str(asset.symbol).upper()
-        backtest = _backtest_metrics(data, key)
+        backtest = _backtest_metrics(key)
         live = _live_accuracy(asset.pk, since=since)
         entries = []
         for model in [m for m in MODEL_TYPES if m in wanted]:
@@ -393,8 +397,6 @@ def issue_skip_reason(*, asset_id: str) -> str:
 
 def run_task_list(*, run: ForecastRun) -> Any:
     """The run's tasks for the training endpoint (asset joined; ranked coins first)."""
-    from django.db.models import F
-
     return (
         ForecastRunTask.objects.filter(run=run)
         .select_related("asset")

@@ -1,10 +1,13 @@
 """Resolve ``name@alias`` / ``name@version``, verify, and load artifacts safely.
 
 Order is fixed: resolve in the manifest -> refuse expired models -> check every file's
-sha256 against the manifest -> only then deserialise (with the caller's loader or one of the
-safe predictors below). A refusal is loud (structlog error + exception); callers that can
-serve something else use :func:`load_first`, which walks their fallback list and labels
-what it served instead.
+sha256 against the manifest -> only then deserialise (with the caller's loader, which may
+use :func:`load_skops` for skops files). A refusal is loud (structlog error + exception);
+callers that can serve something else use :func:`load_first`, which walks their fallback
+list and labels what it served instead.
+
+Private to mlserving: other apps go through ``mlserving.services.load_first`` and
+``mlserving.selectors`` and are handed ``mlserving.contracts``.
 
 Deserialised objects are cached per (folder, version sha256); a cache hit re-checks the
 files' (inode, size, mtime) and hashes again when anything moved.
@@ -20,7 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -29,35 +32,17 @@ from django.conf import settings
 
 from mlserving import manifest as mf
 from mlserving import store as st
+from mlserving.contracts import (
+    ArtifactError,
+    ArtifactExpired,
+    ArtifactIntegrityError,
+    ArtifactLoadError,
+    ArtifactNotFound,
+    ModelVersion,
+)
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-
-
-class ArtifactError(Exception):
-    """Base: this artifact must not be served. ``reason`` is a short label for humans."""
-
-    reason = "unavailable"
-
-    def __init__(self, message: str, *, ref: str = "") -> None:
-        super().__init__(message)
-        self.ref = ref
-
-
-class ArtifactNotFound(ArtifactError):
-    reason = "missing"
-
-
-class ArtifactIntegrityError(ArtifactError):
-    reason = "sha256 mismatch"
-
-
-class ArtifactExpired(ArtifactError):
-    reason = "expired"
-
-
-class ArtifactLoadError(ArtifactError):
-    reason = "load failed"
 
 
 @dataclass(frozen=True)
@@ -68,6 +53,7 @@ class ResolvedArtifact:
     alias: str | None
     folder: Path
     entry: dict[str, Any]
+    info: ModelVersion  # what other apps are handed
 
     @property
     def ref(self) -> str:
@@ -77,19 +63,8 @@ class ResolvedArtifact:
     def sha256(self) -> str:
         return str(self.entry.get("sha256", ""))
 
-    @property
-    def created_at(self) -> datetime | None:
-        raw = self.entry.get("created_at")
-        if not raw:
-            return None
-        value = datetime.fromisoformat(str(raw))
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-
     def age_days(self, *, now: datetime | None = None) -> float | None:
-        created = self.created_at
-        if created is None:
-            return None
-        return ((now or datetime.now(UTC)) - created).total_seconds() / 86400
+        return self.info.age_days(now=now)
 
 
 def parse_ref(ref: str) -> tuple[str, str]:
@@ -122,7 +97,13 @@ def resolve(ref: str, *, key: str, data: dict[str, Any] | None = None) -> Resolv
             f"{key}:{ref} points outside the artifacts root", ref=f"{key}:{ref}"
         )
     return ResolvedArtifact(
-        key=key, model=model, version=version, alias=alias, folder=folder, entry=entry
+        key=key,
+        model=model,
+        version=version,
+        alias=alias,
+        folder=folder,
+        entry=entry,
+        info=mf.model_version(key, model, version, node),
     )
 
 
@@ -326,7 +307,7 @@ def load_first(
     )
 
 
-# --- safe predictors ---------------------------------------------------------------------------
+# --- skops, allowlisted ------------------------------------------------------------------------
 
 DEFAULT_SKOPS_TRUSTED = (
     "sklearn.preprocessing._data.RobustScaler",
@@ -355,6 +336,7 @@ def skops_trusted_types() -> tuple[str, ...]:
 
 def load_skops(path: Path, *, trusted: Sequence[str] | None = None) -> Any:
     """Load a skops file only when every type it holds is on the allowlist."""
+    # deferred: skops pulls in scikit-learn; only callers that load skops files pay for it
     import skops.io as sio
 
     allow = set(trusted if trusted is not None else skops_trusted_types())
@@ -364,20 +346,3 @@ def load_skops(path: Path, *, trusted: Sequence[str] | None = None) -> Any:
         log.error("mlserving.skops_untrusted_types", file=str(path), types=refused)
         raise ArtifactLoadError(f"{path.name} holds types outside the allowlist: {refused}")
     return sio.load(str(path), trusted=listed)
-
-
-def onnx_session(path: Path, *, threads: int = 1) -> Any:
-    """An ONNX Runtime session on CPU (no TensorFlow anywhere near it)."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
-
-
-def lightgbm_booster(path: Path) -> Any:
-    """A LightGBM booster from its text model file."""
-    import lightgbm as lgb
-
-    return lgb.Booster(model_file=str(path))

@@ -38,6 +38,9 @@ With an object store (``MODEL_ARTIFACTS_URL``, see :mod:`mlserving.store`) the m
 store's ``manifest.json``: writers take a lease shared by every machine, re-read it, and
 replace it with one PUT; readers re-check its ETag at most every
 ``MODEL_ARTIFACTS_POLL_SECONDS`` (a request costs nothing in between).
+
+Private to mlserving: other apps read the manifest through ``mlserving.selectors`` (frozen
+``mlserving.contracts``), never this dict shape.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ import structlog
 from django.conf import settings
 
 from mlserving import store as st
+from mlserving.contracts import ModelVersion, RegisteredModel
 
 log = structlog.get_logger(__name__)
 
@@ -197,6 +201,13 @@ def read_manifest(root: Path | None = None, *, fresh: bool = False) -> dict[str,
     return data
 
 
+def signature(root: Path | None = None) -> str:
+    """The manifest file's (inode, size, mtime) as text, ``"none"`` before the first write: a
+    cache key part that changes with every rewrite, for one ``stat``."""
+    found = _stat_signature(manifest_path(root))
+    return "none" if found is None else "-".join(map(str, found))
+
+
 def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()
@@ -315,6 +326,37 @@ def iter_versions(data: dict[str, Any]) -> Iterator[tuple[str, str, str, dict[st
 
 def aliases_of(node: dict[str, Any], version: str) -> list[str]:
     return sorted(a for a, v in node.get("aliases", {}).items() if v == version)
+
+
+def model_version(key: str, model: str, version: str, node: dict[str, Any]) -> ModelVersion:
+    """The contract view of one version entry of ``node`` (a model's manifest node)."""
+    entry = node["versions"][version]
+    created = entry.get("created_at")
+    return ModelVersion(
+        key=key,
+        model=model,
+        version=version,
+        aliases=tuple(aliases_of(node, version)),
+        format=entry.get("format"),
+        path=str(entry.get("path", "")),
+        sha256=str(entry.get("sha256", "")),
+        size=entry.get("size"),
+        created=str(created) if created else None,
+        metrics=entry.get("metrics") or {},
+        training_window=entry.get("training_window") or {},
+        meta=entry,
+    )
+
+
+def registered_model(key: str, model: str, node: dict[str, Any]) -> RegisteredModel:
+    return RegisteredModel(
+        key=key,
+        model=model,
+        aliases=dict(node.get("aliases") or {}),
+        versions=tuple(
+            model_version(key, model, version, node) for version in sorted(node.get("versions", {}))
+        ),
+    )
 
 
 def new_version_id(*, when: datetime | None = None, salt: str = "") -> str:

@@ -1,4 +1,5 @@
-"""Writes of `mlserving`: register versions, move aliases, rebuild the manifest, mirror it.
+"""Writes of `mlserving`: register versions, move aliases, rebuild the manifest, mirror it;
+and serving: load the first verified version of a fallback list.
 
 The promotion rule lives here and is domain-free: every version's ``metrics`` carries a
 ``skill_score`` (lower is better; forecasts uses the mean relMAE vs naive over horizons,
@@ -9,26 +10,30 @@ strictly lower than the champion's (or there is no scored champion yet).
 from __future__ import annotations
 
 import contextlib
-import math
+import json
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
+from mlserving import loading
 from mlserving import manifest as mf
 from mlserving import store as st
+from mlserving.contracts import SKILL_KEY, PromotionResult, Servable, Served, finite_or_none
+from mlserving.models import ModelVersion
 
 log = structlog.get_logger(__name__)
-
-SKILL_KEY = "skill_score"
+T = TypeVar("T")
 
 
 class RegistryError(Exception):
@@ -156,6 +161,18 @@ def register_preprocessing(*, key: str, folder: Path, root: Path | None = None) 
     return files
 
 
+def preprocessing_write(
+    *, key: str, files: Mapping[str, Any], root: Path | None = None
+) -> dict[str, Any]:
+    """Write JSON documents (``{file name: data}``) into ``preprocessing/<key>/``, each
+    atomically, and record their hashes in the manifest."""
+    mf.check_name(key, what="key")
+    folder = (root or mf.artifacts_root()) / "preprocessing" / key
+    for name, data in files.items():
+        mf.write_json_atomic(folder / mf.check_name(name, what="file name"), data)
+    return register_preprocessing(key=key, folder=folder, root=root)
+
+
 def _upload(root: Path | None, folder: Path, rel: str) -> None:
     """Copy a written folder to the object store (nothing to do for the shared directory)."""
     store = st.get_store() if root is None else None
@@ -170,26 +187,7 @@ def _upload(root: Path | None, folder: Path, rel: str) -> None:
 def skill_of(entry: dict[str, Any] | None) -> float | None:
     if not entry:
         return None
-    raw = (entry.get("metrics") or {}).get(SKILL_KEY)
-    if raw is None:
-        return None
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-@dataclass(frozen=True)
-class PromotionResult:
-    key: str
-    model: str
-    promoted: bool
-    champion: str | None
-    reason: str
-    challenger_skill: float | None = None
-    champion_skill: float | None = None
-    details: dict[str, Any] = field(default_factory=dict)
+    return finite_or_none((entry.get("metrics") or {}).get(SKILL_KEY))
 
 
 def beats(challenger: float | None, champion: float | None) -> bool:
@@ -313,19 +311,6 @@ def rollback(*, key: str, model: str, root: Path | None = None) -> PromotionResu
         champion=outcome["champion"],
         reason=f"rolled back from {outcome['replaced']}",
     )
-
-
-def set_alias(*, key: str, model: str, alias: str, version: str, root: Path | None = None) -> None:
-    mf.check_name(alias, what="alias")
-
-    def mutate(data: dict[str, Any]) -> None:
-        node = mf.model_node(data, key, model)
-        if version not in node["versions"]:
-            raise RegistryError(f"{key}/{model}: unknown version {version}")
-        node["aliases"][alias] = version
-
-    mf.update_manifest(mutate, root=root)
-    _mirror_after_write(root, key=key, model=model)
 
 
 # --- rebuild from folders -------------------------------------------------------------------------
@@ -452,8 +437,6 @@ def pull_store(base: Path) -> int:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    import json
-
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
 
@@ -485,10 +468,6 @@ def sync_registry(*, key: str | None = None, model: str | None = None) -> int:
     only rows older than its own read of the manifest: a row another process mirrored after
     that read (a version registered meanwhile) is never deleted by a stale view.
     """
-    from django.utils import timezone
-
-    from mlserving.models import ModelVersion
-
     started = timezone.now()
     data = mf.read_manifest()
     seen: set[tuple[str, str, str]] = set()
@@ -526,3 +505,46 @@ def sync_registry(*, key: str | None = None, model: str | None = None) -> int:
     ]
     ModelVersion.objects.filter(pk__in=stale).delete()
     return len(seen)
+
+
+# --- serving ------------------------------------------------------------------------------------
+
+
+def load_first(
+    refs: Sequence[str],
+    *,
+    key: str,
+    loader: Callable[[Path, dict[str, Any]], T],
+    loader_name: str = "default",
+    strict: bool = False,
+    now: datetime | None = None,
+) -> Served[T]:
+    """Serve the first of ``refs`` (``name@alias`` / ``name@version``) that is registered for
+    ``key``, not expired, and whose every file matches its recorded sha256; the ones refused
+    before it are listed in ``failures``.
+
+    ``loader(folder, meta)`` deserialises a verified version (``meta``: what was registered
+    with it); its result is cached per (folder, digest, ``loader_name``). ``strict`` re-hashes
+    the files even on a cache hit.
+    """
+    found = loading.load_first(
+        refs, key=key, loader=loader, loader_name=loader_name, strict=strict, now=now
+    )
+    servable = (
+        Servable(obj=found.obj, version=found.artifact.info)
+        if found.obj is not None and found.artifact is not None
+        else None
+    )
+    return Served(
+        servable=servable,
+        requested=found.requested,
+        served=found.served,
+        failures=found.failures,
+    )
+
+
+def reset_caches() -> None:
+    """Forget this process's parsed manifest and loaded models (tests; a moved artifacts root).
+    Nothing is lost: both are re-read from the artifacts on the next call."""
+    mf.clear_cache()
+    loading.clear_cache()

@@ -19,6 +19,8 @@ Writers of the object store (one ``update_manifest`` at a time across machines) 
 other with a ``core.locks`` lease (Redis in services mode, the database otherwise), which every
 trainer shares with the web processes anyway; upload order is files first, manifest last, so
 the manifest never names an object that is not there yet.
+
+Private to mlserving (the manifest, the loader and the registry services use it).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from typing import Any
 
 import structlog
 from django.conf import settings
+
+from core import locks
 
 log = structlog.get_logger(__name__)
 
@@ -73,6 +77,7 @@ class ObjectStore:
     """The manifest and version folders under ``url`` (an fsspec URL)."""
 
     def __init__(self, url: str) -> None:
+        # deferred: fsspec (and s3fs behind it) only where an object store is configured
         import fsspec
 
         if "://" not in url:
@@ -183,8 +188,6 @@ def poll_seconds() -> float:
 @contextlib.contextmanager
 def writers_lease(*, wait: float = 120.0, ttl: float = 60.0) -> Iterator[None]:
     """Exclusive across machines: one manifest writer at a time (waits up to ``wait`` s)."""
-    from core import locks
-
     deadline = time.monotonic() + wait
     delay = 0.05
     while True:

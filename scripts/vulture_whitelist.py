@@ -55,11 +55,8 @@ _.filter_noop
 _.stream_message
 _.stream_stop
 
-# Unreferenced today, in code other work owns this round (the mlserving contract, the
-# forecasting engine's public interface, the news feeds): to remove or use there.
-_.onnx_session
-_.lightgbm_booster
-_.set_alias
+# Unreferenced today, in code other work owns this round (the forecasting engine's public
+# interface, the news feeds): to remove or use there.
 skill_summary
 calibration_scores
 design_matrix

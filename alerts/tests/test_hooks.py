@@ -115,13 +115,11 @@ def daily_candles(coins, tmp_path, settings):
     from markets import selectors as market_selectors
     from markets.contracts import CandleData
     from markets.services import candles_upsert
-    from mlserving import loading
-    from mlserving import manifest as mf
+    from mlserving import services as ml_services
 
     settings.MODEL_ARTIFACTS_DIR = tmp_path / "artifacts"
     settings.MODEL_ARTIFACTS_DIR.mkdir()
-    mf.clear_cache()
-    loading.clear_cache()
+    ml_services.reset_caches()
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     candles = [
         CandleData(
@@ -137,8 +135,7 @@ def daily_candles(coins, tmp_path, settings):
     ]
     candles_upsert(asset=market_selectors.asset_get("bitcoin"), interval="1d", candles=candles)
     yield
-    mf.clear_cache()
-    loading.clear_cache()
+    ml_services.reset_caches()
 
 
 def test_issuing_forecasts_enqueues_evaluation_and_a_band_exit_fires(

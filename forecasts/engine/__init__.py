@@ -17,7 +17,8 @@ import os
 # into 10+ s as soon as other processes compete. Passive waiting costs nothing when idle.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from .base import (
+from .features import build_features, feature_names
+from .forecaster import (
     ArtifactSpec,
     EngineError,
     Forecaster,
@@ -25,7 +26,6 @@ from .base import (
     returns_to_prices,
     validate_ohlcv,
 )
-from .features import build_features, feature_names
 from .models import (
     MODEL_TYPES,
     NEURAL_MODELS,

@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 
 from . import metrics as M
-from .base import EngineError, validate_ohlcv
 from .conformal import ConformalCalibrator, ewma_volatility
+from .forecaster import EngineError, validate_ohlcv
 from .models import MODEL_TYPES, get_forecaster
 
 AUTO = "auto"

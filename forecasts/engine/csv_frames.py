@@ -24,7 +24,7 @@ from core.ohlcv import (
     parse_ohlcv,
 )
 
-from .base import OHLCV_COLUMNS, EngineError
+from .forecaster import OHLCV_COLUMNS, EngineError
 
 # what pandas.read_csv, this module's reader before core.ohlcv, said of an empty file
 _EMPTY_FILE = "No columns to parse from file"

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .base import EngineError
+from .forecaster import EngineError
 
 RETURN_LAGS = (1, 2, 3, 5, 7, 14, 21, 30)
 PAST_RETURN_LAGS = (1, 2, 3, 4, 5, 6)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from .base import EngineError
+from .forecaster import EngineError
 
 A4 = (8.27, 11.69)
 TABLE_ROWS_PER_PAGE = 30

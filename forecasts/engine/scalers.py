@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from .base import read_json, write_json
+from .forecaster import read_json, write_json
 
 
 @dataclass
@@ -19,6 +20,7 @@ class RobustScalerParams:
 
     @classmethod
     def fit(cls, x: np.ndarray) -> RobustScalerParams:
+        # deferred: scikit-learn only where scalers are fitted (training), never to apply them
         from sklearn.preprocessing import RobustScaler
 
         scaler = RobustScaler().fit(np.asarray(x, dtype=np.float64))
@@ -30,11 +32,15 @@ class RobustScalerParams:
     def inverse_transform(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(x, dtype=np.float64) * self.scale + self.center
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "RobustScaler",
+            "center": self.center.tolist(),
+            "scale": self.scale.tolist(),
+        }
+
     def save(self, path: Path) -> None:
-        write_json(
-            path,
-            {"kind": "RobustScaler", "center": self.center.tolist(), "scale": self.scale.tolist()},
-        )
+        write_json(path, self.to_dict())
 
     @classmethod
     def load(cls, path: Path) -> RobustScalerParams:

@@ -14,6 +14,13 @@
   ``forecasts.backtest`` task), see ``backtesting``
 """
 
+from forecasts.catalogue import (
+    LEVELS,
+    MODEL_TYPES,
+    REQUESTABLE_MODELS,
+    ForecastInputError,
+    default_models,
+)
 from forecasts.services.archive import ImmutableForecastError, fill_actuals
 from forecasts.services.backtesting import (
     BacktestOutcome,
@@ -22,13 +29,6 @@ from forecasts.services.backtesting import (
     backtest_merge,
     backtest_request,
     backtest_run,
-)
-from forecasts.services.common import (
-    LEVELS,
-    MODEL_TYPES,
-    REQUESTABLE_MODELS,
-    ForecastInputError,
-    default_models,
 )
 from forecasts.services.fanout import (
     TaskBusy,

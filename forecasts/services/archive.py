@@ -8,8 +8,8 @@ import structlog
 from django.db import transaction
 from django.utils import timezone
 
+from forecasts import response_cache
 from forecasts.models import OUTCOME_FIELDS, Forecast, ImmutableForecastError
-from forecasts.services.common import bump_api_generation
 from markets import selectors as market_selectors
 
 log = structlog.get_logger(__name__)
@@ -44,7 +44,7 @@ def fill_actuals(*, now: datetime | None = None, batch: int = 5000) -> int:
                 actual=actual, error=actual - point, actual_filled_at=now
             )
     if filled:
-        transaction.on_commit(bump_api_generation)
+        transaction.on_commit(response_cache.bump_generation)
     log.info("forecasts.actuals_filled", rows=filled)
     return filled
 

@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecasts.engine.conformal import ConformalCalibrator, current_sigma, ewma_volatility
+
 CALIBRATION_FILE = "calibration.json"
 
 
 def recent_volatility(history: pd.DataFrame) -> float:
     """Daily volatility at the last row of ``history`` (the engine's EWMA scale)."""
-    from forecasts.engine.conformal import current_sigma
-
     return current_sigma(history)
 
 
@@ -34,7 +34,7 @@ def recent_volatility(history: pd.DataFrame) -> float:
 class Calibration:
     """``{horizon: ConformalCalibrator}`` with a nearest-horizon fallback."""
 
-    calibrators: dict[int, Any]
+    calibrators: dict[int, ConformalCalibrator]
     method: str = "adaptive split-conformal on walk-forward residuals, EWMA-volatility-scaled"
 
     def bounds(self, horizon: int, point: float, sigma: float) -> dict[str, tuple[float, float]]:
@@ -42,9 +42,7 @@ class Calibration:
         cal = self._for(horizon)
         return {str(lv): pair for lv, pair in cal.interval(point, sigma, horizon).items()}
 
-    def _for(self, horizon: int) -> Any:
-        from forecasts.engine.conformal import ConformalCalibrator
-
+    def _for(self, horizon: int) -> ConformalCalibrator:
         if horizon in self.calibrators:
             return self.calibrators[horizon]
         if self.calibrators:  # nearest calibrated horizon (scores are sqrt(h)-normalised)
@@ -60,8 +58,6 @@ class Calibration:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Calibration:
-        from forecasts.engine.conformal import ConformalCalibrator
-
         per_h = data.get("horizons", data)
         return cls(
             calibrators={int(h): ConformalCalibrator.from_dict(c) for h, c in per_h.items()},
@@ -80,8 +76,6 @@ class Calibration:
     def empirical(
         cls, history: pd.DataFrame, *, horizons: Iterable[int], lookback: int = 730
     ) -> Calibration:
-        from forecasts.engine.conformal import ConformalCalibrator, ewma_volatility
-
         close = history["close"].astype(float).iloc[-lookback:]
         lc = np.log(close.to_numpy())
         sigma = ewma_volatility(close).to_numpy()

@@ -38,11 +38,22 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from celery import group, signature
 from django.conf import settings
 from django.db import OperationalError, close_old_connections, transaction
 from django.utils import timezone
 
-from core.locks import Lease, LockUnavailable, acquire
+from core.locks import Lease, LockUnavailable, acquire, is_held
+from forecasts import response_cache, selectors
+from forecasts.catalogue import (
+    BASELINE,
+    ForecastInputError,
+    check_models,
+    default_models,
+    horizon_days,
+    key_of,
+    parse_csv,
+)
 from forecasts.models import (
     FINAL_TASK_STATUSES,
     ForecastRun,
@@ -51,18 +62,11 @@ from forecasts.models import (
     RunStatus,
     TaskStatus,
 )
-from forecasts.services.common import (
-    BASELINE,
-    ForecastInputError,
-    bump_api_generation,
-    check_models,
-    default_models,
-    horizon_days,
-    key_of,
-    parse_csv,
-)
-from forecasts.services.generation import generate_forecasts, resolve_assets
+from forecasts.services import training
+from forecasts.services.generation import generate_forecasts
 from markets import selectors as market_selectors
+from mlserving import selectors as ml_selectors
+from mlserving import services as ml_services
 
 log = structlog.get_logger(__name__)
 
@@ -145,10 +149,8 @@ def _train_config(
     warmup_days: int | None = None,
     params: dict[str, dict[str, Any]] | None = None,
     max_history_days: int | None = None,
-) -> Any:
-    from forecasts.services.training import TrainConfig
-
-    config = TrainConfig.from_settings(
+) -> training.TrainConfig:
+    config = training.TrainConfig.from_settings(
         horizons=horizons,
         eval_days=eval_days,
         refit_every=refit_every,
@@ -161,12 +163,10 @@ def _train_config(
     return config
 
 
-def _config_of(run: ForecastRun) -> Any:
-    from forecasts.services.training import TrainConfig
-
+def _config_of(run: ForecastRun) -> training.TrainConfig:
     raw = dict(run.params["config"])
     raw["horizons"] = tuple(raw["horizons"])
-    return TrainConfig(**raw)
+    return training.TrainConfig(**raw)
 
 
 @transaction.atomic
@@ -194,7 +194,7 @@ def training_run_start(
     if BASELINE not in names:
         names.insert(0, BASELINE)
     wanted = parse_csv(symbols)
-    assets = _unique(resolve_assets(wanted) if wanted else tracked_assets())
+    assets = _unique(selectors.resolve_assets(wanted) if wanted else tracked_assets())
     config = _train_config(
         horizons=horizons,
         eval_days=eval_days,
@@ -253,7 +253,7 @@ def issuing_run_start(
     if not 1 <= days <= max_days:
         raise ForecastInputError(f"days must be between 1 and {max_days}")
     wanted = parse_csv(symbols)
-    assets = _unique(resolve_assets(wanted) if wanted else tracked_assets())
+    assets = _unique(selectors.resolve_assets(wanted) if wanted else tracked_assets())
     need = min_history_days(_train_config())
     reap_lost_tasks(kind=RunKind.ISSUE)
     run = ForecastRun.objects.create(
@@ -296,21 +296,25 @@ def _dispatch(run: ForecastRun, *, enqueue: bool) -> None:
         transaction.on_commit(lambda: enqueue_tasks(kind=run.kind, task_ids=ids))
 
 
+#: the Celery tasks (``forecasts.tasks``) that run one row of a run, by name: tasks call the
+#: services, never the reverse, so the services send messages by task name
+TASK_NAMES = {RunKind.TRAIN: "forecasts.train_task", RunKind.ISSUE: "forecasts.issue_task"}
+
+
 def enqueue_tasks(*, kind: str, task_ids: Sequence[int]) -> None:
     """Send one Celery message per task (a group: any worker takes any of them)."""
-    from celery import group
-
-    from forecasts import tasks
-
     if kind == RunKind.TRAIN:
-        sig, limit = tasks.train_task, int(getattr(settings, "FORECAST_TRAIN_TASK_SECONDS", 3600))
+        limit = int(getattr(settings, "FORECAST_TRAIN_TASK_SECONDS", 3600))
     else:
-        sig, limit = tasks.issue_task, int(getattr(settings, "FORECAST_ISSUE_TASK_SECONDS", 600))
+        limit = int(getattr(settings, "FORECAST_ISSUE_TASK_SECONDS", 600))
     options: dict[str, Any] = {"time_limit": limit, "soft_time_limit": max(1, limit - 60)}
     queue = getattr(settings, "FORECAST_TRAINING_QUEUE", "") if kind == RunKind.TRAIN else ""
     if queue:
         options["queue"] = queue
-    group(sig.si(task_id).set(**options) for task_id in task_ids).apply_async()
+    name = TASK_NAMES[RunKind(kind)]
+    group(
+        signature(name, args=(task_id,), immutable=True).set(**options) for task_id in task_ids
+    ).apply_async()
 
 
 # --- executing one task -------------------------------------------------------------------------
@@ -409,26 +413,23 @@ def run_version_id(run: ForecastRun) -> str:
 
 
 def _train(task: ForecastRunTask) -> dict[str, Any]:
-    from forecasts.services.training import _load_history, _write_preprocessing, train_one
-    from mlserving import services as registry
-
     run, asset = task.run, task.asset
     config = _config_of(run)
     key = key_of(asset)
     version = run_version_id(run)
-    entry = registry.registered_version(key=key, model=task.model, version=version)
-    if entry is not None:
+    registered = ml_selectors.version_get(key=key, model=task.model, version=version)
+    if registered is not None:
         # A previous attempt registered it and died before reporting: keep that version and
         # re-apply the promotion rule (idempotent), do not train a second one.
-        promotion = registry.promote(key=key, model=task.model, version=version)
-        skill = (entry.get("metrics") or {}).get("skill_score")
+        promotion = ml_services.promote(key=key, model=task.model, version=version)
+        skill = registered.metrics.get("skill_score")
         return _train_fields(version, skill, promotion.promoted, promotion.reason)
-    history = _load_history(asset, config)
+    history = training._load_history(asset, config)
     need = min_history_days(config)
     if len(history) < need:
         return {"status": TaskStatus.SKIPPED, "detail": not_enough_history(len(history), need)}
-    _write_preprocessing(key=key, history=history)
-    result = train_one(
+    training._write_preprocessing(key=key, history=history)
+    result = training.train_one(
         asset=asset, model=task.model, history=history, config=config, version=version
     )
     return _train_fields(result.version, result.skill_score, result.promoted, result.reason)
@@ -493,15 +494,13 @@ def _maybe_finish_run(run_id: int) -> bool:
 
 
 def _after_run(run_id: int) -> None:
-    from mlserving import services as registry
-
     run = ForecastRun.objects.get(pk=run_id)
     log.info("forecasts.run_finished", run=run.pk, kind=run.kind, status=run.status)
-    bump_api_generation()
+    response_cache.bump_generation()
     if run.kind != RunKind.TRAIN:
         return
     try:  # the per-task mirrors are scoped; one full pass settles the admin table
-        registry.sync_registry()
+        ml_services.sync_registry()
     except Exception as exc:
         log.warning("forecasts.registry_sync_failed", error=repr(exc))
     if run.params.get("issue_after"):
@@ -517,8 +516,6 @@ def reap_lost_tasks(*, kind: str | None = None) -> int:
     """Mark as failed the tasks of unfinished runs that nobody works on any more (their
     message was lost: queued/running for longer than the task time limit and no lease held),
     so their run closes and reports them. Returns how many."""
-    from core.locks import is_held
-
     limit = max(
         int(getattr(settings, "FORECAST_TRAIN_TASK_SECONDS", 3600)),
         int(getattr(settings, "FORECAST_ISSUE_TASK_SECONDS", 600)),

@@ -13,7 +13,7 @@ import hashlib
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,24 +23,25 @@ import structlog
 from django.db import transaction
 from django.utils import timezone
 
-from forecasts.models import Forecast
-from forecasts.services import calibration as cal
-from forecasts.services.common import (
+from forecasts import response_cache, selectors
+from forecasts.catalogue import (
     BASELINE,
     BUILTIN_VERSION,
     LEVELS,
     MODEL_TYPES,
     ForecastInputError,
-    bump_api_generation,
     check_models,
     default_models,
     horizon_days,
     key_of,
     parse_csv,
 )
+from forecasts.engine import ArtifactSpec, build_features, load_forecaster
+from forecasts.models import Forecast
+from forecasts.services import calibration as cal
 from markets import selectors as market_selectors
-from mlserving import loading
-from mlserving import manifest as mf
+from mlserving import selectors as ml_selectors
+from mlserving import services as ml_services
 from streaming import services as streaming
 
 log = structlog.get_logger(__name__)
@@ -89,38 +90,12 @@ class GenerationReport:
     skipped: list[str] = field(default_factory=list)
 
 
-def resolve_assets(symbols: Iterable[str]) -> list[Any]:
-    assets = []
-    for sym in symbols:
-        try:
-            assets.append(market_selectors.asset_get(sym))
-        except market_selectors.AssetNotFound as exc:
-            raise ForecastInputError(f"unknown coin {sym!r}: {exc}") from exc
-    if not assets:
-        raise ForecastInputError("no coins given")
-    return assets
-
-
 def _engine_loader(folder: Path, entry: dict[str, Any]) -> tuple[Any, cal.Calibration]:
     """mlserving loader: rebuild the forecaster and its calibration (hashes already checked)."""
-    from forecasts.engine import ArtifactSpec, load_forecaster
-
     spec = ArtifactSpec.from_dict(entry.get("spec") or ArtifactSpec.read(folder).to_dict())
     forecaster = load_forecaster(folder, spec)
     calibration = cal.Calibration.read(folder / cal.CALIBRATION_FILE)
     return forecaster, calibration
-
-
-def _skill_of(entry: dict[str, Any] | None) -> dict[int, dict[str, Any]]:
-    per_h = ((entry or {}).get("metrics") or {}).get("per_horizon") or {}
-    return {int(h): dict(v) for h, v in per_h.items()}
-
-
-def _parse_time(raw: Any) -> datetime | None:
-    if not raw:
-        return None
-    value = datetime.fromisoformat(str(raw))
-    return value if value.tzinfo else timezone.make_aware(value, UTC)
 
 
 def serve_model(
@@ -128,20 +103,20 @@ def serve_model(
 ) -> ServedModel:
     """Predict ``days`` horizons with ``model``'s champion for ``key`` (falls back, labelled)."""
     refs = [f"{model}@champion"] + ([f"{BASELINE}@champion"] if model != BASELINE else [])
-    served = loading.load_first(
+    served = ml_services.load_first(
         refs, key=key, loader=_engine_loader, loader_name="forecaster", strict=True, now=now
     )
-    if served.obj is None or served.artifact is None:
+    if served.servable is None:
         label = served.fallback_label.replace("served nothing", "served built-in naive")
         log.warning("forecasts.builtin_naive", key=key, requested=model, reason=label)
         return _builtin_naive(history, days=days, reason=label)
-    forecaster, calibration = served.obj
-    artifact = served.artifact
+    forecaster, calibration = served.servable.obj
+    version = served.servable.version
     try:
         raw = forecaster.predict(history.iloc[-PREDICT_TAIL_ROWS:])
     except Exception as exc:  # a broken model must not stop the other coins/models
-        log.error("forecasts.predict_failed", key=key, model=artifact.model, error=repr(exc))
-        if artifact.model == BASELINE:
+        log.error("forecasts.predict_failed", key=key, model=version.model, error=repr(exc))
+        if version.model == BASELINE:
             return _builtin_naive(history, days=days, reason=f"{model} predict failed: {exc}")
         fallback = serve_model(key=key, model=BASELINE, history=history, days=days, now=now)
         fallback.fallback_reason = (
@@ -152,12 +127,12 @@ def serve_model(
     returns = {int(h): float(r) for h, r in raw.items() if 1 <= int(h) <= days and math.isfinite(r)}
     sigma = cal.recent_volatility(history)
     return ServedModel(
-        model=artifact.model,
-        version=artifact.version,
+        model=version.model,
+        version=version.version,
         returns=returns,
         bounds={h: calibration.bounds(h, r, sigma) for h, r in returns.items()},
-        skill=_skill_of(artifact.entry),
-        trained_at=_parse_time(artifact.entry.get("created_at")),
+        skill=version.per_horizon,
+        trained_at=version.created_at,
         fallback_reason=served.fallback_label,
     )
 
@@ -190,22 +165,17 @@ def auto_choice(
     Expired champions are not candidates. Skill was measured walk-forward at training time,
     on data before anything this forecast is about.
     """
-    data = mf.read_manifest()
-    models = (data.get("keys", {}).get(key) or {}).get("models", {})
-    limit = loading.max_age_days()
+    limit = ml_selectors.max_age_days()
     now = now or timezone.now()
     best: dict[int, tuple[float, str]] = {}
-    for name, node in models.items():
-        if name == BASELINE or name not in MODEL_TYPES:
+    for registered in ml_selectors.registered_models(key=key):
+        name, champion = registered.model, registered.champion
+        if name == BASELINE or name not in MODEL_TYPES or champion is None:
             continue
-        version = node.get("aliases", {}).get("champion")
-        entry = node.get("versions", {}).get(version) if version else None
-        if not entry:
-            continue
-        created = _parse_time(entry.get("created_at"))
+        created = champion.created_at
         if limit > 0 and created and (now - created) > timedelta(days=limit):
             continue
-        for h, skill in _skill_of(entry).items():
+        for h, skill in champion.per_horizon.items():
             rel = skill.get("rel_mae")
             if rel is None or not math.isfinite(float(rel)) or float(rel) >= 1.0:
                 continue
@@ -221,8 +191,6 @@ def auto_choice(
 
 def features_hash(history: pd.DataFrame) -> str:
     """sha256 of the feature row at the origin (what every model saw, rounded)."""
-    from forecasts.engine import build_features
-
     row = build_features(history.iloc[-450:]).iloc[-1].to_numpy(dtype=float)
     text = ",".join("nan" if not np.isfinite(v) else f"{v:.10g}" for v in row)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -247,7 +215,7 @@ def generate_forecasts(
     if not 1 <= days <= max_days:
         raise ForecastInputError(f"days must be between 1 and {max_days}")
     model_names = check_models(parse_csv(models) or default_models(), allow_auto=True)
-    assets = resolve_assets(parse_csv(symbols))
+    assets = selectors.resolve_assets(parse_csv(symbols))
     now = now or timezone.now()
     report = GenerationReport()
     work = [(a, m) for a in assets for m in model_names]
@@ -332,7 +300,7 @@ def _store(
             )
         )
     Forecast.objects.bulk_create(rows, ignore_conflicts=True)
-    transaction.on_commit(bump_api_generation)
+    transaction.on_commit(response_cache.bump_generation)
     items = [stream_item(row) for row in rows]
     if items:
         channel = f"forecasts:{asset.pk}"

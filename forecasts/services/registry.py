@@ -6,8 +6,10 @@ from typing import Any
 
 from django.db import transaction
 
-from forecasts.services.common import MODEL_TYPES, ForecastInputError, bump_api_generation
+from forecasts import response_cache
+from forecasts.catalogue import MODEL_TYPES, ForecastInputError
 from mlserving import services as ml
+from mlserving.contracts import PromotionResult
 
 
 def _check(key: str, model: str) -> tuple[str, str]:
@@ -18,28 +20,28 @@ def _check(key: str, model: str) -> tuple[str, str]:
 
 def promote(
     *, symbol: str, model: str, version: str | None = None, force: bool = False
-) -> ml.PromotionResult:
+) -> PromotionResult:
     key, model = _check(symbol, model)
     try:
         result = ml.promote(key=key, model=model, version=version, force=force)
     except ml.RegistryError as exc:
         raise ForecastInputError(str(exc)) from exc
-    transaction.on_commit(bump_api_generation)
+    transaction.on_commit(response_cache.bump_generation)
     return result
 
 
-def rollback(*, symbol: str, model: str) -> ml.PromotionResult:
+def rollback(*, symbol: str, model: str) -> PromotionResult:
     key, model = _check(symbol, model)
     try:
         result = ml.rollback(key=key, model=model)
     except ml.RegistryError as exc:
         raise ForecastInputError(str(exc)) from exc
-    transaction.on_commit(bump_api_generation)
+    transaction.on_commit(response_cache.bump_generation)
     return result
 
 
 def build_manifest(*, progress: Any = None) -> ml.BuildReport:
     """Rebuild/verify the manifest from the artifact folders (tampered versions left out)."""
     report = ml.build_manifest(progress=progress)
-    transaction.on_commit(bump_api_generation)
+    transaction.on_commit(response_cache.bump_generation)
     return report

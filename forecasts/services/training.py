@@ -11,6 +11,7 @@ registered as ``challenger``; it becomes ``champion`` only when it beats the cha
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +21,8 @@ import pandas as pd
 import structlog
 from django.conf import settings
 
-from forecasts.services import calibration as cal
-from forecasts.services.common import (
+from forecasts import selectors
+from forecasts.catalogue import (
     BASELINE,
     LEVELS,
     ForecastInputError,
@@ -31,9 +32,11 @@ from forecasts.services.common import (
     key_of,
     parse_csv,
 )
-from forecasts.services.generation import resolve_assets
+from forecasts.engine import build_features, get_forecaster, log_return_targets, save_forecaster
+from forecasts.engine.scalers import RobustScalerParams
+from forecasts.services import calibration as cal
 from markets import selectors as market_selectors
-from mlserving import services as registry
+from mlserving import services as ml_services
 
 log = structlog.get_logger(__name__)
 
@@ -115,6 +118,7 @@ def evaluate(
     no look-ahead; MASE, relMAE, directional accuracy with CI, DM test, coverage per level).
     ``skill_score`` = mean relMAE over horizons (what the promotion rule compares).
     """
+    # deferred: the backtest pulls in scipy.stats (seconds of start-up); web processes never train
     from forecasts.engine.backtest import evaluate_model
 
     ev = evaluate_model(
@@ -156,20 +160,18 @@ def _load_history(asset: Any, config: TrainConfig) -> pd.DataFrame:
 
 def _write_preprocessing(*, key: str, history: pd.DataFrame) -> None:
     """``preprocessing/<KEY>/``: feature names and RobustScaler params of features and targets."""
-    from forecasts.engine import build_features, log_return_targets
-    from forecasts.engine.scalers import RobustScalerParams
-    from mlserving import manifest as mf
-
-    folder = mf.artifacts_root() / "preprocessing" / key
-    folder.mkdir(parents=True, exist_ok=True)
     feats = build_features(history).dropna()
     if len(feats) < 10:
         return
-    mf.write_json_atomic(folder / "feature_names.json", list(feats.columns))
-    RobustScalerParams.fit(feats.to_numpy(dtype=float)).save(folder / "feature_scaler.json")
     targets = log_return_targets(history["close"], [1]).dropna().to_numpy(dtype=float)
-    RobustScalerParams.fit(targets).save(folder / "target_scaler.json")
-    registry.register_preprocessing(key=key, folder=folder)
+    ml_services.preprocessing_write(
+        key=key,
+        files={
+            "feature_names.json": list(feats.columns),
+            "feature_scaler.json": RobustScalerParams.fit(feats.to_numpy(dtype=float)).to_dict(),
+            "target_scaler.json": RobustScalerParams.fit(targets).to_dict(),
+        },
+    )
 
 
 def train_one(
@@ -182,10 +184,6 @@ def train_one(
 ) -> TrainResult:
     """Fit, evaluate, register and maybe promote one coin x model (``version``: a fixed id, so
     a re-run of the same fanned-out task writes the same version instead of a second one)."""
-    import time
-
-    from forecasts.engine import get_forecaster, save_forecaster
-
     started = time.perf_counter()
     key = key_of(asset)
     metrics, calibration, test_window = evaluate(model=model, history=history, config=config)
@@ -194,7 +192,7 @@ def train_one(
         metrics["skill_score"] = 1.0  # the bar itself, by definition
     forecaster = get_forecaster(model, **config.params.get(model, {}))
     forecaster.fit(history, list(config.horizons))
-    with registry.staging_folder() as stage:
+    with ml_services.staging_folder() as stage:
         spec = save_forecaster(forecaster, stage)
         calibration.write(stage / cal.CALIBRATION_FILE)
         meta = {
@@ -214,10 +212,10 @@ def train_one(
             "calibration": {"file": cal.CALIBRATION_FILE, "method": calibration.method},
             "horizons": list(config.horizons),
         }
-        version = registry.register_version(
+        version = ml_services.register_version(
             key=key, model=model, source=stage, meta=meta, version=version
         )
-    promotion = registry.promote(key=key, model=model, version=version)
+    promotion = ml_services.promote(key=key, model=model, version=version)
     seconds = round(time.perf_counter() - started, 2)
     log.info(
         "forecasts.trained",
@@ -259,7 +257,7 @@ def train_models(
     names = check_models(requested, allow_auto=False)
     if BASELINE not in names:
         names.insert(0, BASELINE)
-    assets = resolve_assets(parse_csv(symbols))
+    assets = selectors.resolve_assets(parse_csv(symbols))
     config = TrainConfig.from_settings(
         horizons=horizons,
         eval_days=eval_days,

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from forecasts import response_cache
 from markets.contracts import AssetData, CandleData
-from mlserving import loading
-from mlserving import manifest as mf
+from mlserving import services as ml_services
 
 LAST_DAY = datetime(2025, 7, 5, tzinfo=UTC)
 
@@ -37,15 +37,11 @@ def artifacts(tmp_path, settings) -> Path:
     root = tmp_path / "artifacts"
     root.mkdir()
     settings.MODEL_ARTIFACTS_DIR = root
-    mf.clear_cache()
-    loading.clear_cache()
-    from forecasts import apis
-
-    apis.clear_l1()
+    ml_services.reset_caches()
+    response_cache.reset()
     yield root
-    mf.clear_cache()
-    loading.clear_cache()
-    apis.clear_l1()
+    ml_services.reset_caches()
+    response_cache.reset()
 
 
 def synthetic_candles(*, days: int, start_price: float, seed: int) -> list[CandleData]:

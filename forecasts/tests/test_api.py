@@ -121,9 +121,9 @@ def test_new_issue_is_served_at_once_despite_the_cache(
     services.generate_forecasts(symbols="BTC", models="naive", days=2)
     first = api_client.get(URL, {"ids": "bitcoin", "model": "drift", "days": 2}).json()
     assert first["data"][0]["model"] == "naive"  # nothing issued for drift yet
-    from forecasts import apis
+    from forecasts import response_cache
 
-    apis.clear_l1()  # another process / the L1 TTL passing
+    response_cache.clear_l1()  # another process / the L1 TTL passing
     with django_capture_on_commit_callbacks(execute=True):  # the generation bump runs on commit
         services.generate_forecasts(symbols="BTC", models="drift", days=2)
     second = api_client.get(URL, {"ids": "bitcoin", "model": "drift", "days": 2}).json()
@@ -160,3 +160,16 @@ def test_a_recent_origin_is_not_stale(api_client, issued, settings):
     settings.FORECAST_STALE_AFTER_DAYS = 100_000
     coin = api_client.get(URL, {"ids": "BTC", "days": 1, "model": "naive"}).json()["data"][0]
     assert coin["stale"] is False and coin["stale_reason"] == ""
+
+
+def test_an_unknown_id_is_an_error_and_never_a_cached_entry(api_client, coins, artifacts):
+    from forecasts import response_cache
+    from markets import services as market_services
+    from markets.contracts import AssetData
+
+    r = api_client.get(URL, {"ids": "solana", "model": "naive", "days": 1})
+    assert errors(r) == [("ids", "Unknown coin id(s): solana.")]
+    assert not any(":solana:" in k for k in response_cache._cache().l1_keys())
+    market_services.assets_upsert(assets=[AssetData(slug="solana", symbol="SOL", name="Solana")])
+    r = api_client.get(URL, {"ids": "solana", "model": "naive", "days": 1})
+    assert r.status_code == 200 and r.json()["data"][0]["id"] == "solana"

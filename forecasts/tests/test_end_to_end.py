@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 
 from forecasts import services
-from forecasts.services.common import MODEL_TYPES
+from forecasts.catalogue import MODEL_TYPES
 
 from .conftest import train_fast
 
@@ -53,13 +53,12 @@ def test_serving_path_never_imports_tensorflow(coins, artifacts, tmp_path):
     train_fast("BTC", "naive,dlinear", horizons=2)
     from forecasts.engine import ArtifactSpec
     from markets import selectors as market_selectors
-    from mlserving import manifest as mf
+    from mlserving import selectors as ml_selectors
 
     history = market_selectors.candle_frame(asset="bitcoin")
     csv = tmp_path / "history.csv"
     history.to_csv(csv)
-    node = mf.read_manifest()["keys"]["BTC"]["models"]["dlinear"]
-    folder = artifacts / node["versions"][node["aliases"]["champion"]]["path"]
+    folder = artifacts / ml_selectors.champion(key="BTC", model="dlinear").path
     assert ArtifactSpec.read(folder).format == "onnx"
     script = textwrap.dedent(
         f"""

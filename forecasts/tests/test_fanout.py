@@ -13,7 +13,7 @@ from forecasts import services, tasks
 from forecasts.models import Forecast, ForecastRun, ForecastRunTask, RunStatus, TaskStatus
 from forecasts.services import fanout
 from markets.contracts import AssetData
-from mlserving import manifest as mf
+from mlserving import selectors as ml_selectors
 from mlserving import services as registry
 
 from .conftest import FAST_PARAMS, synthetic_candles
@@ -163,8 +163,10 @@ def test_every_task_registers_its_version_and_the_last_one_closes_the_run_and_is
     assert all(t.seconds is not None and t.attempts == 1 for t in rows)
     naive = run.tasks.get(asset_id="bitcoin", model="naive")
     assert naive.skill_score == 1.0 and naive.promoted is True
-    mf.clear_cache()
-    found = {(k, m, v) for k, m, v, _ in mf.iter_versions(mf.read_manifest())}
+    registry.reset_caches()
+    found = {
+        (v.key, v.model, v.version) for m in ml_selectors.registered_models() for v in m.versions
+    }
     assert found == {(k, m, version) for k in ("BTC", "ETH") for m in ("naive", "drift", "ets")}
     assert registry.build_manifest().ok
     # the last task started the issuing run for the coins it trained
@@ -198,8 +200,8 @@ def test_a_failing_task_is_reported_and_blocks_nobody(
 
     summary = selectors.run_summary(run=run)
     assert summary["failures"] == ["bitcoin/drift: ValueError: singular matrix"]
-    mf.clear_cache()
-    models = mf.read_manifest()["keys"]["BTC"]["models"]
+    registry.reset_caches()
+    models = {m.model for m in ml_selectors.registered_models(key="BTC")}
     assert "drift" not in models and "naive" in models  # the manifest holds what succeeded
     assert registry.build_manifest().ok
 
@@ -233,8 +235,9 @@ def test_a_task_whose_worker_died_after_registering_keeps_that_version(
     again = services.execute_task(task_id=task.pk)
     assert again.status == TaskStatus.DONE and again.attempts == 2
     assert again.version == fanout.run_version_id(run)
-    mf.clear_cache()
-    assert list(mf.read_manifest()["keys"]["BTC"]["models"]["drift"]["versions"]) == [again.version]
+    registry.reset_caches()
+    drift = ml_selectors.registered_model(key="BTC", model="drift")
+    assert [v.version for v in drift.versions] == [again.version]
 
 
 def test_a_task_whose_worker_died_mid_registration_is_redone_cleanly(

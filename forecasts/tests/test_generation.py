@@ -7,7 +7,9 @@ import pytest
 from forecasts import services
 from forecasts.models import Forecast
 from forecasts.services.generation import auto_choice
-from mlserving import manifest as mf
+from mlserving import manifest as mf  # only to edit recorded skill (no public write for that)
+from mlserving import selectors as ml_selectors
+from mlserving.contracts import parse_timestamp
 
 from .conftest import LAST_DAY, train_fast
 
@@ -55,8 +57,7 @@ def test_generation_is_idempotent_and_never_rewrites_issued_rows(coins, artifact
 
 def test_tampered_artifact_is_refused_and_naive_is_served_labelled(coins, artifacts):
     train_fast("BTC", "naive,lightgbm")
-    node = mf.read_manifest()["keys"]["BTC"]["models"]["lightgbm"]
-    folder = artifacts / node["versions"][node["aliases"]["champion"]]["path"]
+    folder = artifacts / ml_selectors.champion(key="BTC", model="lightgbm").path
     booster = next(folder.glob("booster_h1.txt"))
     booster.write_text(booster.read_text().replace("tree", "TREE", 1))
     report = services.generate_forecasts(symbols="BTC", models="lightgbm", days=2)
@@ -115,7 +116,7 @@ def test_retraining_registers_a_challenger_and_promotes_only_when_better(coins, 
     assert [r.promoted for r in first.results] == [True, True]  # naive + drift, no champion yet
     drift = next(r for r in second.results if r.model == "drift")
     assert not drift.promoted and "does not beat" in drift.reason
-    aliases = mf.read_manifest()["keys"]["BTC"]["models"]["drift"]["aliases"]
+    aliases = ml_selectors.registered_model(key="BTC", model="drift").aliases
     assert aliases["challenger"] == drift.version and aliases["champion"] != drift.version
     forced = services.promote(symbol="BTC", model="drift", force=True)
     assert forced.promoted and forced.champion == drift.version
@@ -125,10 +126,6 @@ def test_retraining_registers_a_challenger_and_promotes_only_when_better(coins, 
 
 
 def test_naive_timestamps_from_the_manifest_are_read_as_utc():
-    from datetime import UTC, datetime
-
-    from forecasts.services.generation import _parse_time
-
-    assert _parse_time("2025-07-05T00:00:00") == datetime(2025, 7, 5, tzinfo=UTC)
-    assert _parse_time("2025-07-05T00:00:00+00:00") == datetime(2025, 7, 5, tzinfo=UTC)
-    assert _parse_time("") is None
+    assert parse_timestamp("2025-07-05T00:00:00") == datetime(2025, 7, 5, tzinfo=UTC)
+    assert parse_timestamp("2025-07-05T00:00:00+00:00") == datetime(2025, 7, 5, tzinfo=UTC)
+    assert parse_timestamp("") is None

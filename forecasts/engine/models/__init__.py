@@ -1,11 +1,8 @@
-"""Model registry: ``MODEL_TYPES``, :func:`get_forecaster`, :func:`load_forecaster`."""
+"""The model types, each registered in ``registry.MODEL_TYPES`` (get, save, load by name)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from ..base import ArtifactSpec, EngineError, Forecaster
+from ..forecaster import Forecaster
 from .baselines import DriftForecaster, NaiveForecaster
 from .ensemble import EnsembleForecaster
 from .gbm import LightGBMForecaster
@@ -16,11 +13,11 @@ from .neural import (
     TCNForecaster,
     TransformerForecaster,
 )
+from .registry import MODEL_TYPES, get_forecaster, load_forecaster, save_forecaster
 from .statistical import ArimaForecaster, EtsForecaster
 
-#: every model type, by the name used in the API, the manifest and the CLI
-MODEL_TYPES: dict[str, type[Forecaster]] = {
-    cls.name: cls
+MODEL_TYPES.update(
+    (cls.name, cls)
     for cls in (
         NaiveForecaster,
         DriftForecaster,
@@ -33,41 +30,9 @@ MODEL_TYPES: dict[str, type[Forecaster]] = {
         DLinearForecaster,
         EnsembleForecaster,
     )
-}
+)
 #: models that need TensorFlow to *train* (they serve through onnxruntime)
 NEURAL_MODELS = frozenset(n for n, c in MODEL_TYPES.items() if issubclass(c, KerasForecaster))
-
-
-def get_forecaster(name: str, **params: Any) -> Forecaster:
-    """A new, unfitted forecaster of type ``name`` (``auto`` is not a model: see backtest)."""
-    try:
-        cls = MODEL_TYPES[name]
-    except KeyError:
-        known = ", ".join(MODEL_TYPES)
-        raise EngineError(f"unknown model {name!r}; known: {known}") from None
-    return cls(**params)
-
-
-def save_forecaster(model: Forecaster, directory: Path) -> ArtifactSpec:
-    """``model.save(directory)`` and also write the spec as ``directory/spec.json``."""
-    spec = model.save(Path(directory))
-    spec.write(Path(directory))
-    return spec
-
-
-def load_forecaster(directory: Path, spec: ArtifactSpec | None = None) -> Forecaster:
-    """Rebuild a fitted forecaster from ``directory`` (spec read from ``spec.json`` if omitted).
-
-    Verifying the files' hashes is the caller's job (mlserving does it before calling this).
-    """
-    if spec is None:
-        spec = ArtifactSpec.read(Path(directory))
-    try:
-        cls = MODEL_TYPES[spec.model_type]
-    except KeyError:
-        raise EngineError(f"artifact has unknown model type {spec.model_type!r}") from None
-    return cls.load(Path(directory), spec)
-
 
 __all__ = [
     "MODEL_TYPES",

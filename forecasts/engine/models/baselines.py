@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..base import ArtifactSpec, Forecaster, write_json
+from ..forecaster import ArtifactSpec, Forecaster, write_json
 
 
 class NaiveForecaster(Forecaster):

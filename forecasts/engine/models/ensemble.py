@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..base import ArtifactSpec, EngineError, Forecaster, log_return_targets, write_json
+from ..forecaster import ArtifactSpec, EngineError, Forecaster, log_return_targets, write_json
+from .registry import MODEL_TYPES, get_forecaster, load_forecaster
 
 DEFAULT_BASES = ("drift", "ets", "arima", "lightgbm")
 
@@ -50,14 +51,10 @@ class EnsembleForecaster(Forecaster):
 
     @property
     def min_history(self) -> int:  # type: ignore[override]
-        from . import MODEL_TYPES
-
         need = max(MODEL_TYPES[b].min_history for b in self.params["base_models"])
         return need + self.params["n_folds"] * self.params["fold_days"] + 7
 
     def _new_base(self, name: str) -> Forecaster:
-        from . import get_forecaster
-
         return get_forecaster(name, **self.params["base_params"].get(name, {}))
 
     def fit(self, history: pd.DataFrame, horizons: Sequence[int]) -> EnsembleForecaster:
@@ -83,6 +80,7 @@ class EnsembleForecaster(Forecaster):
                     if np.isfinite(y):
                         rows[h].append([preds[name][o][h] for name in names])
                         ys[h].append(float(y))
+        # deferred: scikit-learn is needed only to fit the stacking weights
         from sklearn.linear_model import Ridge
 
         self.weights = {}
@@ -139,8 +137,6 @@ class EnsembleForecaster(Forecaster):
 
     @classmethod
     def load(cls, directory: Path, spec: ArtifactSpec) -> EnsembleForecaster:
-        from . import load_forecaster
-
         directory = Path(directory)
         params = {k: v for k, v in spec.params.items() if k not in ("weights", "base_specs")}
         model = cls(**params)

@@ -24,8 +24,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..base import ArtifactSpec, EngineError, Forecaster, log_return_targets, read_json, write_json
 from ..features import WARMUP_ROWS, build_features
+from ..forecaster import (
+    ArtifactSpec,
+    EngineError,
+    Forecaster,
+    log_return_targets,
+    read_json,
+    write_json,
+)
 
 #: rows of history fed to build_features at predict time: > the longest window, and long
 #: enough that the exponentially weighted indicators have forgotten their start (< 1e-10)
@@ -90,6 +97,7 @@ class LightGBMForecaster(Forecaster):
         return {**DEFAULT_PARAMS, **extra}
 
     def fit(self, history: pd.DataFrame, horizons: Sequence[int]) -> LightGBMForecaster:
+        # deferred: lightgbm (and OpenMP) only in processes that fit or load this model
         import lightgbm as lgb
 
         history = self._start_fit(history, horizons)
@@ -183,6 +191,7 @@ class LightGBMForecaster(Forecaster):
 
     @classmethod
     def load(cls, directory: Path, spec: ArtifactSpec) -> LightGBMForecaster:
+        # deferred: lightgbm (and OpenMP) only in processes that fit or load this model
         import lightgbm as lgb
 
         directory = Path(directory)

@@ -20,8 +20,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..base import ArtifactSpec, EngineError, Forecaster, log_return_targets, read_json, write_json
 from ..features import build_features
+from ..forecaster import (
+    ArtifactSpec,
+    EngineError,
+    Forecaster,
+    log_return_targets,
+    read_json,
+    write_json,
+)
 from ..scalers import RobustScalerParams
 from .gbm import FEATURE_TAIL
 
@@ -43,8 +50,9 @@ WARMUP = 90  # rows dropped before the first training sample (vol_30, volume_z_3
 def _keras() -> Any:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # deferred: TensorFlow is imported only by training workers (serving runs ONNX)
     import keras
-    import tensorflow as tf
+    import tensorflow as tf  # (deferred, as above)
 
     try:
         tf.config.threading.set_inter_op_parallelism_threads(2)
@@ -216,6 +224,7 @@ class KerasForecaster(Forecaster):
     @classmethod
     def load(cls, directory: Path, spec: ArtifactSpec) -> KerasForecaster:
         """Load the ONNX graph into onnxruntime; TensorFlow is never imported here."""
+        # deferred: onnxruntime only in processes that load a neural net
         import onnxruntime as ort
 
         directory = Path(directory)

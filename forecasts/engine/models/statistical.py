@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..base import ArtifactSpec, EngineError, Forecaster, write_json
+from ..forecaster import ArtifactSpec, EngineError, Forecaster, write_json
 
 
 def _log_close(history: pd.DataFrame, max_train: int) -> np.ndarray:
@@ -100,6 +100,7 @@ class ArimaForecaster(_StatsForecaster):
     name = "arima"
 
     def _build_auto(self) -> Any:
+        # deferred: statsforecast (numba) only where ARIMA/ETS is fitted or refitted
         from statsforecast.models import AutoARIMA
 
         return AutoARIMA(season_length=self.params["season_length"])
@@ -115,6 +116,7 @@ class ArimaForecaster(_StatsForecaster):
         }
 
     def _build_from_config(self, config: dict[str, Any]) -> Any:
+        # deferred: statsforecast (numba) only where ARIMA/ETS is fitted or refitted
         from statsforecast.models import ARIMA
 
         coef = dict(config.get("coef", {}))
@@ -134,6 +136,7 @@ class EtsForecaster(_StatsForecaster):
     name = "ets"
 
     def _build_auto(self) -> Any:
+        # deferred: statsforecast (numba) only where ARIMA/ETS is fitted or refitted
         from statsforecast.models import AutoETS
 
         return AutoETS(season_length=self.params["season_length"])
@@ -146,6 +149,7 @@ class EtsForecaster(_StatsForecaster):
         return {"model": code, "damped": damped, "method": method}
 
     def _build_from_config(self, config: dict[str, Any]) -> Any:
+        # deferred: statsforecast (numba) only where ARIMA/ETS is fitted or refitted
         from statsforecast.models import AutoETS
 
         return AutoETS(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from core.progress import progress_wrapper
-from forecasts import services
+from forecasts import selectors, services
 
 from ._runs import report_run
 
@@ -95,8 +95,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"{len(report.results)} version(s) registered."))
 
     def _run(self, opts, *, horizons, params) -> None:  # type: ignore[no-untyped-def]
-        from forecasts import selectors
-
         try:
             run = services.training_run_start(
                 symbols=opts["symbols"] or None,

@@ -1,14 +1,16 @@
-"""Names, errors and small helpers shared by the forecasts services."""
+"""What forecasts offers and how a request names it: the model types (and ``auto``), the
+baseline, the interval levels, the horizon limits, the manifest key of a coin; and the checks
+of input against them (``ForecastInputError``, whose message is shown to users as is).
+
+Read by the services, the selectors and the API alike, so it sits beside them, not under
+``services``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-import structlog
 from django.conf import settings
-from django.core.cache import cache
-
-log = structlog.get_logger(__name__)
 
 #: every model type a client may ask for (``auto`` resolves to one of the others per horizon)
 MODEL_TYPES: tuple[str, ...] = (
@@ -29,11 +31,10 @@ BASELINE = "naive"
 LEVELS: tuple[int, ...] = (80, 90, 95)
 MAX_API_DAYS = 30
 BUILTIN_VERSION = "builtin"
-CACHE_GENERATION_KEY = "forecasts:api:generation"
 
 
 class ForecastInputError(ValueError):
-    """Bad input to a forecasts service (the message is shown to the user as is)."""
+    """Bad input to forecasts (the message is shown to the user as is)."""
 
 
 def default_models() -> list[str]:
@@ -69,13 +70,3 @@ def check_models(models: Iterable[str], *, allow_auto: bool) -> list[str]:
 def key_of(asset) -> str:  # type: ignore[no-untyped-def]
     """The manifest key of an asset: its upper-case symbol (``BTC``)."""
     return str(asset.symbol).upper()
-
-
-def bump_api_generation() -> None:
-    """Invalidate every cached forecast response (called on commit after writes)."""
-    try:
-        cache.incr(CACHE_GENERATION_KEY)
-    except ValueError:
-        cache.set(CACHE_GENERATION_KEY, 1, timeout=None)
-    except Exception as exc:  # a dead cache only delays freshness until the TTL
-        log.warning("forecasts.cache_bump_failed", error=exc.__class__.__name__)

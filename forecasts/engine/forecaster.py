@@ -1,4 +1,5 @@
-"""The one interface every forecaster implements, and its artifact description.
+"""The ``Forecaster`` interface every model implements, its ``ArtifactSpec``, ``EngineError``
+and the frame conventions they share (``validate_ohlcv``, log-return targets and prices).
 
 Conventions (shared by every model, the backtest, the trainer and the server):
 
@@ -19,6 +20,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -211,12 +213,10 @@ def returns_to_prices(last_close: float, log_returns: Mapping[int, float]) -> di
 
 def library_versions() -> dict[str, str]:
     """Versions of the libraries an artifact depends on (no heavy imports)."""
-    from importlib.metadata import PackageNotFoundError, version
-
     out: dict[str, str] = {}
     for dist in ("numpy", "pandas", "lightgbm", "statsforecast", "onnxruntime", "keras", "ta"):
         try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:  # pragma: no cover
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:  # pragma: no cover
             continue
     return out
