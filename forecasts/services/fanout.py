@@ -214,22 +214,7 @@ def training_run_start(
             "issue_after": issue_after,
         },
     )
-    rows = []
-    for asset in assets:
-        count = daily_candle_count(asset)
-        short = count < need
-        for model in names:
-            rows.append(
-                ForecastRunTask(
-                    run=run,
-                    asset=asset,
-                    model=model,
-                    status=TaskStatus.SKIPPED if short else TaskStatus.QUEUED,
-                    detail=not_enough_history(count, need) if short else "",
-                    finished_at=timezone.now() if short else None,
-                )
-            )
-    ForecastRunTask.objects.bulk_create(rows)
+    rows = _create_tasks(run, assets=assets, models=names, need=need)
     _dispatch(run, enqueue=enqueue)
     log.info("forecasts.training_run_started", run=run.pk, tasks=len(rows), coins=len(assets))
     return run
@@ -259,24 +244,33 @@ def issuing_run_start(
     run = ForecastRun.objects.create(
         kind=RunKind.ISSUE, params={"models": names, "days": days, "min_history_days": need}
     )
+    _create_tasks(run, assets=assets, models=[ISSUE_MODEL], need=need)
+    _dispatch(run, enqueue=enqueue)
+    log.info("forecasts.issuing_run_started", run=run.pk, coins=len(assets))
+    return run
+
+
+def _create_tasks(
+    run: ForecastRun, *, assets: Sequence[Any], models: Sequence[str], need: int
+) -> list[ForecastRunTask]:
+    """One task per (coin, model); a coin with less than ``need`` daily candles gets its
+    tasks ``skipped``, saying so, instead of a silent naive."""
     rows = []
     for asset in assets:
         count = daily_candle_count(asset)
         short = count < need
-        rows.append(
+        rows += [
             ForecastRunTask(
                 run=run,
                 asset=asset,
-                model=ISSUE_MODEL,
+                model=model,
                 status=TaskStatus.SKIPPED if short else TaskStatus.QUEUED,
                 detail=not_enough_history(count, need) if short else "",
                 finished_at=timezone.now() if short else None,
             )
-        )
-    ForecastRunTask.objects.bulk_create(rows)
-    _dispatch(run, enqueue=enqueue)
-    log.info("forecasts.issuing_run_started", run=run.pk, coins=len(assets))
-    return run
+            for model in models
+        ]
+    return ForecastRunTask.objects.bulk_create(rows)
 
 
 def _unique(assets: Iterable[Any]) -> list[Any]:
