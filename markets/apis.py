@@ -22,6 +22,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services as accounts_services
+from core import selectors as core_selectors
+from core import services as core_services
 from core.cache import TwoTierCache
 from core.pagination import BoundedCursorPagination
 from core.tabular import FORMAT_PARAMETER, TABLE_RENDERERS, TableNegotiation
@@ -377,16 +379,8 @@ class ImportApi(APIView):
 # --- ETL jobs (django-celery-beat rows) -------------------------------------------------
 
 
-def _periodic_tasks():  # type: ignore[no-untyped-def]
-    from django_celery_beat.models import PeriodicTask
-
-    return PeriodicTask.objects.select_related("interval", "crontab", "solar", "clocked").order_by(
-        "name"
-    )
-
-
 def _job_or_404(job_id: int):  # type: ignore[no-untyped-def]
-    job = _periodic_tasks().filter(pk=job_id).first()
+    job = core_selectors.periodic_task_get(job_id=job_id)
     if job is None:
         raise NotFound("no such job")
     return job
@@ -397,7 +391,9 @@ class EtlJobListApi(APIView):
         tags=["etl"], summary="Periodic jobs (beat schedule)", responses=EtlJobSerializer(many=True)
     )
     def get(self, request: Request) -> Response:
-        return Response(EtlJobSerializer(list(_periodic_tasks()[:500]), many=True).data)
+        return Response(
+            EtlJobSerializer(list(core_selectors.periodic_tasks()[:500]), many=True).data
+        )
 
 
 class EtlJobDetailApi(APIView):
@@ -406,7 +402,7 @@ class EtlJobDetailApi(APIView):
     )
     def get(self, request: Request, job_id: int) -> Response:
         job = _job_or_404(job_id)
-        runs = selectors.job_runs_for_task(task=job.task, limit=20)
+        runs = core_selectors.job_runs_for_task(task=job.task, limit=20)
         return Response(EtlJobDetailSerializer(job, context={"runs": runs}).data)
 
 
@@ -422,7 +418,7 @@ class EtlJobRunApi(APIView):
     def post(self, request: Request, job_id: int) -> Response:
         job = _job_or_404(job_id)
         with transaction.atomic():
-            task_id = services.periodic_job_run_now(job_id=job.pk)
+            task_id = core_services.periodic_job_run_now(job_id=job.pk)
             _audit(
                 request, "etl.job_run", target_type="job", target_id=job.pk, data={"job": job.name}
             )
@@ -439,7 +435,7 @@ class _EtlJobToggleApi(APIView):
     @extend_schema(tags=["etl"], request=None, responses=EtlJobSerializer)
     def post(self, request: Request, job_id: int) -> Response:
         _job_or_404(job_id)
-        job = services.periodic_job_set_enabled(job_id=job_id, enabled=self.enabled)
+        job = core_services.periodic_job_set_enabled(job_id=job_id, enabled=self.enabled)
         action = "etl.job_enabled" if self.enabled else "etl.job_disabled"
         _audit(request, action, target_type="job", target_id=job_id, data={"job": job.name})
         return Response(EtlJobSerializer(job).data)

@@ -11,8 +11,10 @@ from django.conf import settings
 from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
+from core import selectors as core_selectors
+
 from .contracts import Rate
-from .models import Asset, Candle, Interval, JobRun, Quote
+from .models import Asset, Candle, Interval, Quote
 from .payloads import quote_is_stale as quote_is_stale  # re-exported: the freshness rule
 from .payloads import quote_payload, stale_after
 
@@ -346,16 +348,6 @@ def latest_candle_time(*, asset: Asset, interval: str) -> datetime | None:
     )
 
 
-# --- jobs -------------------------------------------------------------------------------
-
-
-def job_runs(*, job: str | None = None, limit: int = 20) -> list[JobRun]:
-    qs = JobRun.objects.all()
-    if job:
-        qs = qs.filter(job=job)
-    return list(qs.order_by("-started_at")[:limit])
-
-
 # --- whole-market reads (cache first, then a provider, then our own database) -------------
 
 GLOBAL_KEY = "markets:global:v1"
@@ -454,35 +446,23 @@ def market_trending(*, limit: int = 10) -> dict[str, Any]:
 
 
 def etl_status() -> dict[str, Any]:
-    from django.db.models import Count, Max
-    from django_celery_beat.models import PeriodicTask
-
+    """Freshness of the stored quotes and candles, with the jobs' counts and latest runs."""
     now = timezone.now()
-    jobs = PeriodicTask.objects.exclude(task="celery.backend_cleanup")
-    runs = (
-        JobRun.objects.filter(started_at__gte=now - timedelta(hours=24))
-        .values("status")
-        .annotate(n=Count("id"))
-    )
+    jobs_total, jobs_enabled = core_selectors.periodic_task_counts()
     newest = Quote.objects.aggregate(m=Max("as_of"))["m"]
     latest_candles = dict(
         Candle.objects.values("interval").annotate(m=Max("open_time")).values_list("interval", "m")
     )
     return {
-        "jobs_total": jobs.count(),
-        "jobs_enabled": jobs.filter(enabled=True).count(),
-        "runs_24h": {r["status"]: r["n"] for r in runs},
-        "last_runs": job_runs(limit=10),
+        "jobs_total": jobs_total,
+        "jobs_enabled": jobs_enabled,
+        "runs_24h": core_selectors.job_run_counts(since=now - timedelta(hours=24)),
+        "last_runs": core_selectors.job_runs(limit=10),
         "newest_quote_as_of": newest,
         "quotes_stale": newest is None or (now - newest) > stale_after(),
         "latest_candles": latest_candles,
         "assets": Asset.objects.filter(is_active=True).count(),
     }
-
-
-def job_runs_for_task(*, task: str, limit: int = 20) -> list[JobRun]:
-    """Recent runs of a Celery task (job names start with the task name)."""
-    return list(JobRun.objects.filter(job__startswith=task).order_by("-started_at")[:limit])
 
 
 # --- quote currencies (for other apps: markets.currency is this app's own) -----------------

@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from core.http import ProviderError
+from core.services import task_enqueue
 from markets.selectors import GLOBAL_KEY, TRENDING_KEY
 
 logger = logging.getLogger("cryptocast.markets.overview")
@@ -111,8 +112,6 @@ def market_overview_refresh_enqueue() -> bool:
         return False
     if not fresh:
         return False
-    from .jobs import task_enqueue
-
     task_enqueue(task="markets.refresh_market_overview")
     return True
 
