@@ -242,14 +242,6 @@ class TopAssetsApi(APIView):
 # --- whole market -----------------------------------------------------------------------
 
 
-def _market_global() -> dict[str, Any]:
-    """The stored/cached figures at once; a stale or missing provider answer queues a refresh."""
-    data = selectors.market_global()
-    if data.pop("refresh_needed", False):
-        services.market_overview_refresh_enqueue()
-    return data
-
-
 class MarketGlobalApi(APIView):
     @extend_schema(
         tags=["markets"],
@@ -257,7 +249,7 @@ class MarketGlobalApi(APIView):
         responses=GlobalMarketSerializer,
     )
     def get(self, request: Request) -> Response:
-        return Response(GlobalMarketSerializer(_market_global()).data)
+        return Response(GlobalMarketSerializer(services.market_global()).data)
 
 
 class MarketTrendingApi(APIView):
@@ -269,9 +261,7 @@ class MarketTrendingApi(APIView):
     )
     def get(self, request: Request) -> Response:
         q = _query(MarketDataQuerySerializer, request)
-        trending = selectors.market_trending(limit=q["limit"])
-        if trending.pop("refresh_needed", False):
-            services.market_overview_refresh_enqueue()
+        trending = services.market_trending(limit=q["limit"])
         return Response(TrendingSerializer(trending).data)
 
 
@@ -288,7 +278,7 @@ class MarketDataApi(APIView):
         context = {"now": timezone.now()}
         return Response(
             {
-                "market": GlobalMarketSerializer(_market_global()).data,
+                "market": GlobalMarketSerializer(services.market_global()).data,
                 "assets": AssetSerializer(assets, many=True, context=context).data,
             }
         )

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
@@ -346,100 +345,6 @@ def latest_candle_time(*, asset: Asset, interval: str) -> datetime | None:
         .values_list("open_time", flat=True)
         .first()
     )
-
-
-# --- whole-market reads (cache first, then a provider, then our own database) -------------
-
-GLOBAL_KEY = "markets:global:v1"
-TRENDING_KEY = "markets:trending:v1"
-
-
-def _cache_get(key: str) -> Any:
-    from django.core.cache import cache
-
-    try:
-        return cache.get(key)
-    except Exception:  # Redis down: fall through to the provider / database
-        return None
-
-
-def _refresh_needed(cached: dict[str, Any] | None, ttl: int) -> bool:
-    return cached is None or (timezone.now() - cached["fetched_at"]).total_seconds() > ttl
-
-
-def market_global() -> dict[str, Any]:
-    """Total market cap, volume and dominance with provenance; never waits on the network.
-
-    The provider's last answer from the cache (written by ``services.market_overview_refresh``),
-    else an aggregate of our stored latest quotes with ``fallback_reason`` saying why. The key
-    ``refresh_needed`` tells the caller to queue a background refresh (and is not a field).
-    Unknown figures are null, never 0.
-    """
-    cached = _cache_get(GLOBAL_KEY)
-    now = timezone.now()
-    refresh = _refresh_needed(cached, settings.MARKETS_GLOBAL_TTL_SECONDS)
-    if cached is not None:
-        return {
-            **cached,
-            "stale": (now - cached["as_of"]) > stale_after(),
-            "refresh_needed": refresh,
-        }
-    reason = _cache_get(GLOBAL_KEY + ":failed") or "no provider answer yet (refresh queued)"
-    db = global_market_from_db()
-    return {
-        "total_market_cap": db.total_market_cap,
-        "total_volume_24h": db.total_volume_24h,
-        "market_cap_change_24h": db.market_cap_change_24h,
-        "dominance": db.dominance,
-        "active_cryptocurrencies": db.assets,
-        "source": "database",
-        "as_of": db.as_of,
-        "fetched_at": db.fetched_at,
-        "stale": db.as_of is None or (now - db.as_of) > stale_after(),
-        "fallback_reason": f"{reason}; aggregated from stored quotes",
-        "refresh_needed": refresh,
-    }
-
-
-def market_trending(*, limit: int = 10) -> dict[str, Any]:
-    """The provider's trending coins (cached), else our top 24h gainers, with provenance;
-    never waits on the network (``refresh_needed`` as in ``market_global``)."""
-    cached = _cache_get(TRENDING_KEY)
-    now = timezone.now()
-    refresh = _refresh_needed(cached, settings.MARKETS_TRENDING_TTL_SECONDS)
-    if cached is None:
-        reason = _cache_get(TRENDING_KEY + ":failed") or "no provider answer yet (refresh queued)"
-        gainers = [
-            (a, a.latest_quote)
-            for a in top_movers(category="gainers", window="24h", limit=limit)
-            if a.latest_quote is not None
-        ]
-        return {
-            "source": "database",
-            "as_of": max((q.as_of for _, q in gainers), default=None),
-            "fetched_at": max((q.fetched_at for _, q in gainers), default=None),
-            "stale": True,
-            "fallback_reason": f"{reason}; top 24h gainers from stored quotes",
-            "refresh_needed": refresh,
-            "coins": [
-                {
-                    "id": a.pk,
-                    "symbol": a.symbol,
-                    "name": a.name,
-                    "score": i,
-                    "rank": a.rank,
-                    "price": q.price,
-                }
-                for i, (a, q) in enumerate(gainers)
-            ],
-        }
-    trending = dict(cached)
-    trending["coins"] = trending["coins"][:limit]
-    trending["stale"] = (now - trending["as_of"]) > timedelta(
-        seconds=settings.MARKETS_TRENDING_TTL_SECONDS * 2
-    )
-    trending["refresh_needed"] = refresh
-    return trending
 
 
 # --- ETL status ---------------------------------------------------------------------------

@@ -24,7 +24,13 @@ from .imports import (
     import_upload,
     validate_csv,
 )
-from .overview import market_overview_refresh, market_overview_refresh_enqueue
+from .overview import (
+    market_global,
+    market_overview_refresh,
+    market_overview_refresh_enqueue,
+    market_overview_snapshot,
+    market_trending,
+)
 from .quotes import (
     QuotesStoreResult,
     markets_sync,
@@ -55,8 +61,11 @@ __all__ = [
     "import_upload",
     "known_asset_register",
     "load_sample_data",
+    "market_global",
     "market_overview_refresh",
     "market_overview_refresh_enqueue",
+    "market_overview_snapshot",
+    "market_trending",
     "markets_sync",
     "quotes_cleanup",
     "quotes_listener_register",
