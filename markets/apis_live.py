@@ -7,6 +7,7 @@ throughput (rate-limit these at the reverse proxy). Everything else uses the def
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -312,8 +313,6 @@ class BatchingStatsApi(APIView):
         ),
     )
     def get(self, request: Request) -> Response:
-        import os
-
         return Response({"batchers": batching.batching_stats(), "pid": os.getpid()})
 
 

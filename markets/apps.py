@@ -1,7 +1,6 @@
 from django.apps import AppConfig
 from django.conf import settings
 
-from core.health import register_external_probe, register_probe
 from core.schedules import PeriodicJob, register
 
 
@@ -75,34 +74,7 @@ class MarketsConfig(AppConfig):
         ):
             register(job)
 
-        # Wiring: these modules import models, so they load once the app registry is ready.
-        from core.services import cache_snapshot_register, cache_warmer_register
-        from streaming.services import provider_register
+        # Wiring: streams, probes and cache hooks import models, so only once the registry is up.
+        from . import hooks
 
-        from . import live, providers, services, streams
-
-        provider_register(
-            "quotes",
-            snapshot=streams.quotes_snapshot,
-            validate=streams.validate_channel,
-            currency=streams.quotes_currency,
-        )
-        provider_register(
-            "candles",
-            snapshot=streams.candles_snapshot,
-            validate=streams.validate_channel,
-            currency=streams.candles_currency,
-        )
-        # Provider probes for /health/*, warmers and snapshots for the cache endpoints.
-        register_probe("market_providers", providers.breaker_summary)
-        for name in providers.ALL_PROVIDERS:
-            register_external_probe(name, lambda name=name: providers.probe(name))
-        cache_warmer_register("markets: price board", live.board_refresh)
-        cache_warmer_register("markets: global and trending", services.market_overview_refresh)
-        cache_snapshot_register("markets: price board", live.board_snapshot)
-        cache_snapshot_register(
-            "markets: global", lambda: services.market_overview_snapshot("global")
-        )
-        cache_snapshot_register(
-            "markets: trending", lambda: services.market_overview_snapshot("trending")
-        )
+        hooks.register()

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core import selectors as core_selectors
 
+from . import currency
 from .contracts import Rate
 from .models import Asset, Candle, Interval, Quote
 from .payloads import quote_is_stale as quote_is_stale  # re-exported: the freshness rule
@@ -373,12 +374,8 @@ def etl_status() -> dict[str, Any]:
 # --- quote currencies (for other apps: markets.currency is this app's own) -----------------
 def currency_rate(vs: str) -> Rate:
     """The USD -> ``vs`` rate now (``contracts.Rate``); ``contracts.UnknownCurrency`` else."""
-    from . import currency  # currency reads these selectors: imported late
-
     return currency.rate(vs)
 
 
 def supported_currencies() -> list[str]:
-    from . import currency
-
     return currency.supported_currencies()

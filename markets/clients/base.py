@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -168,8 +169,6 @@ def enrich(asset: AssetData) -> AssetData:
     known = KNOWN_ASSETS.get(asset.slug)
     if known is None:
         return asset
-    from dataclasses import replace
-
     return replace(
         asset,
         binance_symbol=asset.binance_symbol or known.binance_symbol,

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from fx import selectors as fx_selectors
 from markets import currency, selectors, services
 from markets.models import Asset, Candle
 from markets.payloads import quote_payload
@@ -156,8 +157,6 @@ def display_currencies() -> list[str]:
 
 
 def _fiat_set() -> set[str]:
-    from fx import selectors as fx_selectors
-
     return {currency.USD, *fx_selectors.supported_currencies()}
 
 

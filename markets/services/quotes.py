@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.services import task_enqueue
+from markets import providers
 from markets.contracts import QuoteBatch, QuoteData
 from markets.models import Asset, Quote
 from markets.payloads import quote_payload
@@ -159,8 +160,6 @@ def markets_sync(
 
     The network call happens OUTSIDE any transaction; only the write is atomic.
     """
-    from markets import providers
-
     if ids:
         batch = providers.fetch_quotes(top=len(ids), ids=list(ids), provider=provider)
     else:
