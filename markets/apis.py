@@ -10,10 +10,9 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from django_guid import get_guid
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAdminUser
 from rest_framework.renderers import JSONRenderer
@@ -25,6 +24,7 @@ from accounts import services as accounts_services
 from core import selectors as core_selectors
 from core import services as core_services
 from core.cache import TwoTierCache
+from core.errors import ReportedValidationError
 from core.pagination import BoundedCursorPagination
 from core.tabular import FORMAT_PARAMETER, TABLE_RENDERERS, TableNegotiation
 
@@ -348,21 +348,14 @@ class ImportApi(APIView):
         )
         if report.ok:
             return Response(body, status=status.HTTP_201_CREATED)
-        errors = [
-            {"code": "invalid_row", "detail": f"line {e['line']}: {e['message']}", "attr": "file"}
+        rows = [
+            ErrorDetail(f"line {e['line']}: {e['message']}", code="invalid_row")
             for f in body["files"]
             for e in f["errors"]
         ]
-        return Response(
-            {
-                "type": "validation_error",
-                "status": 400,
-                "errors": errors
-                or [{"code": "invalid", "detail": "file rejected", "attr": "file"}],
-                "request_id": get_guid(),
-                "report": body,
-            },
-            status=status.HTTP_400_BAD_REQUEST,
+        raise ReportedValidationError(
+            {"file": rows or [ErrorDetail("file rejected", code="invalid")]},
+            extra={"report": body},
         )
 
 
