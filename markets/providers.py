@@ -21,7 +21,8 @@ from django.db import DatabaseError
 from core.http import ProviderError, provider_http
 from markets import selectors
 from markets.clients import binance, coincap, coingecko, cryptocompare, replay
-from markets.clients.base import HTTP_PROVIDERS, KNOWN_ASSETS, by_field
+from markets.clients.config import HTTP_PROVIDERS
+from markets.clients.known_assets import KNOWN_ASSETS, by_field
 from markets.contracts import (
     AssetData,
     CandleData,

@@ -33,7 +33,7 @@ from django.conf import settings
 from core.http import ProviderError
 from markets.contracts import AssetData, CandleData, QuoteData
 
-from .base import KNOWN_ASSETS, by_field
+from .known_assets import KNOWN_ASSETS, by_field
 
 SOURCE = "replay"
 _DAY = 86_400
