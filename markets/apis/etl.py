@@ -4,9 +4,7 @@ disable; and the freshness status."""
 from __future__ import annotations
 
 from django.db import transaction
-from drf_spectacular.utils import (
-    extend_schema,
-)
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAdminUser

@@ -15,9 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import (
-    ReportedValidationError,
-)
+from core.errors import ReportedValidationError
 from markets import services
 from markets.serializers.ingestion import (
     ImportReportSerializer,

@@ -22,9 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import (
-    ServiceUnavailable,
-)
+from core.errors import ServiceUnavailable
 from markets import live, selectors
 from markets.serializers.prices import (
     MAX_IDS,
