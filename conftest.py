@@ -41,6 +41,10 @@ def _isolated_cache(settings):  # type: ignore[no-untyped-def]
     # A test that simulates a dead Redis must still be able to start.
     with contextlib.suppress(Exception):
         cache.clear()
+    from core.cache import two_tier_caches
+
+    for tier in two_tier_caches():  # and every in-process L1 in front of it
+        tier.reset()
     from markets.providers import reset_replay_anchors
 
     reset_replay_anchors()  # where the replay continues from is per database

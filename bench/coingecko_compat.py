@@ -41,7 +41,7 @@ def main() -> None:
     from fx.contracts import DailyRates
     from fx.services import rates_store
     from markets import services
-    from markets.clients.base import KNOWN_ASSETS
+    from markets.clients.known_assets import KNOWN_ASSETS
     from markets.contracts import QuoteBatch, QuoteData
 
     logging.disable(logging.INFO)  # the console request log would dominate every figure

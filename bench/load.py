@@ -53,7 +53,7 @@ import django; django.setup()
 from datetime import UTC, datetime, timedelta
 from django.contrib.auth import get_user_model
 from markets import services
-from markets.clients.base import KNOWN_ASSETS
+from markets.clients.known_assets import KNOWN_ASSETS
 from markets.contracts import QuoteBatch, QuoteData
 from markets.models import Asset, Candle
 now = datetime.now(UTC)
@@ -78,7 +78,7 @@ TICKER = """
 import time, django; django.setup()
 from datetime import UTC, datetime
 from markets import services
-from markets.clients.base import KNOWN_ASSETS
+from markets.clients.known_assets import KNOWN_ASSETS
 from markets.contracts import QuoteBatch, QuoteData
 end = time.monotonic() + float(__import__("sys").argv[1])
 n = 0

@@ -34,7 +34,7 @@ SEED = """
 import django; django.setup()
 from datetime import UTC, datetime
 from markets import services
-from markets.clients.base import KNOWN_ASSETS
+from markets.clients.known_assets import KNOWN_ASSETS
 from markets.contracts import QuoteBatch, QuoteData
 now = datetime.now(UTC)
 quotes = tuple(

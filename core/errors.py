@@ -43,6 +43,15 @@ class ServiceUnavailable(exceptions.APIException):
         self.wait = retry_after
 
 
+class ReportedValidationError(exceptions.ValidationError):
+    """A 400 whose envelope carries a report beside its errors (``extra``: e.g. an import's
+    ``report`` naming every bad row); the errors are built from ``detail`` as for any 400."""
+
+    def __init__(self, detail: Any, *, extra: dict[str, Any]) -> None:
+        super().__init__(detail)
+        self.extra = extra
+
+
 class EnvelopeExceptionHandler(ExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, RequestDataTooBig | TooManyFieldsSent):
@@ -66,6 +75,7 @@ class EnvelopeFormatter(ExceptionFormatter):
             "status": self.exc.status_code,
             "errors": body["errors"],
             "request_id": get_guid(),
+            **getattr(self.exc, "extra", {}),
         }
 
 

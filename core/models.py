@@ -1,4 +1,4 @@
-"""Base model mixins shared by every app."""
+"""Base model mixins shared by every app, and the kernel's own rows (locks, job runs, health)."""
 
 from django.db import models
 
@@ -47,3 +47,32 @@ class HealthSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.component} {'ok' if self.ok else 'down'} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class JobRun(models.Model):
+    """One execution of a periodic job (a Celery task) under its lock, written by
+    ``core.services.job_run`` for every app's tasks; read by ``/api/v1/etl/*`` and the admin.
+
+    The table keeps the name it had when markets owned the model (moved without a copy).
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        SUCCESS = "success"
+        FAILED = "failed"
+        SKIPPED = "skipped"  # another run held the lock
+
+    job = models.CharField(max_length=200, db_index=True)
+    task_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        db_table = "markets_jobrun"
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["job", "-started_at"], name="markets_jobrun_job_started")]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.status} {self.started_at:%Y-%m-%d %H:%M:%S}"

@@ -1,4 +1,5 @@
-"""Reads behind the operator endpoints: cache figures, database figures, health history.
+"""Reads behind the operator endpoints (cache figures, database figures, health history) and
+of the job runs and the beat schedule's rows.
 
 Apps above core plug in through the registries in ``core.services`` (cache warmers, cache-first
 snapshots) and ``core.health`` (probes); core never imports them.
@@ -15,13 +16,15 @@ from typing import Any
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Count, QuerySet
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 from prometheus_client import REGISTRY
 
 from . import cachekeys
 from .cache import two_tier_caches
 from .health import _redis_used_memory, cache_backend_name
-from .models import HealthSample
+from .models import HealthSample, JobRun
 
 # --- cache ----------------------------------------------------------------------------------
 
@@ -256,3 +259,41 @@ def health_trends(*, hours: int, now: datetime | None = None) -> dict[str, Any]:
 
 def health_history(*, component: str, limit: int = 60) -> list[HealthSample]:
     return list(HealthSample.objects.filter(component=component).order_by("-at")[:limit])
+
+
+# --- job runs and the beat schedule ---------------------------------------------------------
+
+
+def job_runs(*, job: str | None = None, limit: int = 20) -> list[JobRun]:
+    qs = JobRun.objects.all()
+    if job:
+        qs = qs.filter(job=job)
+    return list(qs.order_by("-started_at")[:limit])
+
+
+def job_runs_for_task(*, task: str, limit: int = 20) -> list[JobRun]:
+    """Recent runs of a Celery task (job names start with the task name)."""
+    return list(JobRun.objects.filter(job__startswith=task).order_by("-started_at")[:limit])
+
+
+def job_run_counts(*, since: datetime) -> dict[str, int]:
+    """{status: runs started since ``since``}."""
+    rows = JobRun.objects.filter(started_at__gte=since).values("status").annotate(n=Count("id"))
+    return {r["status"]: r["n"] for r in rows}
+
+
+def periodic_tasks() -> QuerySet[PeriodicTask]:
+    """The beat schedule's rows with their schedules (one query), by name."""
+    return PeriodicTask.objects.select_related("interval", "crontab", "solar", "clocked").order_by(
+        "name"
+    )
+
+
+def periodic_task_get(*, job_id: int) -> PeriodicTask | None:
+    return periodic_tasks().filter(pk=job_id).first()
+
+
+def periodic_task_counts() -> tuple[int, int]:
+    """(total, enabled) of the beat rows that are jobs (Celery's own backend cleanup is not)."""
+    jobs = PeriodicTask.objects.exclude(task="celery.backend_cleanup")
+    return jobs.count(), jobs.filter(enabled=True).count()

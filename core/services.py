@@ -1,4 +1,5 @@
-"""Writes behind the operator endpoints: cache clear/invalidate/refresh, health samples.
+"""Writes behind the operator endpoints (cache clear/invalidate/refresh, health samples) and the
+one job-run mechanism every app's tasks use (``job_run``), with the beat rows' writes.
 
 Apps above core register here from ``AppConfig.ready()`` (core never imports them):
 ``cache_warmer_register(name, fn)`` for ``POST admin/cache/refresh`` and
@@ -7,23 +8,30 @@ Apps above core register here from ``AppConfig.ready()`` (core never imports the
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import re
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from . import cachekeys
 from .cache import two_tier_caches
 from .enqueue import task_send_on_commit
 from .health import component_ok, component_probes, run_probe
-from .models import HealthSample
+from .locks import acquire
+from .models import HealthSample, JobRun
 
 logger = logging.getLogger("cryptocast.ops")
 
@@ -146,10 +154,105 @@ def health_samples_record() -> int:
 
 
 def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | set):
         return [_jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
     if isinstance(value, int | float | str | bool) or value is None:
         return value
     return str(value)
+
+
+# --- job runs -------------------------------------------------------------------------------
+
+
+def job_run(
+    *, job: str, fn: Callable[[], Any], lock_ttl: float = 600.0, task_id: str = ""
+) -> dict[str, Any]:
+    """Run ``fn`` under the lock ``job:<job>``; a concurrent run is skipped, not queued.
+
+    Returns a JSON-able summary (also stored on the JobRun). Errors are recorded and re-raised
+    so the task's retry policy applies. ``LockUnavailable`` propagates (never run unlocked).
+    """
+    lease = acquire(f"job:{job}", ttl=lock_ttl)
+    now = timezone.now()
+    if lease is None:
+        JobRun.objects.create(
+            job=job,
+            task_id=task_id,
+            status=JobRun.Status.SKIPPED,
+            started_at=now,
+            finished_at=now,
+            detail={"reason": "another run holds the lock"},
+        )
+        return {"job": job, "status": "skipped", "reason": "another run holds the lock"}
+    run = JobRun.objects.create(job=job, task_id=task_id, started_at=now)
+    started = time.perf_counter()
+    try:
+        result = fn()
+    except Exception as exc:
+        _job_run_finish(
+            run, JobRun.Status.FAILED, {"error": f"{exc.__class__.__name__}: {exc}"[:1000]}
+        )
+        raise
+    finally:
+        lease.release()
+    detail = {"result": _jsonable(result), "seconds": round(time.perf_counter() - started, 3)}
+    _job_run_finish(run, JobRun.Status.SUCCESS, detail)
+    return {"job": job, "status": "success", **detail}
+
+
+def job_runs_cleanup(*, older_than_days: int = 14) -> int:
+    """JobRun rows are an operations log: keep two weeks."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = JobRun.objects.filter(started_at__lt=cutoff).delete()
+    return deleted
+
+
+def _job_run_finish(run: JobRun, status: str, detail: dict[str, Any]) -> None:
+    with transaction.atomic():
+        run.status = status
+        run.finished_at = timezone.now()
+        run.detail = detail
+        run.save(update_fields=["status", "finished_at", "detail"])
+
+
+# --- enqueueing and the beat rows (side effects after commit) -------------------------------
+
+
+def task_enqueue(
+    *, task: str, kwargs: dict[str, Any] | None = None, queue: str | None = None
+) -> str:
+    """Send ``task`` (by name) to the broker once the surrounding transaction commits; returns
+    its id. The id is chosen now so the caller can answer with it before the commit happens.
+    """
+    task_id = uuid.uuid4().hex
+    options: dict[str, Any] = {"task_id": task_id}
+    if queue:
+        options["queue"] = queue
+
+    def send() -> None:
+        current_app.send_task(task, kwargs=kwargs or {}, **options)
+
+    transaction.on_commit(send)
+    return task_id
+
+
+@transaction.atomic
+def periodic_job_run_now(*, job_id: int) -> str:
+    """Enqueue a beat job right now with its stored kwargs (the schedule is untouched)."""
+    job = PeriodicTask.objects.get(pk=job_id)
+    return task_enqueue(task=job.task, kwargs=json.loads(job.kwargs or "{}"), queue=job.queue)
+
+
+@transaction.atomic
+def periodic_job_set_enabled(*, job_id: int, enabled: bool) -> PeriodicTask:
+    job = PeriodicTask.objects.select_for_update().get(pk=job_id)
+    if job.enabled != enabled:
+        job.enabled = enabled
+        job.save()  # save() also bumps beat's change marker, so beat reloads
+    return job

@@ -19,9 +19,9 @@ from typing import Any
 import structlog
 from celery import shared_task
 
+from core.services import job_run
 from core.taskpolicy import retrying
 from forecasts import selectors, services
-from markets.services import job_run
 
 log = structlog.get_logger(__name__)
 COMMON = retrying(backoff=30, backoff_max=900, max_retries=4)

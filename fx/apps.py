@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.conf import settings
+
+from core.schedules import PeriodicJob, register
 
 
 class FxConfig(AppConfig):
@@ -6,10 +9,6 @@ class FxConfig(AppConfig):
     verbose_name = "Exchange rates"
 
     def ready(self) -> None:
-        from django.conf import settings
-
-        from core.schedules import PeriodicJob, register
-
         if settings.FX_SYNC_ENABLED:
             register(
                 PeriodicJob(

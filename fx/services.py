@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from . import client, selectors
 from .contracts import DailyRates
 from .models import ExchangeRate
 
@@ -27,16 +28,12 @@ def rates_store(*, days: Sequence[DailyRates]) -> int:
         unique_fields=["currency", "day"],
         update_fields=["rate", "source", "fetched_at"],
     )
-    from . import selectors
-
     transaction.on_commit(selectors.forget_cached)
     return len(rows)
 
 
 def rates_sync(*, since: date | None = None) -> int:
     """Fetch the latest day (or every day since ``since``) and store it; ProviderError raises."""
-    from . import client
-
     if since is None:
         latest = ExchangeRate.objects.order_by("-day").values_list("day", flat=True).first()
         # A gap of a few days (weekend, outage) is fetched as a range; else just the latest.

@@ -10,9 +10,9 @@ from django.contrib.admin.helpers import ActionForm
 from django.db import transaction
 
 from accounts import services as accounts_services
+from core import services as core_services
 
-from . import services
-from .models import Asset, Candle, Interval, JobRun, Quote
+from .models import Asset, Candle, Interval, Quote
 
 
 class BackfillParamsForm(forms.Form):
@@ -62,7 +62,9 @@ class AssetAdmin(admin.ModelAdmin):
     def resync_quotes(self, request, queryset):  # type: ignore[no-untyped-def]
         ids = list(queryset.values_list("pk", flat=True)[:250])
         with transaction.atomic():
-            task_id = services.task_enqueue(task="markets.sync_assets", kwargs={"asset_ids": ids})
+            task_id = core_services.task_enqueue(
+                task="markets.sync_assets", kwargs={"asset_ids": ids}
+            )
             accounts_services.audit_record(
                 action="admin.job_run",
                 actor=request.user,
@@ -95,7 +97,7 @@ class AssetAdmin(admin.ModelAdmin):
                 if not asset.binance_symbol:
                     skipped += 1
                     continue
-                services.task_enqueue(
+                core_services.task_enqueue(
                     task="markets.backfill_candles",
                     kwargs={
                         "asset_id": asset.pk,
@@ -162,14 +164,3 @@ class CandleAdmin(admin.ModelAdmin):
     raw_id_fields = ("asset",)
     ordering = ("-open_time",)
     show_full_result_count = False
-
-
-@admin.register(JobRun)
-class JobRunAdmin(admin.ModelAdmin):
-    list_display = ("job", "status", "started_at", "finished_at", "task_id")
-    list_filter = ("status",)
-    search_fields = ("job", "task_id")
-    readonly_fields = ("job", "task_id", "status", "started_at", "finished_at", "detail")
-
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
-        return False

@@ -20,6 +20,8 @@ from typing import Any, Generic, TypeVar
 from django.conf import settings
 from prometheus_client import Counter
 
+from . import selectors
+
 V = TypeVar("V")
 
 _REQUESTS = Counter(
@@ -144,8 +146,6 @@ class Batcher(Generic[V]):
 
 
 def _fetch_latest_quotes(ids: list[str]) -> dict[str, Any]:
-    from . import selectors
-
     return {q.asset.pk: q for q in selectors.latest_quotes(ids=ids)}
 
 

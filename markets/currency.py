@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from fx import selectors as fx_selectors
 
-from . import selectors
 from .contracts import Rate, UnknownCurrency
-from .models import Asset, Interval
+from .models import Asset, Candle, Interval
+from .payloads import quote_is_stale
 
 USD = "usd"
 __all__ = ["Rate", "UnknownCurrency"]  # defined in contracts (other apps catch them)
@@ -36,13 +37,29 @@ FIAT_STALE_AFTER = timedelta(days=5)  # ECB publishes on working days only
 IDENTITY = Rate(vs=USD, per_usd=1.0, source="identity", as_of=None)
 
 
+# Its own reads (``markets.selectors`` serves ``currency_rate`` from here, so not the reverse).
 def _crypto_assets() -> dict[str, Asset]:
     """{symbol (lower): asset} of the stored assets with a price (rank wins a collision)."""
-    rows = selectors.asset_list().filter(latest_quote__isnull=False)
+    rows = (
+        Asset.objects.select_related("latest_quote")
+        .filter(is_active=True, latest_quote__isnull=False)
+        .order_by(F("rank").asc(nulls_last=True), "id")
+    )
     out: dict[str, Asset] = {}
     for asset in rows:  # ordered by rank: the first of a symbol is the best-ranked
         out.setdefault(asset.symbol.lower(), asset)
     return out
+
+
+def _daily_candles(
+    asset: Asset, *, start: datetime | None = None, end: datetime | None = None
+) -> QuerySet[Candle]:
+    qs = Candle.objects.filter(asset=asset, interval=Interval.D1)
+    if start is not None:
+        qs = qs.filter(open_time__gte=start)
+    if end is not None:
+        qs = qs.filter(open_time__lte=end)
+    return qs.order_by("open_time")
 
 
 def supported_currencies() -> list[str]:
@@ -84,12 +101,10 @@ def rate(vs: str, *, at: datetime | None = None) -> Rate:
             per_usd=1.0 / q.price,
             source=q.source,
             as_of=q.as_of,
-            stale=selectors.quote_is_stale(q, now=now),
+            stale=quote_is_stale(q, now=now),
             changes={name: getattr(q, name) for name in CHANGES},
         )
-    candle = (
-        selectors.candles(asset=asset, interval=Interval.D1, end=at).order_by("-open_time").first()
-    )
+    candle = _daily_candles(asset, end=at).order_by("-open_time").first()
     if candle is None or candle.close <= 0:
         raise UnknownCurrency(vs, supported_currencies())
     return Rate(
@@ -128,9 +143,9 @@ def rate_series_points(vs: str, *, start: datetime, end: datetime) -> RateSeries
         asset = _crypto_assets().get(vs)
         if asset is None:
             raise UnknownCurrency(vs, supported_currencies())
-        rows = selectors.candles(
-            asset=asset, interval=Interval.D1, start=start - timedelta(days=1), end=end
-        ).values_list("open_time", "close", "source")
+        rows = _daily_candles(asset, start=start - timedelta(days=1), end=end).values_list(
+            "open_time", "close", "source"
+        )
         points = [(t, 1.0 / c) for t, c, _ in rows if c > 0]
         source = ",".join(sorted({src or "candles" for _, c, src in rows if c > 0}))
         if not points:

@@ -197,6 +197,26 @@ def board_refresh() -> int:
     return len(data)
 
 
+def board_snapshot() -> dict[str, Any]:
+    """What the cache holds of the board (``GET cache/smart``)."""
+    read = price_cache().get("board:usd")
+    if not read.hit:
+        return {"present": False, "refreshed_by": "every /prices miss and every quote sync"}
+    as_of = max((d["as_of"] for d in read.value if d.get("as_of")), default=None)
+    age = None
+    if as_of:
+        newest = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+        age = round((timezone.now() - newest).total_seconds(), 1)
+    return {
+        "present": True,
+        "tier": read.tier,
+        "entries": len(read.value),
+        "data_age_seconds": age,
+        "stale": read.stale or (age is not None and age > settings.MARKETS_QUOTE_STALE_SECONDS),
+        "refreshed_by": "every /prices miss and every quote sync (beat: quotes top 50, 60 s)",
+    }
+
+
 def quick_board() -> tuple[list[dict[str, Any]], str]:
     """Cache only, never the database: the last board, or ``NoPriceData``."""
     read = price_cache().get("board:usd")

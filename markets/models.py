@@ -144,27 +144,3 @@ class Candle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.asset_id} {self.interval} {self.open_time:%Y-%m-%d %H:%M}"
-
-
-class JobRun(models.Model):
-    """One execution of an ETL job (a Celery task), for `/api/v1/etl/status` and the admin."""
-
-    class Status(models.TextChoices):
-        RUNNING = "running"
-        SUCCESS = "success"
-        FAILED = "failed"
-        SKIPPED = "skipped"  # another run held the lock
-
-    job = models.CharField(max_length=200, db_index=True)
-    task_id = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-started_at"]
-        indexes = [models.Index(fields=["job", "-started_at"], name="markets_jobrun_job_started")]
-
-    def __str__(self) -> str:
-        return f"{self.job} {self.status} {self.started_at:%Y-%m-%d %H:%M:%S}"

@@ -16,10 +16,13 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError
 
 from core.http import ProviderError, provider_http
+from markets import selectors
 from markets.clients import binance, coincap, coingecko, cryptocompare, replay
-from markets.clients.base import HTTP_PROVIDERS, KNOWN_ASSETS, by_field
+from markets.clients.config import HTTP_PROVIDERS
+from markets.clients.known_assets import KNOWN_ASSETS, by_field
 from markets.contracts import (
     AssetData,
     CandleData,
@@ -47,10 +50,6 @@ class NoProviderAvailable(ProviderError):
 # --- asset universe ---------------------------------------------------------------------
 def _db_assets() -> list[AssetData]:
     """Assets the database knows (best rank first), as contracts; empty if none yet."""
-    from django.db import DatabaseError
-
-    from markets import selectors
-
     try:
         rows = list(selectors.asset_list(active_only=True).order_by("rank", "id"))
     except DatabaseError:  # no database yet: the built-in mapping still lets a sync start
@@ -137,8 +136,6 @@ def replay_anchors() -> dict[str, replay.Anchor]:
     now = time.monotonic()
     if _anchor_cache is not None and now - _anchor_cache[0] < _ANCHOR_TTL:
         return _anchor_cache[1]
-    from markets import selectors
-
     anchors = {
         slug: replay.Anchor(time=when, price=price)
         for slug, (when, price) in selectors.last_real_prices().items()
@@ -162,11 +159,9 @@ def fetch_replay_candles(
     *, symbol: str, asset_id: str, interval: str, start: datetime, end: datetime
 ) -> list[CandleData]:
     """Candles cut from the replayed path (offline), continuing from the coin's last real price."""
-    from markets.selectors import INTERVAL_SECONDS
-
     return replay.candles(
         symbol=symbol,
-        step=INTERVAL_SECONDS[interval],
+        step=selectors.INTERVAL_SECONDS[interval],
         start=start,
         end=end,
         anchor=replay_anchors().get(asset_id),

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
+from core import selectors as core_selectors
+
+from . import currency
 from .contracts import Rate
-from .models import Asset, Candle, Interval, JobRun, Quote
+from .models import Asset, Candle, Interval, Quote
 from .payloads import quote_is_stale as quote_is_stale  # re-exported: the freshness rule
 from .payloads import quote_payload, stale_after
 
@@ -346,133 +348,22 @@ def latest_candle_time(*, asset: Asset, interval: str) -> datetime | None:
     )
 
 
-# --- jobs -------------------------------------------------------------------------------
-
-
-def job_runs(*, job: str | None = None, limit: int = 20) -> list[JobRun]:
-    qs = JobRun.objects.all()
-    if job:
-        qs = qs.filter(job=job)
-    return list(qs.order_by("-started_at")[:limit])
-
-
-# --- whole-market reads (cache first, then a provider, then our own database) -------------
-
-GLOBAL_KEY = "markets:global:v1"
-TRENDING_KEY = "markets:trending:v1"
-
-
-def _cache_get(key: str) -> Any:
-    from django.core.cache import cache
-
-    try:
-        return cache.get(key)
-    except Exception:  # Redis down: fall through to the provider / database
-        return None
-
-
-def _refresh_needed(cached: dict[str, Any] | None, ttl: int) -> bool:
-    return cached is None or (timezone.now() - cached["fetched_at"]).total_seconds() > ttl
-
-
-def market_global() -> dict[str, Any]:
-    """Total market cap, volume and dominance with provenance; never waits on the network.
-
-    The provider's last answer from the cache (written by ``services.market_overview_refresh``),
-    else an aggregate of our stored latest quotes with ``fallback_reason`` saying why. The key
-    ``refresh_needed`` tells the caller to queue a background refresh (and is not a field).
-    Unknown figures are null, never 0.
-    """
-    cached = _cache_get(GLOBAL_KEY)
-    now = timezone.now()
-    refresh = _refresh_needed(cached, settings.MARKETS_GLOBAL_TTL_SECONDS)
-    if cached is not None:
-        return {
-            **cached,
-            "stale": (now - cached["as_of"]) > stale_after(),
-            "refresh_needed": refresh,
-        }
-    reason = _cache_get(GLOBAL_KEY + ":failed") or "no provider answer yet (refresh queued)"
-    db = global_market_from_db()
-    return {
-        "total_market_cap": db.total_market_cap,
-        "total_volume_24h": db.total_volume_24h,
-        "market_cap_change_24h": db.market_cap_change_24h,
-        "dominance": db.dominance,
-        "active_cryptocurrencies": db.assets,
-        "source": "database",
-        "as_of": db.as_of,
-        "fetched_at": db.fetched_at,
-        "stale": db.as_of is None or (now - db.as_of) > stale_after(),
-        "fallback_reason": f"{reason}; aggregated from stored quotes",
-        "refresh_needed": refresh,
-    }
-
-
-def market_trending(*, limit: int = 10) -> dict[str, Any]:
-    """The provider's trending coins (cached), else our top 24h gainers, with provenance;
-    never waits on the network (``refresh_needed`` as in ``market_global``)."""
-    cached = _cache_get(TRENDING_KEY)
-    now = timezone.now()
-    refresh = _refresh_needed(cached, settings.MARKETS_TRENDING_TTL_SECONDS)
-    if cached is None:
-        reason = _cache_get(TRENDING_KEY + ":failed") or "no provider answer yet (refresh queued)"
-        gainers = [
-            (a, a.latest_quote)
-            for a in top_movers(category="gainers", window="24h", limit=limit)
-            if a.latest_quote is not None
-        ]
-        return {
-            "source": "database",
-            "as_of": max((q.as_of for _, q in gainers), default=None),
-            "fetched_at": max((q.fetched_at for _, q in gainers), default=None),
-            "stale": True,
-            "fallback_reason": f"{reason}; top 24h gainers from stored quotes",
-            "refresh_needed": refresh,
-            "coins": [
-                {
-                    "id": a.pk,
-                    "symbol": a.symbol,
-                    "name": a.name,
-                    "score": i,
-                    "rank": a.rank,
-                    "price": q.price,
-                }
-                for i, (a, q) in enumerate(gainers)
-            ],
-        }
-    trending = dict(cached)
-    trending["coins"] = trending["coins"][:limit]
-    trending["stale"] = (now - trending["as_of"]) > timedelta(
-        seconds=settings.MARKETS_TRENDING_TTL_SECONDS * 2
-    )
-    trending["refresh_needed"] = refresh
-    return trending
-
-
 # --- ETL status ---------------------------------------------------------------------------
 
 
 def etl_status() -> dict[str, Any]:
-    from django.db.models import Count, Max
-    from django_celery_beat.models import PeriodicTask
-
+    """Freshness of the stored quotes and candles, with the jobs' counts and latest runs."""
     now = timezone.now()
-    jobs = PeriodicTask.objects.exclude(task="celery.backend_cleanup")
-    runs = (
-        JobRun.objects.filter(started_at__gte=now - timedelta(hours=24))
-        .values("status")
-        .annotate(n=Count("id"))
-    )
+    jobs_total, jobs_enabled = core_selectors.periodic_task_counts()
     newest = Quote.objects.aggregate(m=Max("as_of"))["m"]
     latest_candles = dict(
         Candle.objects.values("interval").annotate(m=Max("open_time")).values_list("interval", "m")
     )
     return {
-        "jobs_total": jobs.count(),
-        "jobs_enabled": jobs.filter(enabled=True).count(),
-        "runs_24h": {r["status"]: r["n"] for r in runs},
-        "last_runs": job_runs(limit=10),
+        "jobs_total": jobs_total,
+        "jobs_enabled": jobs_enabled,
+        "runs_24h": core_selectors.job_run_counts(since=now - timedelta(hours=24)),
+        "last_runs": core_selectors.job_runs(limit=10),
         "newest_quote_as_of": newest,
         "quotes_stale": newest is None or (now - newest) > stale_after(),
         "latest_candles": latest_candles,
@@ -480,20 +371,11 @@ def etl_status() -> dict[str, Any]:
     }
 
 
-def job_runs_for_task(*, task: str, limit: int = 20) -> list[JobRun]:
-    """Recent runs of a Celery task (job names start with the task name)."""
-    return list(JobRun.objects.filter(job__startswith=task).order_by("-started_at")[:limit])
-
-
 # --- quote currencies (for other apps: markets.currency is this app's own) -----------------
 def currency_rate(vs: str) -> Rate:
     """The USD -> ``vs`` rate now (``contracts.Rate``); ``contracts.UnknownCurrency`` else."""
-    from . import currency  # currency reads these selectors: imported late
-
     return currency.rate(vs)
 
 
 def supported_currencies() -> list[str]:
-    from . import currency
-
     return currency.supported_currencies()

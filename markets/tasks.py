@@ -13,6 +13,7 @@ from celery import shared_task
 from django.conf import settings
 
 from core.http import ProviderError
+from core.services import job_run, job_runs_cleanup
 from core.taskpolicy import retrying
 from markets import selectors, services
 
@@ -21,7 +22,7 @@ COMMON = retrying(backoff=5, backoff_max=300, max_retries=5, also=(ProviderError
 
 @shared_task(name="markets.sync_quotes", time_limit=120, soft_time_limit=100, **COMMON)
 def sync_quotes(self, top: int = 50, provider: str | None = None) -> dict[str, Any]:
-    return services.job_run(
+    return job_run(
         job=f"markets.sync_quotes:top{top}",
         fn=lambda: services.markets_sync(top=top, provider=provider),
         lock_ttl=150,
@@ -32,7 +33,7 @@ def sync_quotes(self, top: int = 50, provider: str | None = None) -> dict[str, A
 @shared_task(name="markets.sync_assets", time_limit=120, soft_time_limit=100, **COMMON)
 def sync_assets(self, asset_ids: list[str]) -> dict[str, Any]:
     """Re-fetch the quotes of a few assets (the admin's "resync" action)."""
-    return services.job_run(
+    return job_run(
         job="markets.sync_assets:" + ",".join(sorted(asset_ids))[:150],
         fn=lambda: services.markets_sync(ids=asset_ids),
         lock_ttl=150,
@@ -69,7 +70,7 @@ def sync_candles(self, interval: str = "1d", lookback: int = 3, top: int = 50) -
             raise last_error  # nothing worked: let the retry policy apply
         return {"interval": interval, "written": written, "failed": failed}
 
-    return services.job_run(
+    return job_run(
         job=f"markets.sync_candles:{interval}", fn=run, lock_ttl=1900, task_id=self.request.id or ""
     )
 
@@ -87,7 +88,7 @@ def backfill_candles(
             until=datetime.fromisoformat(until) if until else None,
         )
 
-    return services.job_run(
+    return job_run(
         job=f"markets.backfill_candles:{asset_id}:{interval}",
         fn=run,
         lock_ttl=3700,
@@ -97,11 +98,11 @@ def backfill_candles(
 
 @shared_task(name="markets.cleanup_quotes", time_limit=900, soft_time_limit=800, **COMMON)
 def cleanup_quotes(self, older_than_days: int | None = None) -> dict[str, Any]:
-    return services.job_run(
+    return job_run(
         job="markets.cleanup_quotes",
         fn=lambda: {
             "deleted": services.quotes_cleanup(older_than_days=older_than_days),
-            "job_runs_deleted": services.job_runs_cleanup(),
+            "job_runs_deleted": job_runs_cleanup(),
         },
         lock_ttl=1000,
         task_id=self.request.id or "",
@@ -111,7 +112,7 @@ def cleanup_quotes(self, older_than_days: int | None = None) -> dict[str, Any]:
 @shared_task(name="markets.refresh_market_overview", time_limit=120, soft_time_limit=100, **COMMON)
 def refresh_market_overview(self) -> dict[str, Any]:
     """``/global`` and trending from the provider into the cache (reads never wait on it)."""
-    return services.job_run(
+    return job_run(
         job="markets.refresh_market_overview",
         fn=services.market_overview_refresh,
         lock_ttl=150,

@@ -7,8 +7,8 @@ from typing import Any
 
 from celery import shared_task
 
+from core.services import job_run
 from core.taskpolicy import retrying
-from markets.services import job_run
 from news import services
 
 COMMON = retrying(backoff=5, backoff_max=300, max_retries=5)

@@ -72,7 +72,7 @@ def test_top_lists(api_client, kind):  # type: ignore[no-untyped-def]
 
 
 def test_etl_jobs(api_client, staff_user):  # type: ignore[no-untyped-def]
-    from markets.models import JobRun
+    from core.models import JobRun
 
     api_client.force_authenticate(staff_user)
 

@@ -48,7 +48,7 @@ def test_a_running_job_makes_the_next_one_skip(coins, artifacts):
         {"filled": 0},
     )
     # recorded as job runs, as the ETL jobs are (etl/jobs, the admin)
-    from markets.models import JobRun
+    from core.models import JobRun
 
     runs = JobRun.objects.filter(job="forecasts.fill_actuals").order_by("started_at")
     assert [r.status for r in runs] == ["skipped", "success"]

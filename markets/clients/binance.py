@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from markets.contracts import AssetData, CandleData, QuoteData
 
-from .base import TextAmount, TextPercent, TextPrice, by_field, checked_candle, http, utc_from_ms
+from .config import http
+from .known_assets import by_field
+from .parsing import TextAmount, TextPercent, TextPrice, checked_candle, utc_from_ms
 
 SOURCE = "binance"
 MAX_LIMIT = 1000

@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.http import ProviderError
 from markets.contracts import AssetData, QuoteData
 
-from .base import TextAmount, TextPercent, TextPrice, by_field, enrich, http, utc_from_ms
+from .config import http
+from .known_assets import by_field, enrich
+from .parsing import TextAmount, TextPercent, TextPrice, utc_from_ms
 
 SOURCE = "coincap"
 NO_KEY_REASON = "skipped: COINCAP_API_KEY not set"

@@ -14,13 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from core.http import InvalidPayload
 from markets.contracts import AssetData, CandleData, ChartPoint, GlobalData, QuoteData, TrendingCoin
 
-from .base import (
+from .config import http
+from .known_assets import enrich
+from .parsing import (
     StrictAmount,
     StrictPercent,
     StrictPrice,
     checked_candle,
-    enrich,
-    http,
     utc_from_ms,
     utc_from_s,
 )

@@ -12,15 +12,9 @@ from pydantic import BaseModel, ConfigDict
 from core.http import InvalidPayload, ProviderError
 from markets.contracts import AssetData, CandleData, QuoteData
 
-from .base import (
-    StrictAmount,
-    StrictPercent,
-    StrictPrice,
-    by_field,
-    checked_candle,
-    http,
-    utc_from_s,
-)
+from .config import http
+from .known_assets import by_field
+from .parsing import StrictAmount, StrictPercent, StrictPrice, checked_candle, utc_from_s
 
 SOURCE = "cryptocompare"
 

@@ -31,7 +31,7 @@ from core.http import ProviderError
 from core.ohlcv import open_text, parse_ohlcv
 from markets.contracts import AssetData, CandleData, QuoteData
 
-from .base import KNOWN_ASSETS, by_field
+from .known_assets import KNOWN_ASSETS, by_field
 
 SOURCE = "replay"
 _DAY = 86_400

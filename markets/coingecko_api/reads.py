@@ -17,7 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from markets import currency, selectors
+from fx import selectors as fx_selectors
+from markets import currency, selectors, services
 from markets.models import Asset, Candle
 from markets.payloads import quote_payload
 
@@ -156,8 +157,6 @@ def display_currencies() -> list[str]:
 
 
 def _fiat_set() -> set[str]:
-    from fx import selectors as fx_selectors
-
     return {currency.USD, *fx_selectors.supported_currencies()}
 
 
@@ -592,7 +591,7 @@ def _ohlc_row(b: list[Any], seconds: int, rate_at: Any) -> list[float]:
 
 # --- global, trending, exchange rates ------------------------------------------------------
 def global_data() -> tuple[dict[str, Any], Provenance]:
-    g = selectors.market_global()
+    g = services.market_global()
     rates = _rates(display_currencies())
     cap, vol = g["total_market_cap"], g["total_volume_24h"]
     body = {
@@ -618,7 +617,7 @@ def global_data() -> tuple[dict[str, Any], Provenance]:
 
 
 def trending() -> tuple[dict[str, Any], Provenance]:
-    t = selectors.market_trending(limit=15)
+    t = services.market_trending(limit=15)
     coins = t["coins"]
     assets = _assets([c["id"] for c in coins])
     btc = _rates(["btc"]).get("btc")

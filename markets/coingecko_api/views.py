@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.services import api_key_authenticate
 from core.errors import REPORT_RETRY_AFTER_SECONDS
 
 from . import reads
@@ -57,8 +58,6 @@ def _check_key(request: HttpRequest) -> None:
     raw = raw or next((request.GET[p] for p in KEY_PARAMS if request.GET.get(p)), None)
     if raw is None:
         return
-    from accounts.services import api_key_authenticate
-
     if api_key_authenticate(raw=raw.strip()) is None:
         raise CgError(401, "invalid api key")
 

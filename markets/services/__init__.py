@@ -1,8 +1,9 @@
 """Writes of `markets` (every one keyword-only, typed, transactional).
 
 Split by sub-domain: ``assets``, ``quotes`` (store, sync, cleanup), ``candles`` (upsert,
-backfill), ``imports`` (CSV validate-then-write), ``sample_data``, ``jobs`` (ETL runs).
-Other apps import from here.
+backfill), ``imports`` (CSV validate-then-write), ``sample_data``, ``overview`` (whole-market
+figures). Other apps import from here. Job runs and enqueueing are core's
+(``core.services.job_run``, ``task_enqueue``).
 """
 
 from .assets import KNOWN_ASSETS, AssetsUpsertResult, assets_upsert, known_asset_register
@@ -23,21 +24,20 @@ from .imports import (
     import_upload,
     validate_csv,
 )
-from .jobs import (
-    job_run,
-    job_runs_cleanup,
-    periodic_job_run_now,
-    periodic_job_set_enabled,
-    sync_enqueue,
-    task_enqueue,
+from .overview import (
+    market_global,
+    market_overview_refresh,
+    market_overview_refresh_enqueue,
+    market_overview_snapshot,
+    market_trending,
 )
-from .overview import market_overview_refresh, market_overview_refresh_enqueue
 from .quotes import (
     QuotesStoreResult,
     markets_sync,
     quotes_cleanup,
     quotes_listener_register,
     quotes_store,
+    sync_enqueue,
 )
 from .sample_data import SampleLoadResult, load_sample_data, seed_quotes_from_candles
 
@@ -59,20 +59,18 @@ __all__ = [
     "candles_upsert_many",
     "import_ohlcv_path",
     "import_upload",
-    "job_run",
-    "job_runs_cleanup",
     "known_asset_register",
     "load_sample_data",
+    "market_global",
     "market_overview_refresh",
     "market_overview_refresh_enqueue",
+    "market_overview_snapshot",
+    "market_trending",
     "markets_sync",
-    "periodic_job_run_now",
-    "periodic_job_set_enabled",
     "quotes_cleanup",
     "quotes_listener_register",
     "quotes_store",
     "seed_quotes_from_candles",
     "sync_enqueue",
-    "task_enqueue",
     "validate_csv",
 ]

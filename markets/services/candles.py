@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 
+from markets import providers
+from markets.clients import replay
 from markets.contracts import CandleData
 from markets.models import Asset, Candle, Interval
 from markets.payloads import candle_payload
@@ -250,8 +252,6 @@ def candles_backfill(
     fetched; re-running it is idempotent). The fetch is ``markets.providers.fetch_klines``
     (retries, breaker and the shared rate budget live there).
     """
-    from markets import providers
-
     if interval not in Interval.values:
         raise InvalidCandle(f"unknown interval {interval!r}")
     if not asset.binance_symbol:
@@ -295,9 +295,6 @@ def candles_replay_fill(*, asset: Asset, interval: str, until: datetime | None =
     from the replayed path (``source="replay"``), so a chart reaches the present and agrees
     with the replayed quotes. At most ``REPLAY_FILL_MAX`` candles; returns how many were
     written (0 when the coin has no recorded series for this interval)."""
-    from markets import providers  # providers reads selectors, which this module also uses
-    from markets.clients import replay
-
     symbol = asset.cryptocompare_symbol or asset.symbol
     recorded = replay.series(symbol, interval if interval == "1h" else None)
     if recorded is None or (interval == "1h" and recorded.step != 3600):

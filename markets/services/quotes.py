@@ -1,4 +1,4 @@
-"""Quote writes: store a provider batch (history + latest pointer), sync, cleanup."""
+"""Quote writes: store a provider batch (history + latest pointer), sync or queue one, cleanup."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.services import task_enqueue
+from markets import providers
 from markets.contracts import QuoteBatch, QuoteData
 from markets.models import Asset, Quote
 from markets.payloads import quote_payload
@@ -158,13 +160,17 @@ def markets_sync(
 
     The network call happens OUTSIDE any transaction; only the write is atomic.
     """
-    from markets import providers
-
     if ids:
         batch = providers.fetch_quotes(top=len(ids), ids=list(ids), provider=provider)
     else:
         batch = providers.fetch_quotes(top=top, provider=provider)
     return quotes_store(batch=batch)
+
+
+@transaction.atomic
+def sync_enqueue(*, top: int = 50, provider: str | None = None) -> str:
+    """Queue a quote sync (sent on commit); returns its task id."""
+    return task_enqueue(task="markets.sync_quotes", kwargs={"top": top, "provider": provider})
 
 
 def quotes_cleanup(*, older_than_days: int | None = None, chunk: int = 5000) -> int:

@@ -9,7 +9,7 @@ from markets.tests.provider_fixtures import api_payload, fresh_providers, sleeps
 def _isolated_provider_state(settings):  # type: ignore[no-untyped-def]
     """Breakers, budgets (in memory, not var/) and the live price L1 start fresh in every test."""
     from core.http import reset_providers
-    from markets.apis import reset_listing_cache
+    from markets.apis.assets import reset_listing_cache
     from markets.live import reset_price_cache
 
     settings.PROVIDER_BUDGET_SQLITE_PATH = ""

@@ -13,7 +13,7 @@ import time_machine
 
 from core.http import ProviderError
 from markets.clients import binance, coincap, coingecko, cryptocompare, replay
-from markets.clients.base import KNOWN_ASSETS
+from markets.clients.known_assets import KNOWN_ASSETS
 from markets.tests.provider_fixtures import BN, CAP, CC, CG, json_bytes
 
 pytestmark = pytest.mark.usefixtures("fresh_providers")

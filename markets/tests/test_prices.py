@@ -12,7 +12,7 @@ from django.core.cache.backends.redis import RedisCache
 
 from core.http import provider_http
 from markets import live, services
-from markets.clients.base import KNOWN_ASSETS
+from markets.clients.known_assets import KNOWN_ASSETS
 from markets.contracts import CandleData, QuoteBatch, QuoteData
 from markets.tests.provider_fixtures import BN, CG
 

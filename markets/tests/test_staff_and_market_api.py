@@ -9,10 +9,10 @@ from celery import current_app
 from django_celery_beat.models import PeriodicTask
 
 from core.http import ProviderError
+from core.models import JobRun
 from core.schedules import setup_schedule
 from markets import providers, services
 from markets.contracts import AssetData, GlobalData, TrendingCoin
-from markets.models import JobRun
 from markets.tests.data_helpers import asset_data, quote, store
 
 pytestmark = pytest.mark.django_db
@@ -140,7 +140,7 @@ def test_global_never_waits_on_the_provider_and_queues_one_refresh(api_client, m
     queued = []
     monkeypatch.setattr(providers, "fetch_global", must_not_be_called)
     monkeypatch.setattr(
-        "markets.services.jobs.task_enqueue", lambda **kw: queued.append(kw["task"]) or "id"
+        "markets.services.overview.task_enqueue", lambda **kw: queued.append(kw["task"]) or "id"
     )
     store(quote(asset_data("bitcoin", "BTC", 1), 1.0, market_cap=600.0, volume_24h=10.0))
     api_client.get("/api/v1/market/global")

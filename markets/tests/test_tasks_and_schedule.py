@@ -10,10 +10,11 @@ from django_celery_beat.models import PeriodicTask
 
 from core import locks
 from core.http import ProviderError
+from core.models import JobRun
 from core.schedules import PeriodicJob, registered_jobs, setup_schedule
 from markets import providers, tasks
 from markets.contracts import QuoteBatch
-from markets.models import Asset, Candle, JobRun, Quote
+from markets.models import Asset, Candle, Quote
 from markets.tests.data_helpers import asset_data, make_asset, make_candles, quote
 
 pytestmark = pytest.mark.django_db

@@ -98,7 +98,7 @@ def test_listing_makes_one_rate_lookup_per_request_not_per_row(
 
 def test_listing_cache_is_keyed_by_currency(client, priced, settings):  # type: ignore[no-untyped-def]
     settings.MARKETS_LISTING_CACHE_SECONDS = 30
-    from markets.apis import reset_listing_cache
+    from markets.apis.assets import reset_listing_cache
 
     reset_listing_cache()
     usd = client.get("/api/v1/cryptocurrencies/")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from core.progress import progress
@@ -19,10 +22,6 @@ class Command(BaseCommand):
         parser.add_argument("--path", default=None, help="Default: settings.CRYPTOCAST_SAMPLE_DATA")
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
-        from pathlib import Path
-
-        from django.conf import settings
-
         root = options["path"] or settings.CRYPTOCAST_SAMPLE_DATA
         total = len(sample_files(Path(root))) if root and Path(root).is_dir() else 0
         with progress(total=total, unit="file", desc="sample data") as bar:

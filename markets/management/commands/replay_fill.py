@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.progress import progress
 from markets import selectors
+from markets.clients import replay
 from markets.services import candles_replay_fill
 
 
@@ -22,8 +23,6 @@ class Command(BaseCommand):
         parser.add_argument("--interval", default="1d,1h", help="comma-separated, default 1d,1h")
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
-        from markets.clients import replay
-
         intervals = [i.strip() for i in options["interval"].split(",") if i.strip()]
         bad = [i for i in intervals if i not in selectors.INTERVAL_SECONDS]
         if bad:

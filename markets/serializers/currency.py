@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from . import currency
+from markets import currency
 
 
 class VsField(serializers.CharField):

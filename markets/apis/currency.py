@@ -8,8 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import currency
-from .serializers_currency import CurrenciesSerializer
+from markets import currency
+from markets.serializers.currency import CurrenciesSerializer
 
 
 class CurrenciesApi(APIView):

@@ -1,4 +1,4 @@
-"""Query validation and (documentation) shapes of the live price and provider-ops endpoints."""
+"""Query validation and (documentation) shapes of the live, cache-first price endpoints."""
 
 from __future__ import annotations
 
@@ -7,15 +7,18 @@ import re
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from core.openapi import ErrorEnvelopeSerializer
+from markets.models import Interval
+from markets.selectors import INTERVAL_SECONDS
 
-from .models import Interval
-from .selectors import INTERVAL_SECONDS
-from .serializers import QuoteFiguresSerializer
-from .serializers_currency import VsField
+from .assets import QuoteFiguresSerializer
+from .currency import VsField
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+
+
 MAX_IDS = 50
+
+
 MAX_HISTORY_POINTS = 5000
 
 
@@ -73,11 +76,6 @@ class HistoryQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class ProviderQuerySerializer(serializers.Serializer):
-    provider = serializers.CharField(required=False, max_length=32)
-
-
-# --- response shapes (documentation) --------------------------------------------------------
 class PriceDatumSerializer(QuoteFiguresSerializer):
     id = serializers.CharField()
     symbol = serializers.CharField()
@@ -136,65 +134,3 @@ class PriceHistorySerializer(serializers.Serializer):
         },
     )
     data = HistoryPointSerializer(many=True)  # type: ignore[assignment]
-
-
-class ProviderStatusSerializer(serializers.Serializer):
-    provider = serializers.CharField()
-    configured = serializers.BooleanField()
-    note = serializers.CharField(allow_blank=True)
-    calls = serializers.IntegerField(required=False)
-    ok = serializers.IntegerField(required=False)
-    failures = serializers.IntegerField(required=False)
-    rate_limited = serializers.IntegerField(required=False)
-    budget_exhausted = serializers.IntegerField(required=False)
-    circuit_open = serializers.IntegerField(required=False)
-    last_success = serializers.DateTimeField(required=False, allow_null=True)
-    last_failure = serializers.DateTimeField(required=False, allow_null=True)
-    last_error = serializers.CharField(required=False, allow_null=True)
-    last_retry_after = serializers.FloatField(required=False, allow_null=True)
-    breaker_state = serializers.CharField()
-    budget_limit = serializers.IntegerField(allow_null=True)
-    budget_left = serializers.IntegerField(allow_null=True)
-    budget_window_seconds = serializers.IntegerField(required=False)
-    stats_available = serializers.BooleanField(required=False)
-
-
-class RateLimitStatusSerializer(serializers.Serializer):
-    providers = ProviderStatusSerializer(many=True)
-    order = serializers.ListField(child=serializers.CharField())
-
-
-class RecommendationSerializer(serializers.Serializer):
-    provider = serializers.CharField()
-    severity = serializers.ChoiceField(choices=["ok", "info", "warning", "critical"])
-    advice = serializers.CharField()
-
-
-class RecommendationsSerializer(serializers.Serializer):
-    recommendations = RecommendationSerializer(many=True)
-
-
-class ResetStatsSerializer(serializers.Serializer):
-    reset = serializers.ListField(child=serializers.CharField())
-
-
-class ProviderProbeSerializer(serializers.Serializer):
-    provider = serializers.CharField()
-    ok = serializers.BooleanField()
-    configured = serializers.BooleanField()
-    reason = serializers.CharField(allow_blank=True)
-    retry_after = serializers.FloatField(required=False, allow_null=True)
-    latency_ms = serializers.FloatField(required=False)
-
-
-class DataSourcesHealthSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["ok", "degraded", "down"])
-    providers = ProviderProbeSerializer(many=True)
-    checked_at = serializers.DateTimeField()
-
-
-class DataSourcesDownSerializer(ErrorEnvelopeSerializer):
-    """503: the error envelope with the probe report beside it."""
-
-    providers = ProviderProbeSerializer(many=True)
-    checked_at = serializers.DateTimeField()

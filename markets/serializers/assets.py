@@ -1,19 +1,20 @@
-"""Serializers of the stored-data API (read shapes only: writes go through services)."""
+"""Serializers of assets, their quotes, candles and coverage (read shapes and query
+validation)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from . import currency
-from .models import Interval
-from .payloads import QUOTE_FIELDS, quote_is_stale, quote_payload
-from .serializers_currency import VsField
+from markets import currency
+from markets.models import Interval
+from markets.payloads import QUOTE_FIELDS, quote_is_stale, quote_payload
+
+from .currency import VsField
 
 QUOTE_NUMBERS = (
     "price",
@@ -185,138 +186,3 @@ class CoverageSerializer(serializers.Serializer):
 class TopQuerySerializer(serializers.Serializer):
     window = serializers.ChoiceField(choices=["1h", "24h", "7d"], default="24h")
     limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
-
-
-class ProvenanceSerializer(serializers.Serializer):
-    source = serializers.CharField()
-    as_of = serializers.DateTimeField(allow_null=True)
-    fetched_at = serializers.DateTimeField(allow_null=True)
-    stale = serializers.BooleanField()
-    fallback_reason = serializers.CharField(allow_blank=True)
-
-
-class GlobalMarketSerializer(ProvenanceSerializer):
-    total_market_cap = serializers.FloatField(allow_null=True, help_text="null when unknown")
-    total_volume_24h = serializers.FloatField(allow_null=True, help_text="null when unknown")
-    market_cap_change_24h = serializers.FloatField(allow_null=True)
-    dominance = serializers.DictField(child=serializers.FloatField())
-    active_cryptocurrencies = serializers.IntegerField(allow_null=True)
-
-
-class TrendingCoinSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    symbol = serializers.CharField()
-    name = serializers.CharField()
-    score = serializers.IntegerField()
-    rank = serializers.IntegerField(allow_null=True)
-    price = serializers.FloatField(allow_null=True)
-
-
-class TrendingSerializer(ProvenanceSerializer):
-    coins = TrendingCoinSerializer(many=True)
-
-
-class MarketDataQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=200, default=20)
-
-
-class MarketDataSerializer(serializers.Serializer):
-    market = GlobalMarketSerializer()
-    assets = AssetSerializer(many=True)
-
-
-class SyncRequestSerializer(serializers.Serializer):
-    top = serializers.IntegerField(min_value=1, max_value=1000, default=50)
-    provider = serializers.CharField(required=False, allow_null=True, default=None, max_length=32)
-
-
-class TaskEnqueuedSerializer(serializers.Serializer):
-    task_id = serializers.CharField()
-    task = serializers.CharField()
-    status = serializers.CharField()
-
-
-class ImportRequestSerializer(serializers.Serializer):
-    file = serializers.FileField(
-        help_text="CSV or CSV.gz: date|timestamp,open,high,low,close,volume"
-    )
-    interval = serializers.ChoiceField(choices=Interval.choices, default=Interval.D1)
-    symbol = serializers.RegexField(r"^[A-Za-z0-9]{1,32}$", required=False, default=None)
-
-    def validate_file(self, value):  # type: ignore[no-untyped-def]
-        limit = settings.MARKETS_IMPORT_MAX_UPLOAD_BYTES
-        if value.size > limit:
-            raise serializers.ValidationError(f"file is larger than {limit} bytes")
-        return value
-
-
-class RowErrorSerializer(serializers.Serializer):
-    line = serializers.IntegerField()
-    message = serializers.CharField()
-    field = serializers.CharField(allow_null=True)
-
-
-class FileReportSerializer(serializers.Serializer):
-    file = serializers.CharField()
-    symbol = serializers.CharField()
-    interval = serializers.CharField()
-    asset_id = serializers.CharField(allow_null=True)
-    rows = serializers.IntegerField()
-    written = serializers.IntegerField()
-    accepted = serializers.BooleanField()
-    error_count = serializers.IntegerField()
-    errors = RowErrorSerializer(many=True)
-    errors_truncated = serializers.BooleanField()
-    first = serializers.CharField(allow_null=True)
-    last = serializers.CharField(allow_null=True)
-
-
-class ImportReportSerializer(serializers.Serializer):
-    ok = serializers.BooleanField()
-    written = serializers.IntegerField()
-    files = FileReportSerializer(many=True)
-
-
-class JobRunSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    job = serializers.CharField()
-    task_id = serializers.CharField()
-    status = serializers.CharField()
-    started_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
-    detail = serializers.JSONField()
-
-
-class EtlJobSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    task = serializers.CharField()
-    enabled = serializers.BooleanField()
-    schedule = serializers.SerializerMethodField()
-    kwargs = serializers.JSONField()
-    description = serializers.CharField()
-    last_run_at = serializers.DateTimeField(allow_null=True)
-    total_run_count = serializers.IntegerField()
-
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_schedule(self, task) -> str:  # type: ignore[no-untyped-def]
-        return str(task.interval or task.crontab or task.solar or task.clocked or "")
-
-
-class EtlJobDetailSerializer(EtlJobSerializer):
-    recent_runs = serializers.SerializerMethodField()
-
-    @extend_schema_field(JobRunSerializer(many=True))
-    def get_recent_runs(self, task):  # type: ignore[no-untyped-def]
-        return JobRunSerializer(self.context.get("runs", []), many=True).data
-
-
-class EtlStatusSerializer(serializers.Serializer):
-    jobs_total = serializers.IntegerField()
-    jobs_enabled = serializers.IntegerField()
-    runs_24h = serializers.DictField(child=serializers.IntegerField())
-    last_runs = JobRunSerializer(many=True)
-    newest_quote_as_of = serializers.DateTimeField(allow_null=True)
-    quotes_stale = serializers.BooleanField()
-    latest_candles = serializers.DictField(child=serializers.DateTimeField(allow_null=True))
-    assets = serializers.IntegerField()
