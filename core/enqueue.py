@@ -18,6 +18,8 @@ from django.db import transaction
 def task_send(name: str, *, kwargs: dict[str, Any] | None = None, **options: Any) -> None:
     """Publish ``name`` now. Broker errors propagate: a caller that must not fail catches
     them (its sweep delivers later)."""
+    # an option given as None (``queue=None``: no queue configured) means the default
+    options = {key: value for key, value in options.items() if value is not None}
     current_app.send_task(name, kwargs=kwargs or {}, **options)
 
 

@@ -13,13 +13,11 @@ import json
 import logging
 import re
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -224,29 +222,11 @@ def _job_run_finish(run: JobRun, status: str, detail: dict[str, Any]) -> None:
 # --- enqueueing and the beat rows (side effects after commit) -------------------------------
 
 
-def task_enqueue(
-    *, task: str, kwargs: dict[str, Any] | None = None, queue: str | None = None
-) -> str:
-    """Send ``task`` (by name) to the broker once the surrounding transaction commits; returns
-    its id. The id is chosen now so the caller can answer with it before the commit happens.
-    """
-    task_id = uuid.uuid4().hex
-    options: dict[str, Any] = {"task_id": task_id}
-    if queue:
-        options["queue"] = queue
-
-    def send() -> None:
-        current_app.send_task(task, kwargs=kwargs or {}, **options)
-
-    transaction.on_commit(send)
-    return task_id
-
-
 @transaction.atomic
 def periodic_job_run_now(*, job_id: int) -> str:
     """Enqueue a beat job right now with its stored kwargs (the schedule is untouched)."""
     job = PeriodicTask.objects.get(pk=job_id)
-    return task_enqueue(task=job.task, kwargs=json.loads(job.kwargs or "{}"), queue=job.queue)
+    return task_send_on_commit(job.task, kwargs=json.loads(job.kwargs or "{}"), queue=job.queue)
 
 
 @transaction.atomic

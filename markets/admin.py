@@ -10,7 +10,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.db import transaction
 
 from accounts import services as accounts_services
-from core import services as core_services
+from core.enqueue import task_send_on_commit
 
 from .models import Asset, Candle, Interval, Quote
 
@@ -62,9 +62,7 @@ class AssetAdmin(admin.ModelAdmin):
     def resync_quotes(self, request, queryset):  # type: ignore[no-untyped-def]
         ids = list(queryset.values_list("pk", flat=True)[:250])
         with transaction.atomic():
-            task_id = core_services.task_enqueue(
-                task="markets.sync_assets", kwargs={"asset_ids": ids}
-            )
+            task_id = task_send_on_commit("markets.sync_assets", kwargs={"asset_ids": ids})
             accounts_services.audit_record(
                 action="admin.job_run",
                 actor=request.user,
@@ -97,8 +95,8 @@ class AssetAdmin(admin.ModelAdmin):
                 if not asset.binance_symbol:
                     skipped += 1
                     continue
-                core_services.task_enqueue(
-                    task="markets.backfill_candles",
+                task_send_on_commit(
+                    "markets.backfill_candles",
                     kwargs={
                         "asset_id": asset.pk,
                         "interval": interval,

@@ -25,6 +25,7 @@ import pandas as pd
 from django.conf import settings
 from django.db import transaction
 
+from core.enqueue import task_send_on_commit
 from forecasts.engine import MODEL_TYPES, EngineError
 from forecasts.engine.backtest import AUTO, BacktestConfig, run_backtest
 from forecasts.engine.csv_frames import load_csv_dir
@@ -38,7 +39,6 @@ from forecasts.engine.report import (
     write_plots,
 )
 from markets import selectors as market_selectors
-from markets.services import task_enqueue
 
 TASK = "forecasts.backtest"
 DEFAULT_AUTO_CANDIDATES = "naive,drift,arima,ets,lightgbm"
@@ -278,8 +278,8 @@ def backtest_merge(
 def backtest_enqueue(*, request: BacktestRequest) -> str:
     """Send a validated request to the ``forecasts.backtest`` task (the training queue) on
     commit; returns the task id."""
-    return task_enqueue(
-        task=TASK, kwargs=request.options, queue=settings.FORECAST_TRAINING_QUEUE or None
+    return task_send_on_commit(
+        TASK, kwargs=request.options, queue=settings.FORECAST_TRAINING_QUEUE or None
     )
 
 

@@ -3,7 +3,7 @@
 Split by sub-domain: ``assets``, ``quotes`` (store, sync, cleanup), ``candles`` (upsert,
 backfill), ``imports`` (CSV validate-then-write), ``sample_data``, ``overview`` (whole-market
 figures). Other apps import from here. Job runs and enqueueing are core's
-(``core.services.job_run``, ``task_enqueue``).
+(``core.services.job_run``, ``core.enqueue.task_send_on_commit``).
 """
 
 from .assets import KNOWN_ASSETS, AssetsUpsertResult, assets_upsert, known_asset_register

@@ -20,8 +20,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from core.cache import TwoTierCache
+from core.enqueue import task_send_on_commit
 from core.http import ProviderError
-from core.services import task_enqueue
 from markets import providers, selectors
 from markets.payloads import stale_after
 
@@ -231,7 +231,7 @@ def market_overview_refresh_enqueue() -> bool:
         return False
     if not fresh:
         return False
-    task_enqueue(task="markets.refresh_market_overview")
+    task_send_on_commit("markets.refresh_market_overview")
     return True
 
 

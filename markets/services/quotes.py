@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core.services import task_enqueue
+from core.enqueue import task_send_on_commit
 from markets import providers
 from markets.contracts import QuoteBatch, QuoteData
 from markets.models import Asset, Quote
@@ -170,7 +170,7 @@ def markets_sync(
 @transaction.atomic
 def sync_enqueue(*, top: int = 50, provider: str | None = None) -> str:
     """Queue a quote sync (sent on commit); returns its task id."""
-    return task_enqueue(task="markets.sync_quotes", kwargs={"top": top, "provider": provider})
+    return task_send_on_commit("markets.sync_quotes", kwargs={"top": top, "provider": provider})
 
 
 def quotes_cleanup(*, older_than_days: int | None = None, chunk: int = 5000) -> int:

@@ -140,7 +140,8 @@ def test_global_never_waits_on_the_provider_and_queues_one_refresh(api_client, m
     queued = []
     monkeypatch.setattr(providers, "fetch_global", must_not_be_called)
     monkeypatch.setattr(
-        "markets.services.overview.task_enqueue", lambda **kw: queued.append(kw["task"]) or "id"
+        "markets.services.overview.task_send_on_commit",
+        lambda name, **kw: queued.append(name) or "id",
     )
     store(quote(asset_data("bitcoin", "BTC", 1), 1.0, market_cap=600.0, volume_24h=10.0))
     api_client.get("/api/v1/market/global")
