@@ -93,6 +93,7 @@ lint: deps
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(PY) scripts/deadcode.py
+	$(PY) scripts/facade_contracts.py --check
 	$(VENV)/bin/mypy
 	$(MANAGE) makemigrations --check --dry-run
 

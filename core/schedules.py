@@ -20,7 +20,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 
 @dataclass(frozen=True)
@@ -66,6 +65,10 @@ class ScheduleReport:
 
 
 def _schedule_for(job: PeriodicJob) -> dict[str, Any]:
+    # deferred: every AppConfig module imports this one to register its jobs, before the app
+    # registry is ready, and beat's models cannot be imported then
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule
+
     if job.every_seconds is not None:
         interval, _ = IntervalSchedule.objects.get_or_create(
             every=job.every_seconds, period=IntervalSchedule.SECONDS
@@ -89,6 +92,8 @@ def setup_schedule(*, jobs: list[PeriodicJob] | None = None, reset: bool = False
 
     Existing rows are kept as staff left them; ``reset=True`` rewrites them from the registry.
     """
+    from django_celery_beat.models import PeriodicTask  # deferred: see _schedule_for
+
     report = ScheduleReport()
     for job in jobs if jobs is not None else registered_jobs():
         values = {

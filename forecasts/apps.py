@@ -1,14 +1,15 @@
 from django.apps import AppConfig
 
+from core.schedules import PeriodicJob, register
+
 
 class ForecastsConfig(AppConfig):
     name = "forecasts"
     verbose_name = "Forecasts"
 
     def ready(self) -> None:
-        # AppConfig.ready() wiring: these modules import models (beat's, the stream log's),
-        # which cannot be imported before the app registry is ready.
-        from core.schedules import PeriodicJob, register
+        # AppConfig.ready() wiring: streaming.services imports the stream log's models, which
+        # cannot be imported before the app registry is ready.
         from streaming.services import provider_register
 
         for job in (
