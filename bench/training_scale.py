@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def _env(tmp: Path, broker_url: str = "") -> dict[str, str]:
+def _env(tmp: Path, broker_url: str = "", database_url: str = "") -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}
     }  # never the developer's database or Redis
@@ -70,6 +70,8 @@ def _env(tmp: Path, broker_url: str = "") -> dict[str, str]:
         OMP_NUM_THREADS="1",
         OPENBLAS_NUM_THREADS="1",
     )
+    if database_url:  # an empty PostgreSQL database of its own (services mode's database)
+        env["DATABASE_URL"] = database_url
     return env
 
 
@@ -210,6 +212,12 @@ def main() -> None:
     )
     parser.add_argument("--skip-fanout", action="store_true", help="Run part 0 only.")
     parser.add_argument(
+        "--database-url",
+        default="",
+        help="An EMPTY PostgreSQL database for the run (default: a temporary SQLite file, "
+        "whose single writer serialises the workers' bookkeeping).",
+    )
+    parser.add_argument(
         "--broker-url",
         default="",
         help="Broker of the fan-out (default: the embedded SQLite broker in a temp folder; "
@@ -219,10 +227,11 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="cc-bench-train-"))
-    env = _env(tmp, args.broker_url)
+    env = _env(tmp, args.broker_url, args.database_url)
     os.environ.update(env)
     for key in ("DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(key, None)
+        if key not in env:
+            os.environ.pop(key, None)
     import django
 
     django.setup()
@@ -259,7 +268,8 @@ def main() -> None:
         f"({','.join(models)}) = {n_tasks} tasks, horizons 1..{args.horizons}, last "
         f"{args.max_days or 'all'} days, default walk-forward windows; "
         f"load average before: {os.getloadavg()[0]:.2f}; broker: "
-        f"{args.broker_url or 'embedded SQLite (polled every CELERY_BROKER_POLL_SECONDS)'}"
+        f"{args.broker_url or 'embedded SQLite (kombu polls it every second)'}; database: "
+        f"{'PostgreSQL' if args.database_url else 'SQLite (one writer at a time)'}"
     )
 
     # 1. direct: the same run, its tasks executed one after another in this process by the

@@ -26,8 +26,8 @@ _KNOWN: tuple[tuple[str, str, str, int, str, str], ...] = (
     ("avalanche-2", "AVAX", "Avalanche", 13, "AVAXUSDT", "avalanche"),
     ("stellar", "XLM", "Stellar", 14, "XLMUSDT", "stellar"),
     ("bitcoin-cash", "BCH", "Bitcoin Cash", 15, "BCHUSDT", "bitcoin-cash"),
-    ("litecoin", "LTC", "Litecoin", 18, "LTCUSDT", "litecoin"),
-    ("polkadot", "DOT", "Polkadot", 20, "DOTUSDT", "polkadot"),
+    ("litecoin", "LTC", "Litecoin", 20, "LTCUSDT", "litecoin"),
+    ("polkadot", "DOT", "Polkadot", 17, "DOTUSDT", "polkadot"),
     ("uniswap", "UNI", "Uniswap", 25, "UNIUSDT", "uniswap"),
 )
 KNOWN_ASSETS: dict[str, AssetData] = {

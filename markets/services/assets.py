@@ -3,119 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 from django.db.models import Q
 
+from markets.clients.known_assets import KNOWN_ASSETS as BUILT_IN
 from markets.contracts import AssetData
 from markets.models import Asset
 
-# The 10 coins of the recorded sample data (and of the offline demo), with their real ids.
+# The 10 coins of the recorded sample data (and of the offline demo): the built-in mapping's
+# entries (markets.clients.known_assets: ids, pairs, ranks) with their categories.
+_SAMPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "bitcoin": ("layer-1", "pow"),
+    "ethereum": ("layer-1", "smart-contract-platform"),
+    "ripple": ("payments",),
+    "binancecoin": ("exchange-token", "layer-1"),
+    "solana": ("layer-1", "smart-contract-platform"),
+    "dogecoin": ("meme", "pow"),
+    "cardano": ("layer-1", "smart-contract-platform"),
+    "chainlink": ("oracle", "defi"),
+    "polkadot": ("layer-0", "interoperability"),
+    "litecoin": ("pow", "payments"),
+}
 KNOWN_ASSETS: dict[str, AssetData] = {
-    a.symbol: a
-    for a in (
-        AssetData(
-            "bitcoin",
-            "BTC",
-            "Bitcoin",
-            1,
-            "bitcoin",
-            "BTCUSDT",
-            "bitcoin",
-            "BTC",
-            ("layer-1", "pow"),
-        ),
-        AssetData(
-            "ethereum",
-            "ETH",
-            "Ethereum",
-            2,
-            "ethereum",
-            "ETHUSDT",
-            "ethereum",
-            "ETH",
-            ("layer-1", "smart-contract-platform"),
-        ),
-        AssetData("ripple", "XRP", "XRP", 4, "ripple", "XRPUSDT", "xrp", "XRP", ("payments",)),
-        AssetData(
-            "binancecoin",
-            "BNB",
-            "BNB",
-            5,
-            "binancecoin",
-            "BNBUSDT",
-            "binance-coin",
-            "BNB",
-            ("exchange-token", "layer-1"),
-        ),
-        AssetData(
-            "solana",
-            "SOL",
-            "Solana",
-            6,
-            "solana",
-            "SOLUSDT",
-            "solana",
-            "SOL",
-            ("layer-1", "smart-contract-platform"),
-        ),
-        AssetData(
-            "dogecoin",
-            "DOGE",
-            "Dogecoin",
-            8,
-            "dogecoin",
-            "DOGEUSDT",
-            "dogecoin",
-            "DOGE",
-            ("meme", "pow"),
-        ),
-        AssetData(
-            "cardano",
-            "ADA",
-            "Cardano",
-            9,
-            "cardano",
-            "ADAUSDT",
-            "cardano",
-            "ADA",
-            ("layer-1", "smart-contract-platform"),
-        ),
-        AssetData(
-            "chainlink",
-            "LINK",
-            "Chainlink",
-            12,
-            "chainlink",
-            "LINKUSDT",
-            "chainlink",
-            "LINK",
-            ("oracle", "defi"),
-        ),
-        AssetData(
-            "polkadot",
-            "DOT",
-            "Polkadot",
-            17,
-            "polkadot",
-            "DOTUSDT",
-            "polkadot",
-            "DOT",
-            ("layer-0", "interoperability"),
-        ),
-        AssetData(
-            "litecoin",
-            "LTC",
-            "Litecoin",
-            20,
-            "litecoin",
-            "LTCUSDT",
-            "litecoin",
-            "LTC",
-            ("pow", "payments"),
-        ),
-    )
+    BUILT_IN[slug].symbol: replace(BUILT_IN[slug], categories=categories)
+    for slug, categories in _SAMPLE_CATEGORIES.items()
 }
 
 _MAPPED_FIELDS = (
