@@ -50,6 +50,21 @@ class WatchlistItem(models.Model):
         return f"{self.watchlist_id}:{self.asset_id}"
 
 
+# What a user sets on a rule besides its name and target (edited by alerts.services, exported
+# by alerts.selectors in the user's data export).
+ALERT_RULE_FIELDS = (
+    "kind",
+    "params",
+    "trigger",
+    "for_seconds",
+    "hysteresis_pct",
+    "cooldown_seconds",
+    "bar_seconds",
+    "stale_seconds",
+    "expires_at",
+)
+
+
 class Alert(models.Model):
     """One rule: a condition on one coin, or on every coin of a watchlist (each on its own)."""
 

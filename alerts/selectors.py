@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from alerts.contracts import FORECAST_KINDS, AnomalyView, ForecastView, Kind, Observations
 from alerts.models import (
+    ALERT_RULE_FIELDS,
     Alert,
     AlertEvent,
     AlertState,
@@ -284,15 +285,7 @@ def user_export(user_id: int) -> dict[str, Any]:
             "name",
             "asset_id",
             "watchlist_id",
-            "kind",
-            "params",
-            "trigger",
-            "for_seconds",
-            "hysteresis_pct",
-            "cooldown_seconds",
-            "bar_seconds",
-            "stale_seconds",
-            "expires_at",
+            *ALERT_RULE_FIELDS,
             "status",
             "created_at",
             "updated_at",

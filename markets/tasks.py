@@ -6,11 +6,10 @@ soft time limits, retries with exponential backoff + jitter on transient errors 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
 
 from core.http import ProviderError
 from core.services import job_run, job_runs_cleanup
@@ -46,29 +45,7 @@ def sync_candles(self, interval: str = "1d", lookback: int = 3, top: int = 50) -
     """Refresh the last ``lookback`` candles of every active asset with a Binance pair."""
 
     def run() -> dict[str, Any]:
-        step = timedelta(seconds=selectors.INTERVAL_SECONDS[interval])
-        since = datetime.now(UTC) - step * lookback
-        written: dict[str, int] = {}
-        failed: dict[str, str] = {}
-        last_error: ProviderError | None = None
-        for asset in selectors.asset_list().exclude(binance_symbol="")[:top]:
-            try:
-                result = services.candles_backfill(asset=asset, interval=interval, since=since)
-            except ProviderError as exc:  # one bad pair must not starve the others
-                if "replay" in settings.MARKET_QUOTE_PROVIDERS:
-                    # Offline: continue the series from the replayed market (labelled replay).
-                    filled = services.candles_replay_fill(asset=asset, interval=interval)
-                    if filled:
-                        written[asset.pk] = filled
-                        failed[asset.pk] = f"{exc.reason}; filled {filled} from replay"
-                        continue
-                failed[asset.pk] = exc.reason
-                last_error = exc
-                continue
-            written[asset.pk] = result.written
-        if last_error is not None and not written:
-            raise last_error  # nothing worked: let the retry policy apply
-        return {"interval": interval, "written": written, "failed": failed}
+        return services.candles_sync_recent(interval=interval, lookback=lookback, top=top)
 
     return job_run(
         job=f"markets.sync_candles:{interval}", fn=run, lock_ttl=1900, task_id=self.request.id or ""

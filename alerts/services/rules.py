@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from alerts.contracts import Kind, Rule, Trigger
 from alerts.engine.conditions import DIRECTIONS, WINDOWS, describe
-from alerts.models import Alert, AlertState, Watchlist
+from alerts.models import ALERT_RULE_FIELDS, Alert, AlertState, Watchlist
 
 from .common import invalid
 
@@ -98,18 +98,7 @@ def alert_description(alert: Alert) -> str:
     return f"{target}: {text}"
 
 
-_EDITABLE = (
-    "name",
-    "kind",
-    "params",
-    "trigger",
-    "for_seconds",
-    "hysteresis_pct",
-    "cooldown_seconds",
-    "bar_seconds",
-    "stale_seconds",
-    "expires_at",
-)
+_EDITABLE = ("name", *ALERT_RULE_FIELDS)
 
 
 def _apply(alert: Alert, fields: dict[str, Any]) -> None:

@@ -150,7 +150,7 @@ def _train_config(
     params: dict[str, dict[str, Any]] | None = None,
     max_history_days: int | None = None,
 ) -> training.TrainConfig:
-    config = training.TrainConfig.from_settings(
+    return training.checked_config(
         horizons=horizons,
         eval_days=eval_days,
         refit_every=refit_every,
@@ -158,9 +158,6 @@ def _train_config(
         params=params,
         max_history_days=max_history_days,
     )
-    if not config.horizons or min(config.horizons) < 1:
-        raise ForecastInputError("horizons must be positive days")
-    return config
 
 
 def _config_of(run: ForecastRun) -> training.TrainConfig:

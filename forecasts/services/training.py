@@ -237,6 +237,15 @@ def train_one(
     )
 
 
+def checked_config(**overrides: Any) -> TrainConfig:
+    """The settings' training config with the caller's overrides (None = the setting), checked
+    the same way for a direct run and a fanned-out one."""
+    config = TrainConfig.from_settings(**overrides)
+    if not config.horizons or min(config.horizons) < 1:
+        raise ForecastInputError("horizons must be positive days")
+    return config
+
+
 def train_models(
     *,
     symbols: Sequence[str] | str,
@@ -258,15 +267,13 @@ def train_models(
     if BASELINE not in names:
         names.insert(0, BASELINE)
     assets = selectors.resolve_assets(parse_csv(symbols))
-    config = TrainConfig.from_settings(
+    config = checked_config(
         horizons=horizons,
         eval_days=eval_days,
         refit_every=refit_every,
         warmup_days=warmup_days,
         params=params,
     )
-    if not config.horizons or min(config.horizons) < 1:
-        raise ForecastInputError("horizons must be positive days")
     report = TrainReport()
     histories: dict[str, pd.DataFrame] = {}
     for asset in assets:

@@ -16,18 +16,6 @@ from markets.payloads import QUOTE_FIELDS, quote_is_stale, quote_payload
 
 from .currency import VsField
 
-QUOTE_NUMBERS = (
-    "price",
-    "market_cap",
-    "volume_24h",
-    "change_1h",
-    "change_24h",
-    "change_7d",
-    "change_30d",
-    "high_24h",
-    "low_24h",
-)
-
 
 def _now(context: dict) -> datetime:
     now = context.get("now")

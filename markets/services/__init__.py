@@ -13,6 +13,7 @@ from .candles import (
     candle_problems,
     candles_backfill,
     candles_replay_fill,
+    candles_sync_recent,
     candles_upsert,
     candles_upsert_many,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "candle_problems",
     "candles_backfill",
     "candles_replay_fill",
+    "candles_sync_recent",
     "candles_upsert",
     "candles_upsert_many",
     "import_ohlcv_path",

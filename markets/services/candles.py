@@ -6,16 +6,18 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 
+from core.http import ProviderError
 from markets import providers
 from markets.clients import replay
 from markets.contracts import CandleData
 from markets.models import Asset, Candle, Interval
 from markets.payloads import candle_payload
-from markets.selectors import INTERVAL_SECONDS
+from markets.selectors import INTERVAL_SECONDS, asset_list
 from streaming import services as stream
 
 UNIQUE_FIELDS = ["asset", "interval", "open_time"]
@@ -288,6 +290,34 @@ def candles_backfill(
 
 REPLAY_FILL_MAX = 5000
 REPLAY_FILL_FRESH = {"1d": timedelta(days=365), "1h": timedelta(days=30)}
+
+
+def candles_sync_recent(*, interval: str, lookback: int, top: int) -> dict[str, Any]:
+    """Refresh the last ``lookback`` candles of the top ``top`` active assets with a Binance
+    pair. One bad pair never starves the others; offline (``replay`` among the providers) a
+    failed pair continues its series from the replayed market. Raises the last provider error
+    only when nothing was written (so the task's retry policy applies)."""
+    since = datetime.now(UTC) - timedelta(seconds=INTERVAL_SECONDS[interval]) * lookback
+    written: dict[str, int] = {}
+    failed: dict[str, str] = {}
+    last_error: ProviderError | None = None
+    for asset in asset_list().exclude(binance_symbol="")[:top]:
+        try:
+            result = candles_backfill(asset=asset, interval=interval, since=since)
+        except ProviderError as exc:
+            if "replay" in settings.MARKET_QUOTE_PROVIDERS:
+                filled = candles_replay_fill(asset=asset, interval=interval)
+                if filled:
+                    written[asset.pk] = filled
+                    failed[asset.pk] = f"{exc.reason}; filled {filled} from replay"
+                    continue
+            failed[asset.pk] = exc.reason
+            last_error = exc
+            continue
+        written[asset.pk] = result.written
+    if last_error is not None and not written:
+        raise last_error
+    return {"interval": interval, "written": written, "failed": failed}
 
 
 def candles_replay_fill(*, asset: Asset, interval: str, until: datetime | None = None) -> int:

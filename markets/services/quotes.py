@@ -16,24 +16,12 @@ from core.enqueue import task_send_on_commit
 from markets import providers
 from markets.contracts import QuoteBatch, QuoteData
 from markets.models import Asset, Quote
-from markets.payloads import quote_payload
+from markets.payloads import QUOTE_FIGURES, quote_payload
 from streaming import services as stream
 
 from .assets import assets_upsert
 
 logger = logging.getLogger("cryptocast.markets")
-
-QUOTE_FIELDS = (
-    "price",
-    "market_cap",
-    "volume_24h",
-    "change_1h",
-    "change_24h",
-    "change_7d",
-    "change_30d",
-    "high_24h",
-    "low_24h",
-)
 
 
 # Apps above markets (alerts) react to new prices without markets knowing them: they register
@@ -70,7 +58,7 @@ def _valid(q: QuoteData) -> bool:
     """A last line of defence: the clients already refuse garbage, never store it here either."""
     if not isinstance(q.price, int | float) or not math.isfinite(q.price) or q.price < 0:
         return False
-    for name in QUOTE_FIELDS[1:]:
+    for name in QUOTE_FIGURES[1:]:
         v = getattr(q, name)
         if v is not None and (not isinstance(v, int | float) or not math.isfinite(v)):
             return False
@@ -93,7 +81,7 @@ def quotes_store(*, batch: QuoteBatch) -> QuotesStoreResult:
             as_of=q.as_of,
             fetched_at=q.fetched_at,
             fallback_reason=(q.fallback_reason or batch.fallback_reason)[:500],
-            **{f: (None if getattr(q, f) is None else float(getattr(q, f))) for f in QUOTE_FIELDS},
+            **{f: (None if getattr(q, f) is None else float(getattr(q, f))) for f in QUOTE_FIGURES},
         )
     objs = list(rows.values())
     if objs:
@@ -101,7 +89,7 @@ def quotes_store(*, batch: QuoteBatch) -> QuotesStoreResult:
             objs,
             update_conflicts=True,
             unique_fields=["asset", "source", "as_of"],
-            update_fields=[*QUOTE_FIELDS, "fetched_at", "fallback_reason"],
+            update_fields=[*QUOTE_FIGURES, "fetched_at", "fallback_reason"],
         )
     _advance_latest(objs)
     if objs:

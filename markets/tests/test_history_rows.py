@@ -8,7 +8,7 @@ import pytest
 
 from markets.models import Asset, Candle
 from markets.payloads import HISTORY_FIELDS, history_row
-from markets.serializers import CandleSerializer
+from markets.serializers.assets import CandleSerializer
 
 pytestmark = pytest.mark.django_db
 
