@@ -70,6 +70,10 @@ class EnvelopeExceptionHandler(ExceptionHandler):
 class EnvelopeFormatter(ExceptionFormatter):
     def format_error_response(self, error_response: ErrorResponse) -> Any:
         body = asdict(error_response)
+        for error in body["errors"]:
+            # a Django form/filter ValidationError raised without a code: the envelope
+            # promises a machine-readable string
+            error["code"] = error["code"] or "invalid"
         return {
             "type": body["type"],
             "status": self.exc.status_code,

@@ -42,10 +42,10 @@ class CommaListField(forms.CharField):
             return None
         items = [v.strip() for v in value.split(",") if v.strip()]
         if len(items) > MAX_LIST_ITEMS:
-            raise forms.ValidationError(f"at most {MAX_LIST_ITEMS} values")
+            raise forms.ValidationError(f"at most {MAX_LIST_ITEMS} values", code="max_length")
         bad = [v for v in items if not self.pattern.match(self.normalise(v))]
         if bad:
-            raise forms.ValidationError(f"invalid value(s): {', '.join(bad[:5])}")
+            raise forms.ValidationError(f"invalid value(s): {', '.join(bad[:5])}", code="invalid")
         return [self.normalise(v) for v in items]
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 LEAKAGE_REL_MAE = 0.95
 
@@ -66,7 +66,7 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     """Wilson score interval for a binomial proportion."""
     if n == 0:
         return (float("nan"), float("nan"))
-    z = stats.norm.ppf(0.5 + confidence / 2.0)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
     p = successes / n
     den = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / den
@@ -161,6 +161,10 @@ def diebold_mariano(
     dm = dbar / math.sqrt(var)
     correction = math.sqrt(max((n + 1 - 2 * h + h * (h - 1) / n) / n, 1e-12))
     stat = dm * correction
+    # deferred: scipy.stats costs ~2 s at import, and every process imports this module (the
+    # forecasts facade); only a backtest's significance test needs Student's t
+    from scipy import stats
+
     return {
         "dm_stat": float(stat),
         "p_value": float(2.0 * stats.t.sf(abs(stat), df=n - 1)),

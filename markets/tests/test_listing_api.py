@@ -288,3 +288,11 @@ def test_history_validates_its_parameters(api_client, market):  # type: ignore[n
     assert bad.status_code == 400 and bad.json()["errors"][0]["attr"] == "end"
     assert len(api_client.get(url).json()["results"]) == 3
     assert api_client.get("/api/v1/cryptocurrencies/nope/history").status_code == 404
+
+
+def test_a_bad_list_filter_value_has_a_machine_readable_code(api_client, market):  # type: ignore[no-untyped-def]
+    # found by the fuzzer: django-filter's errors carried "code": null
+    response = api_client.get("/api/v1/cryptocurrencies/", {"ids": "U\u00e2d", "symbol": ","})
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert errors and all(isinstance(e["code"], str) and e["code"] for e in errors), errors
