@@ -1,4 +1,9 @@
-"""Celery entry points of core: the health sampler and the cache refresh."""
+"""Celery entry points of core: the health sampler and the cache refresh.
+
+Both run under ``core.services.job_run`` like every other job: one lock per job (a run that
+finds it held is skipped and recorded, never queued), a ``JobRun`` row per run that
+``etl/jobs`` and the admin show, errors recorded and re-raised for the retry policy.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +11,21 @@ from typing import Any
 
 from celery import shared_task
 
-from .locks import acquire
-from .services import cache_refresh, health_samples_record
+from .services import cache_refresh, health_samples_record, job_run
 from .taskpolicy import retrying
 
 
-@shared_task(name="core.record_health", acks_late=True, time_limit=50, soft_time_limit=45)
-def record_health() -> int:
-    """Every minute (beat): one sample per component; held by a lock so runs never overlap."""
-    lease = acquire("job:core.record_health", ttl=55)
-    if lease is None:
-        return 0
-    try:
-        return health_samples_record()
-    finally:
-        lease.release()
+@shared_task(
+    name="core.record_health", bind=True, acks_late=True, time_limit=50, soft_time_limit=45
+)
+def record_health(self: Any) -> dict[str, Any]:
+    """Every minute (beat): one sample per component; runs never overlap."""
+    return job_run(
+        job="core.record_health",
+        fn=health_samples_record,
+        lock_ttl=55,
+        task_id=self.request.id or "",
+    )
 
 
 @shared_task(
@@ -31,10 +36,9 @@ def record_health() -> int:
 )
 def refresh_caches(self: Any) -> dict[str, Any]:
     """Re-warm every cache-first read (``POST admin/cache/refresh``)."""
-    lease = acquire("job:core.refresh_caches", ttl=300)
-    if lease is None:
-        return {"skipped": "another refresh is running"}
-    try:
-        return cache_refresh()
-    finally:
-        lease.release()
+    return job_run(
+        job="core.refresh_caches",
+        fn=cache_refresh,
+        lock_ttl=300,
+        task_id=self.request.id or "",
+    )

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from core.cache import TwoTierCache
-from core.models import HealthSample
+from core.models import HealthSample, JobRun
 from tests.test_errors import assert_envelope
 
 pytestmark = pytest.mark.django_db
@@ -112,10 +112,28 @@ def test_cache_refresh_task_runs_every_warmer_and_reports_failures(monkeypatch):
     from core import services, tasks
 
     monkeypatch.setattr(services, "_WARMERS", {"good": lambda: 3, "bad": lambda: 1 / 0})
-    assert tasks.refresh_caches.run() == {
+    summary = tasks.refresh_caches.run()
+    assert summary["status"] == "success"
+    assert summary["result"] == {
         "bad": {"ok": False, "error": "ZeroDivisionError"},
         "good": {"ok": True, "result": 3},
     }
+    # like every job, it leaves a run record that etl/jobs and the admin show
+    run = JobRun.objects.get(job="core.refresh_caches")
+    assert run.status == JobRun.Status.SUCCESS and run.detail["result"] == summary["result"]
+
+
+def test_a_cache_refresh_that_finds_the_lock_held_is_skipped_and_recorded(monkeypatch):
+    from core import tasks
+    from core.locks import acquire
+
+    lease = acquire("job:core.refresh_caches", ttl=30)
+    assert lease is not None
+    try:
+        assert tasks.refresh_caches.run()["status"] == "skipped"
+    finally:
+        lease.release()
+    assert JobRun.objects.get(job="core.refresh_caches").status == JobRun.Status.SKIPPED
 
 
 def test_cache_smart_reports_each_snapshot(staff_client):
@@ -190,8 +208,9 @@ def test_record_health_task_stores_one_sample_per_component_and_drops_old_ones(s
     old = HealthSample.objects.create(
         component="database", at=timezone.now() - timedelta(days=30), ok=True, latency_ms=1
     )
-    written = tasks.record_health.run()
-    assert written >= 3
+    summary = tasks.record_health.run()
+    assert summary["status"] == "success" and summary["result"] >= 5
+    assert JobRun.objects.filter(job="core.record_health", status=JobRun.Status.SUCCESS).exists()
     names = set(HealthSample.objects.values_list("component", flat=True))
     assert {"database", "cache", "broker", "model_manifest", "market_providers"} <= names
     assert not HealthSample.objects.filter(pk=old.pk).exists()

@@ -12,6 +12,8 @@ from forecasts import response_cache
 from markets.contracts import AssetData, CandleData
 from mlserving import services as ml_services
 
+from .engine.conftest import make_ohlcv
+
 LAST_DAY = datetime(2025, 7, 5, tzinfo=UTC)
 
 #: tiny, fast settings for every model type (1 epoch for neural nets)
@@ -104,3 +106,15 @@ def train_fast(symbols: str, models: str, *, horizons: int = 3):
         warmup_days=10,
         params=FAST_PARAMS,
     )
+
+
+@pytest.fixture
+def csv_dir(tmp_path):
+    """Two coins' daily OHLCV CSVs (AAA, BBB; 300 days each) as the backtest reads them."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for i, sym in enumerate(("AAA", "BBB")):
+        make_ohlcv(300, seed=10 + i).to_csv(
+            data / f"{sym}.csv", index_label="date", date_format="%Y-%m-%d"
+        )
+    return data

@@ -13,8 +13,6 @@ from forecasts import services, tasks
 from forecasts.engine import EngineError
 from forecasts.services.backtesting import backtest_frames, planned_steps
 
-from .engine.conftest import make_ohlcv
-
 OPTIONS = {
     "symbols": "AAA,BBB",
     "models": "naive,drift",
@@ -24,17 +22,6 @@ OPTIONS = {
     "warmup_days": 60,
     "plots": False,
 }
-
-
-@pytest.fixture
-def csv_dir(tmp_path):
-    data = tmp_path / "data"
-    data.mkdir()
-    for i, sym in enumerate(("AAA", "BBB")):
-        make_ohlcv(300, seed=10 + i).to_csv(
-            data / f"{sym}.csv", index_label="date", date_format="%Y-%m-%d"
-        )
-    return data
 
 
 def _request(csv_dir, tmp_path, **extra):

@@ -10,17 +10,6 @@ from django.core.management import CommandError, call_command
 from .conftest import make_ohlcv
 
 
-@pytest.fixture
-def csv_dir(tmp_path):
-    data = tmp_path / "data"
-    data.mkdir()
-    for i, sym in enumerate(("AAA", "BBB")):
-        make_ohlcv(300, seed=10 + i).to_csv(
-            data / f"{sym}.csv", index_label="date", date_format="%Y-%m-%d"
-        )
-    return data
-
-
 def _run(csv_dir, out, **extra):
     args = {
         "data": str(csv_dir),
