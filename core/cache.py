@@ -14,13 +14,16 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.cache import BaseCache, caches
 
 logger = logging.getLogger("cryptocast.cache")
 _MISSING = object()
+T = TypeVar("T")
 # Every TwoTierCache of this process, for the ops endpoints (figures, clear, invalidate).
 _INSTANCES: weakref.WeakSet[TwoTierCache] = weakref.WeakSet()
 
@@ -218,3 +221,91 @@ class TwoTierCache:
             while len(self._l1) > self.l1_max_entries:
                 self._l1.popitem(last=False)
                 self.l1_evictions += 1
+
+
+class GenerationalCache:
+    """Built responses in both tiers, under keys that carry a generation counter.
+
+    Writers bump a counter on commit (:meth:`bump`, optionally for one ``scope`` such as an
+    asset id); readers key every entry by the counter's current value, so a write is served at
+    once by this process and within ``l1_seconds`` by every other (the counter itself is read
+    through the same two tiers: a warm hit costs no shared-cache round trip). Entries of old
+    generations are never read again and expire with ``ttl_seconds``.
+
+    Only payloads are cached, never errors: a ``build`` that raises caches nothing. A dead
+    shared cache only costs speed (every read builds). Settings are read on first use, so a
+    test's ``settings`` override applies to a fresh instance (:meth:`reset`).
+    """
+
+    def __init__(self, *, prefix: str, l1_seconds: str, ttl_seconds: str) -> None:
+        self.prefix = prefix
+        self._l1_setting, self._ttl_setting = l1_seconds, ttl_seconds
+        self._lock = threading.Lock()
+        self._tiers: TwoTierCache | None = None
+
+    def tiers(self) -> TwoTierCache:
+        with self._lock:
+            if self._tiers is None:
+                self._tiers = TwoTierCache(
+                    prefix=self.prefix,
+                    l1_ttl=float(getattr(settings, self._l1_setting)),
+                    l1_max_entries=512,
+                )
+            return self._tiers
+
+    @staticmethod
+    def _counter(scope: str) -> str:
+        return f"generation:{scope}" if scope else "generation"
+
+    def generation(self, scope: str = "") -> int:
+        """The counter's value: 0 if never bumped, -1 if the shared cache cannot say."""
+        read = self.tiers().get(self._counter(scope))
+        if not read.hit:
+            return 0 if read.l2_ok else -1
+        try:
+            return int(read.value)
+        except (TypeError, ValueError):
+            return 0
+
+    def cached(
+        self, name: str, parts: tuple[Any, ...], build: Callable[[], T], *, scope: str = ""
+    ) -> T:
+        """The cached ``name`` for ``parts`` (in ``scope``'s generation), else ``build()``."""
+        return self.cached_with_tier(name, parts, build, scope=scope)[0]
+
+    def cached_with_tier(
+        self, name: str, parts: tuple[Any, ...], build: Callable[[], T], *, scope: str = ""
+    ) -> tuple[T, str]:
+        """Like :meth:`cached`, and which tier answered: ``l1``, ``l2`` or ``miss`` (built)."""
+        tiers = self.tiers()
+        key = f"{name}:" + ":".join(map(str, parts)) + f":g{self.generation(scope)}"
+        read = tiers.get(key)
+        if read.tier in ("l1", "l2"):
+            return read.value, read.tier
+        value = build()
+        tiers.set(key, value, ttl=float(getattr(settings, self._ttl_setting)))
+        return value, "miss"
+
+    def bump(self, scope: str = "") -> None:
+        """Invalidate every entry of ``scope`` (call it on commit, after the write)."""
+        tiers = self.tiers()
+        counter = tiers._key(self._counter(scope))
+        try:
+            try:
+                tiers.l2.incr(counter)
+            except ValueError:  # never bumped (or expired): start at 1
+                tiers.l2.set(counter, 1, timeout=None)
+        except Exception as exc:  # a dead cache only delays freshness until the TTL
+            logger.warning("cache bump failed for %s: %s", counter, exc.__class__.__name__)
+        tiers.invalidate_l1(counter)  # this process sees its own write at once
+
+    def clear_l1(self) -> None:
+        """Forget this process's tier (what another process, or the L1 TTL passing, sees)."""
+        self.tiers().clear_l1()
+
+    def reset(self) -> None:
+        """Tests: drop the instance (settings are read again on next use)."""
+        with self._lock:
+            if self._tiers is not None:
+                self._tiers.reset()
+            self._tiers = None

@@ -7,7 +7,7 @@ Add a name here only when something outside Python code calls it; dead code is r
 # ruff: noqa: B018, F821
 
 # Dotted paths in settings (AUTHENTICATION_BACKENDS, REST_FRAMEWORK, SOCIALACCOUNT_ADAPTER,
-# AXES_HANDLER, PASSWORD_HASHERS in tests, MIDDLEWARE, drf-standardized-errors).
+# AXES_HANDLER, MIDDLEWARE, drf-standardized-errors).
 AccountAdapter
 SocialAccountAdapter
 _.get_callback_url
@@ -17,7 +17,6 @@ _._decode_id_token
 ApiKeyAuthentication
 AccountAxesHandler
 _.reset_user_attempts
-FastArgon2PasswordHasher
 EnvelopeExceptionHandler
 EnvelopeFormatter
 _.format_error_response

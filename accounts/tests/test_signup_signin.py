@@ -174,6 +174,29 @@ def test_configured_hasher_order_puts_argon2_first():
 
     import config.settings.base as base
 
-    assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert base.PASSWORD_HASHERS[0] == "accounts.hashers.Argon2idPasswordHasher"
     assert "django.contrib.auth.hashers.MD5PasswordHasher" not in base.PASSWORD_HASHERS
     assert django_settings.AUTH_PASSWORD_VALIDATORS[1]["OPTIONS"]["min_length"] >= 12
+
+
+def test_the_hasher_uses_owasps_argon2id_baseline_and_upgrades_django_default_hashes(
+    settings, signin, django_user_model
+):
+    from django.contrib.auth.hashers import Argon2PasswordHasher, identify_hasher
+
+    from accounts.hashers import Argon2idPasswordHasher
+
+    settings.ARGON2_TIME_COST, settings.ARGON2_MEMORY_KIB, settings.ARGON2_PARALLELISM = 2, 19456, 1
+    encoded = make_password(PASSWORD)
+    assert encoded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    assert isinstance(identify_hasher(encoded), Argon2idPasswordHasher)
+
+    # a hash made with Django's own parameters (100 MiB, 8 lanes) still verifies, and the next
+    # sign-in re-hashes it with ours
+    heavy = Argon2PasswordHasher().encode(PASSWORD, Argon2PasswordHasher().salt())
+    assert "m=102400,t=2,p=8" in heavy
+    user = django_user_model.objects.create_user(email="heavy@example.com", password=None)
+    django_user_model.objects.filter(pk=user.pk).update(password=heavy)
+    assert signin("heavy@example.com", PASSWORD).status_code == 200
+    user.refresh_from_db()
+    assert "m=19456,t=2,p=1" in user.password and user.check_password(PASSWORD)

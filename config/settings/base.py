@@ -273,11 +273,15 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "accounts.hashers.Argon2idPasswordHasher",  # Django's Argon2 with OWASP's parameters
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
+# OWASP Password Storage Cheat Sheet baseline for Argon2id (accounts/hashers.py says why).
+ARGON2_TIME_COST = env.int("ARGON2_TIME_COST", default=2)
+ARGON2_MEMORY_KIB = env.int("ARGON2_MEMORY_KIB", default=19456)
+ARGON2_PARALLELISM = env.int("ARGON2_PARALLELISM", default=1)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -809,6 +813,9 @@ CORE_REQUEST_LOG_SLOW_MS = env.float("CORE_REQUEST_LOG_SLOW_MS", default=500.0)
 # The listing (/api/v1/cryptocurrencies/) answers repeat queries from a cache of the rendered
 # page for this long (in-process and shared; 0 = off). Quotes change once per sync period.
 MARKETS_LISTING_CACHE_SECONDS = env.int("MARKETS_LISTING_CACHE_SECONDS", default=2)
+# Rendered history pages (USD, JSON) until a candle write bumps their generation (0 = off).
+MARKETS_HISTORY_CACHE_SECONDS = env.int("MARKETS_HISTORY_CACHE_SECONDS", default=600)
+MARKETS_HISTORY_L1_SECONDS = env.float("MARKETS_HISTORY_L1_SECONDS", default=1.0)
 # Embedded SQLite: reopening the file costs a connect and two PRAGMAs per request; keep the
 # connection (per thread) this many seconds. PostgreSQL keeps CONN_MAX_AGE=0 with its pool.
 if not DATABASE_URL:

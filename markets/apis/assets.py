@@ -26,6 +26,7 @@ from core.pagination import BoundedCursorPagination
 from core.tabular import FORMAT_PARAMETER, TABLE_RENDERERS, TableNegotiation
 from markets import currency, selectors
 from markets.filters import AssetFilter
+from markets.history_cache import HISTORY
 from markets.models import Asset
 from markets.payloads import HISTORY_FIELDS, history_row
 from markets.serializers.assets import (
@@ -169,10 +170,26 @@ class AssetHistoryApi(generics.ListAPIView):
     def get(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
         return super().get(request, *args, **kwargs)
 
-    def list(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+    def list(self, request: Request, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
         """In another currency (``?vs=``) each candle's prices at its own day's rate, with
-        ``rate`` and ``rate_as_of`` (the rate's day) on every candle; volume stays in coins."""
+        ``rate`` and ``rate_as_of`` (the rate's day) on every candle; volume stays in coins.
+
+        USD pages as JSON are served from ``markets.history_cache`` (a candle write bumps its
+        generation; ``MARKETS_HISTORY_CACHE_SECONDS``, 0 = off): other currencies follow
+        intraday rates and spreadsheets are rare, so they are built every time."""
         vs = query_data(HistoryQuerySerializer, request)["vs"]
+        as_json = getattr(request.accepted_renderer, "format", "json") == "json"
+        if vs == currency.USD and as_json and settings.MARKETS_HISTORY_CACHE_SECONDS > 0:
+            body, tier = HISTORY.cached_with_tier(
+                "page", (_listing_key(request),), lambda: self._page_json(vs)
+            )
+            return _json_bytes(body, tier=tier)
+        return self._page(vs)
+
+    def _page_json(self, vs: str) -> bytes:
+        return JSONRenderer().render(self._page(vs).data)
+
+    def _page(self, vs: str) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         # CandleSerializer documents the shape; rows are built without it (payloads.py)
         data = [history_row(row) for row in page]

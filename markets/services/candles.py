@@ -15,6 +15,7 @@ from core.http import ProviderError
 from markets import providers
 from markets.clients import replay
 from markets.contracts import CandleData
+from markets.history_cache import HISTORY
 from markets.models import Asset, Candle, Interval
 from markets.payloads import candle_payload
 from markets.selectors import INTERVAL_SECONDS, asset_list
@@ -118,6 +119,8 @@ def candles_upsert_many(
         _upsert_by_copy(values)
     else:
         _upsert_by_bulk_create(values, batch_size or settings.MARKETS_UPSERT_BATCH_SIZE)
+    if values:
+        transaction.on_commit(HISTORY.bump)  # cached history pages are out of date
     live = _live_candles(values)
     if live:
         transaction.on_commit(lambda: _publish_candles(live))

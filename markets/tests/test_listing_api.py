@@ -296,3 +296,44 @@ def test_a_bad_list_filter_value_has_a_machine_readable_code(api_client, market)
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert errors and all(isinstance(e["code"], str) and e["code"] for e in errors), errors
+
+
+def test_history_pages_are_served_from_cache_until_a_candle_is_written(  # type: ignore[no-untyped-def]
+    api_client, market, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from markets.history_cache import HISTORY
+    from markets.models import Asset
+
+    btc = Asset.objects.get(pk="bitcoin")
+    with django_capture_on_commit_callbacks(execute=True):
+        make_candles(btc, range(3))
+    url = "/api/v1/cryptocurrencies/bitcoin/history"
+    first = api_client.get(url)
+    assert first.status_code == 200 and first["X-Cache"] == "miss"
+    with django_assert_num_queries(0):
+        again = api_client.get(url)
+    assert again["X-Cache"] == "l1" and again.content == first.content
+    HISTORY.clear_l1()  # another process: the shared tier answers
+    assert api_client.get(url)["X-Cache"] == "l2"
+
+    # a candle written through the service bumps the generation on commit: served at once
+    with django_capture_on_commit_callbacks(execute=True):
+        make_candles(btc, range(3, 5))
+    fresh = api_client.get(url)
+    assert fresh["X-Cache"] == "miss" and len(fresh.json()["results"]) == 5
+
+    # another symbol spelling is its own page; errors, other currencies and spreadsheets are
+    # never cached
+    assert api_client.get("/api/v1/cryptocurrencies/nope/history").status_code == 404
+    assert api_client.get("/api/v1/cryptocurrencies/nope/history").status_code == 404
+    assert "X-Cache" not in api_client.get(url, {"vs": "eur"})
+    assert "X-Cache" not in api_client.get(url, {"format": "csv"})
+
+
+def test_history_cache_off_builds_every_page(api_client, market, settings):  # type: ignore[no-untyped-def]
+    from markets.models import Asset
+
+    settings.MARKETS_HISTORY_CACHE_SECONDS = 0
+    make_candles(Asset.objects.get(pk="bitcoin"), range(2))
+    response = api_client.get("/api/v1/cryptocurrencies/bitcoin/history")
+    assert response.status_code == 200 and "X-Cache" not in response
