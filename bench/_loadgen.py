@@ -144,21 +144,26 @@ async def closed_loop(
     clients: int,
     seconds: float,
     ok: Callable[[str, int], bool] = lambda name, status: status == 200,
+    client_headers: Callable[[int], dict[str, str]] | None = None,
 ) -> tuple[dict[str, Stats], float, float]:
     """``clients`` connections, each sending its next request as soon as the last answered.
 
-    ``pick(i)`` returns (endpoint name, request) for the i-th request of a client. Returns the
-    stats per endpoint, the wall time and the generator's own CPU seconds.
+    ``pick(i)`` returns (endpoint name, request) for the i-th request of a client;
+    ``client_headers(c)`` adds headers to every request of client ``c`` (e.g. its own
+    forwarded address). Returns the stats per endpoint, the wall time and the generator's own
+    CPU seconds.
     """
     stats: dict[str, Stats] = {}
     deadline = time.perf_counter() + seconds
 
     async def client(cid: int) -> None:
         conn = Connection(port)
+        own = client_headers(cid) if client_headers else {}
         i = cid
         try:
             while time.perf_counter() < deadline:
                 name, (method, path, body, headers) = pick(i)
+                headers = {**headers, **own} if own else headers
                 i += clients
                 st = stats.setdefault(name, Stats())
                 t0 = time.perf_counter()

@@ -181,6 +181,10 @@ class TwoTierCache:
             return entry[1]
         return None
 
+    def put_l1(self, key: str, value: Any, *, ttl: float | None = None) -> None:
+        """Store in this process's tier only (what the shared tier said, remembered briefly)."""
+        self._l1_put(self._key(key), value, self.l1_ttl if ttl is None else ttl)
+
     def set(self, key: str, value: Any, *, ttl: float, l1_ttl: float | None = None) -> bool:
         """Store in both tiers; returns whether L2 took it (L1 always does)."""
         k = self._key(key)
@@ -259,9 +263,15 @@ class GenerationalCache:
 
     def generation(self, scope: str = "") -> int:
         """The counter's value: 0 if never bumped, -1 if the shared cache cannot say."""
-        read = self.tiers().get(self._counter(scope))
+        tiers = self.tiers()
+        read = tiers.get(self._counter(scope))
         if not read.hit:
-            return 0 if read.l2_ok else -1
+            if not read.l2_ok:
+                return -1
+            # never bumped: remember that in this process only (writing 0 to the shared tier
+            # could undo another process's bump)
+            tiers.put_l1(self._counter(scope), 0)
+            return 0
         try:
             return int(read.value)
         except (TypeError, ValueError):
@@ -285,6 +295,15 @@ class GenerationalCache:
         value = build()
         tiers.set(key, value, ttl=float(getattr(settings, self._ttl_setting)))
         return value, "miss"
+
+    def peek_l1(self, name: str, parts: tuple[Any, ...], *, scope: str = "") -> Any | None:
+        """The entry if this process's tier holds it and its generation, else None: the hot
+        path of a view that answers before any other work (no I/O at all)."""
+        tiers = self.tiers()
+        generation = tiers.peek_l1(self._counter(scope))
+        if generation is None:
+            return None
+        return tiers.peek_l1(f"{name}:" + ":".join(map(str, parts)) + f":g{generation}")
 
     def bump(self, scope: str = "") -> None:
         """Invalidate every entry of ``scope`` (call it on commit, after the write)."""

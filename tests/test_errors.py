@@ -144,3 +144,26 @@ def test_throttles_step_aside_when_the_cache_is_down(client, settings, monkeypat
     monkeypatch.setattr("tests.urls.ThrottledView.throttle_classes", [ScopedRateThrottle])
     assert client.get("/api/v1/_test/throttled").status_code == 200
     assert client.get("/api/v1/_test/throttled").status_code == 200
+
+
+def test_anonymous_requests_pay_the_anon_throttle_only(rf, settings):
+    from django.contrib.auth.models import AnonymousUser
+    from rest_framework.request import Request
+
+    from core.throttling import AnonRateThrottle, UserRateThrottle
+
+    request = Request(rf.get("/api/v1/prices", REMOTE_ADDR="10.1.2.3"))
+    request.user = AnonymousUser()
+    assert UserRateThrottle().get_cache_key(request, None) is None
+    assert "10.1.2.3" in AnonRateThrottle().get_cache_key(request, None)
+
+
+def test_signed_in_users_are_counted_by_the_user_throttle(rf, django_user_model):
+    from rest_framework.request import Request
+
+    from core.throttling import UserRateThrottle
+
+    user = django_user_model.objects.create_user(email="t@example.com", password=None)
+    request = Request(rf.get("/api/v1/prices"))
+    request.user = user
+    assert str(user.pk) in UserRateThrottle().get_cache_key(request, None)

@@ -198,6 +198,12 @@ def test_proxy_routes_streams_to_daphne_and_the_rest_to_gunicorn():
     assert "location /api/v1/stream/" in conf and "http://ws:8001" in conf
     assert "http://web:8000" in conf
     assert "Upgrade" in conf
+    # the proxy appends the client to X-Forwarded-For, and every app service trusts one hop
+    # (else throttles and lockouts would count every client as the proxy's address)
+    assert conf.count("X-Forwarded-For $proxy_add_x_forwarded_for") >= 2
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    for name in ("web", "ws"):
+        assert str(services[name]["environment"]["NUM_PROXIES"]) == "1", name
 
 
 def test_no_test_can_reach_the_internet():

@@ -7,7 +7,7 @@ import hashlib
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
@@ -79,6 +79,15 @@ class AssetListApi(generics.ListAPIView):
         context["now"] = timezone.now()
         return context
 
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """Hot path (WSGI): an L1 hit answers before DRF's request wrapping."""
+        return _listing_l1_hit(request) or super().dispatch(request, *args, **kwargs)
+
+    @staticmethod
+    async def async_fast_path(request: HttpRequest, **kwargs: Any) -> HttpResponse | None:
+        """Hot path (ASGI): the same L1 hit without a sync view's thread hop."""
+        return _listing_l1_hit(request)
+
     def list(self, request: Request, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
         """Answers repeat queries from a short-lived cache of the rendered page (the listing
         is public and the same for everyone; ``MARKETS_LISTING_CACHE_SECONDS``, 0 = off)."""
@@ -122,7 +131,34 @@ def reset_listing_cache() -> None:
     _listing_cache_instance = None
 
 
-def _listing_key(request: Request) -> str:
+def _anonymous_json_get(request: HttpRequest) -> bool:
+    """A GET that DRF would answer as JSON with no credentials to check: the only requests a
+    public cached page may answer from this process's memory before DRF runs (so a bad token
+    still gets its 401, and ``?format=``/``Accept`` still pick a spreadsheet)."""
+    if request.method != "GET" or "format" in request.GET:
+        return False
+    if request.META.get("HTTP_AUTHORIZATION"):
+        return False
+    accept = request.META.get("HTTP_ACCEPT", "")
+    return accept in ("", "*/*") or accept.startswith("application/json")
+
+
+def _listing_l1_hit(request: HttpRequest) -> HttpResponse | None:
+    if settings.MARKETS_LISTING_CACHE_SECONDS <= 0 or not _anonymous_json_get(request):
+        return None
+    body = _listing_cache().peek_l1(_listing_key(request))
+    return _json_bytes(body, tier="l1") if body is not None else None
+
+
+def _history_l1_hit(request: HttpRequest) -> HttpResponse | None:
+    # Only USD pages are ever stored, each under its full URL: no need to parse ``vs`` here.
+    if settings.MARKETS_HISTORY_CACHE_SECONDS <= 0 or not _anonymous_json_get(request):
+        return None
+    body = HISTORY.peek_l1("page", (_listing_key(request),))
+    return _json_bytes(body, tier="l1") if body is not None else None
+
+
+def _listing_key(request: HttpRequest) -> str:
     # Host and scheme are in the page links (next/previous), so they are part of the key.
     raw = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -161,6 +197,15 @@ class AssetHistoryApi(generics.ListAPIView):
     export_filename = "history"
     pagination_class = HistoryPagination
     filter_backends: list = []
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """Hot path (WSGI): an L1 hit answers before DRF's request wrapping."""
+        return _history_l1_hit(request) or super().dispatch(request, *args, **kwargs)
+
+    @staticmethod
+    async def async_fast_path(request: HttpRequest, **kwargs: Any) -> HttpResponse | None:
+        """Hot path (ASGI): the same L1 hit without a sync view's thread hop."""
+        return _history_l1_hit(request)
 
     @extend_schema(
         tags=["markets"],

@@ -330,6 +330,29 @@ def test_history_pages_are_served_from_cache_until_a_candle_is_written(  # type:
     assert "X-Cache" not in api_client.get(url, {"format": "csv"})
 
 
+@pytest.mark.parametrize(
+    "url", ["/api/v1/cryptocurrencies/", "/api/v1/cryptocurrencies/bitcoin/history"]
+)
+def test_a_cached_public_page_is_answered_from_memory_only_when_drf_would_send_it(  # type: ignore[no-untyped-def]
+    client, market, url, django_assert_num_queries, settings
+):
+    from markets.models import Asset
+
+    settings.MARKETS_LISTING_CACHE_SECONDS = 2  # the markets tests turn it off
+    make_candles(Asset.objects.get(pk="bitcoin"), range(3))
+    assert client.get(url)["X-Cache"] == "miss"
+    with django_assert_num_queries(0):
+        hit = client.get(url, HTTP_ACCEPT="application/json")
+    assert hit.status_code == 200 and hit["X-Cache"] == "l1"
+    # credentials are still checked: a bad token is a 401, not the cached page
+    bad = client.get(url, HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert bad.status_code == 401
+    # a spreadsheet asked for by Accept or ?format= is never the cached JSON
+    csv = client.get(url, HTTP_ACCEPT="text/csv")
+    assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
+    assert client.get(url, {"format": "csv"})["Content-Type"].startswith("text/csv")
+
+
 def test_history_cache_off_builds_every_page(api_client, market, settings):  # type: ignore[no-untyped-def]
     from markets.models import Asset
 
