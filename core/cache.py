@@ -305,6 +305,11 @@ class GenerationalCache:
             return None
         return tiers.peek_l1(f"{name}:" + ":".join(map(str, parts)) + f":g{generation}")
 
+    def put(self, name: str, parts: tuple[Any, ...], value: Any, *, scope: str = "") -> None:
+        """Store ``value`` as ``name`` for ``parts`` in ``scope``'s current generation."""
+        key = f"{name}:" + ":".join(map(str, parts)) + f":g{self.generation(scope)}"
+        self.tiers().set(key, value, ttl=float(getattr(settings, self._ttl_setting)))
+
     def bump(self, scope: str = "") -> None:
         """Invalidate every entry of ``scope`` (call it on commit, after the write)."""
         tiers = self.tiers()

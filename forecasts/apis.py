@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.fastpath import anonymous_json_get, json_bytes, page_key
 from core.pagination import BoundedPageNumberPagination
 from core.permissions import IsAnalyst
 from core.tabular import (
@@ -284,6 +286,15 @@ class ForecastListApi(APIView):
     content_negotiation_class = TableNegotiation
     export_filename = "forecasts"
 
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """Hot path (WSGI): a rendered page in this process's tier answers before DRF."""
+        return _forecasts_l1_hit(request) or super().dispatch(request, *args, **kwargs)
+
+    @staticmethod
+    async def async_fast_path(request: HttpRequest, **kwargs: Any) -> HttpResponse | None:
+        """Hot path (ASGI): the same L1 hit without a sync view's thread hop."""
+        return _forecasts_l1_hit(request)
+
     @extend_schema(
         operation_id="forecasts_list",
         parameters=[ForecastQuerySerializer, FORMAT_PARAMETER],
@@ -323,7 +334,18 @@ class ForecastListApi(APIView):
             raise _unknown_ids(exc) from exc
         if wants_table(request):  # one row per coin x day (bounded: 20 coins x 30 days)
             return Response(forecast_rows(payload))
+        if anonymous_json_get(request._request):  # what the fast path may answer next time
+            body = JSONRenderer().render(payload)
+            response_cache.page_put(page_key(request._request), body)
+            return json_bytes(body, tier="miss")
         return Response(payload)
+
+
+def _forecasts_l1_hit(request: HttpRequest) -> HttpResponse | None:
+    if not anonymous_json_get(request):
+        return None
+    body = response_cache.page_l1(page_key(request))
+    return json_bytes(body, tier="l1") if body is not None else None
 
 
 class ForecastModelsApi(APIView):

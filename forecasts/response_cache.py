@@ -33,6 +33,16 @@ def cached(name: str, parts: tuple[Any, ...], build: Callable[[], T]) -> T:
     return _responses.cached(name, (ml_selectors.manifest_signature(), *parts), build)
 
 
+def page_l1(url_key: str) -> bytes | None:
+    """A rendered JSON page of this process's tier (its generation and manifest current)."""
+    return _responses.peek_l1("page", (ml_selectors.manifest_signature(), url_key))  # type: ignore[no-any-return]
+
+
+def page_put(url_key: str, body: bytes) -> None:
+    """Keep a rendered JSON page for :func:`page_l1` (built from a cached payload)."""
+    _responses.put("page", (ml_selectors.manifest_signature(), url_key), body)
+
+
 def bump_generation() -> None:
     """Invalidate every cached forecast response (called on commit after writes)."""
     _responses.bump()

@@ -30,6 +30,7 @@ saying "not enough history", never a silent naive forecast.
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -41,6 +42,7 @@ import structlog
 from celery import group, signature
 from django.conf import settings
 from django.db import OperationalError, close_old_connections, transaction
+from django.db.models import Avg
 from django.utils import timezone
 
 from core.locks import Lease, LockUnavailable, acquire, is_held
@@ -274,12 +276,35 @@ def _unique(assets: Iterable[Any]) -> list[Any]:
     return list({a.pk: a for a in assets}.values())
 
 
+#: how far back finished tasks say what a model type typically costs
+TYPICAL_SECONDS_DAYS = 90
+
+
+def typical_seconds(*, kind: str) -> dict[str, float]:
+    """Mean duration of each model type's finished tasks of this kind (last 90 days)."""
+    since = timezone.now() - timedelta(days=TYPICAL_SECONDS_DAYS)
+    rows = (
+        ForecastRunTask.objects.filter(
+            run__kind=kind, status=TaskStatus.DONE, seconds__isnull=False, finished_at__gte=since
+        )
+        .values("model")
+        .annotate(mean=Avg("seconds"))
+    )
+    return {row["model"]: float(row["mean"]) for row in rows}
+
+
 def _dispatch(run: ForecastRun, *, enqueue: bool) -> None:
-    ids = list(
+    """Send the queued tasks longest first (by what each model type took before; a type never
+    measured counts as the longest): the short ones then fill the workers' last gaps instead
+    of one long task running alone at the end while the other workers idle."""
+    queued = list(
         ForecastRunTask.objects.filter(run=run, status=TaskStatus.QUEUED)
         .order_by("id")
-        .values_list("id", flat=True)
+        .values_list("id", "model")
     )
+    typical = typical_seconds(kind=run.kind) if len(queued) > 1 else {}
+    queued.sort(key=lambda row: -typical.get(row[1], math.inf))  # stable: ids within a type
+    ids = [task_id for task_id, _ in queued]
     if not ids:
         _maybe_finish_run(run.pk)
         return

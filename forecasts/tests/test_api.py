@@ -137,6 +137,27 @@ def test_warm_request_makes_no_database_query(api_client, issued, django_assert_
         assert api_client.get(URL, {"ids": "bitcoin", "model": "naive"}).status_code == 200
 
 
+def test_a_warm_page_is_answered_before_drf_and_a_new_issue_replaces_it(
+    client, coins, artifacts, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    services.generate_forecasts(symbols="BTC", models="naive", days=2)
+    params = {"ids": "bitcoin", "model": "drift", "days": 2}
+    first = client.get(URL, params)
+    assert first.status_code == 200 and first["X-Cache"] == "miss"
+    assert first.json()["data"][0]["model"] == "naive"  # nothing issued for drift yet
+    with django_assert_num_queries(0):
+        hit = client.get(URL, params)
+    assert hit["X-Cache"] == "l1" and hit.content == first.content
+    # a bad token is still checked, a spreadsheet is still a spreadsheet
+    assert client.get(URL, params, HTTP_AUTHORIZATION="Bearer nope").status_code == 401
+    assert client.get(URL, {**params, "format": "csv"})["Content-Type"].startswith("text/csv")
+    # a new issue bumps the generation on commit: the next request builds again, and has it
+    with django_capture_on_commit_callbacks(execute=True):
+        services.generate_forecasts(symbols="BTC", models="drift", days=2)
+    fresh = client.get(URL, params)
+    assert fresh["X-Cache"] == "miss" and fresh.json()["data"][0]["requested_model"] == "drift"
+
+
 def test_cache_down_still_answers_from_the_database(api_client, issued, monkeypatch):
     from django.core.cache import cache
 

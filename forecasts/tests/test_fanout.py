@@ -128,6 +128,25 @@ def test_a_training_run_has_one_task_per_coin_and_model_sent_on_commit(
     assert doge.detail == "not enough history: 50 daily candles, forecasts need at least 90"
 
 
+def test_tasks_are_sent_longest_first_by_what_each_model_type_took_before(
+    coins, artifacts, sent, django_capture_on_commit_callbacks
+):
+    earlier = start_training(django_capture_on_commit_callbacks, symbols="BTC", models="drift,ets")
+    took = {"naive": 1.0, "drift": 20.0}  # ets: never measured (counts as the longest)
+    for task in earlier.tasks.all():
+        if task.model in took:
+            task.status, task.seconds = TaskStatus.DONE, took[task.model]
+            task.finished_at = timezone.now()
+            task.save()
+    sent.clear()
+    run = start_training(django_capture_on_commit_callbacks, symbols="BTC,ETH", models="drift,ets")
+    by_id = {t.pk: (t.asset_id, t.model) for t in run.tasks.all()}
+    order = [by_id[i] for i in sent[0][1]]
+    assert [m for _, m in order] == ["ets", "ets", "drift", "drift", "naive", "naive"]
+    assert [a for a, _ in order] == ["bitcoin", "ethereum"] * 3  # ids order within a type
+    assert fanout.typical_seconds(kind="train") == {"naive": 1.0, "drift": 20.0}
+
+
 def test_nothing_is_sent_when_the_transaction_rolls_back(coins, artifacts, sent):
     from django.db import transaction
 

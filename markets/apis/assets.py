@@ -3,7 +3,6 @@ movers."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.cache import TwoTierCache
+from core.fastpath import anonymous_json_get, json_bytes, page_key
 from core.pagination import BoundedCursorPagination
 from core.tabular import FORMAT_PARAMETER, TABLE_RENDERERS, TableNegotiation
 from markets import currency, selectors
@@ -93,11 +93,11 @@ class AssetListApi(generics.ListAPIView):
         is public and the same for everyone; ``MARKETS_LISTING_CACHE_SECONDS``, 0 = off)."""
         ttl = settings.MARKETS_LISTING_CACHE_SECONDS
         as_json = getattr(request.accepted_renderer, "format", "json") == "json"
-        key = _listing_key(request) if ttl > 0 and as_json else ""
+        key = page_key(request) if ttl > 0 and as_json else ""
         if key:
             read = _listing_cache().get(key)
             if read.hit and not read.stale:
-                return _json_bytes(read.value, tier=read.tier)
+                return json_bytes(read.value, tier=read.tier)
         rate = rate_of(request.query_params)  # ONE rate lookup per request, never per row
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
@@ -112,7 +112,7 @@ class AssetListApi(generics.ListAPIView):
         body = JSONRenderer().render(self.get_paginated_response(data).data)
         if key:
             _listing_cache().set(key, body, ttl=ttl, l1_ttl=ttl)
-        return _json_bytes(body, tier="miss")
+        return json_bytes(body, tier="miss")
 
 
 _listing_cache_instance: TwoTierCache | None = None
@@ -131,43 +131,19 @@ def reset_listing_cache() -> None:
     _listing_cache_instance = None
 
 
-def _anonymous_json_get(request: HttpRequest) -> bool:
-    """A GET that DRF would answer as JSON with no credentials to check: the only requests a
-    public cached page may answer from this process's memory before DRF runs (so a bad token
-    still gets its 401, and ``?format=``/``Accept`` still pick a spreadsheet)."""
-    if request.method != "GET" or "format" in request.GET:
-        return False
-    if request.META.get("HTTP_AUTHORIZATION"):
-        return False
-    accept = request.META.get("HTTP_ACCEPT", "")
-    return accept in ("", "*/*") or accept.startswith("application/json")
-
-
 def _listing_l1_hit(request: HttpRequest) -> HttpResponse | None:
-    if settings.MARKETS_LISTING_CACHE_SECONDS <= 0 or not _anonymous_json_get(request):
+    if settings.MARKETS_LISTING_CACHE_SECONDS <= 0 or not anonymous_json_get(request):
         return None
-    body = _listing_cache().peek_l1(_listing_key(request))
-    return _json_bytes(body, tier="l1") if body is not None else None
+    body = _listing_cache().peek_l1(page_key(request))
+    return json_bytes(body, tier="l1") if body is not None else None
 
 
 def _history_l1_hit(request: HttpRequest) -> HttpResponse | None:
     # Only USD pages are ever stored, each under its full URL: no need to parse ``vs`` here.
-    if settings.MARKETS_HISTORY_CACHE_SECONDS <= 0 or not _anonymous_json_get(request):
+    if settings.MARKETS_HISTORY_CACHE_SECONDS <= 0 or not anonymous_json_get(request):
         return None
-    body = HISTORY.peek_l1("page", (_listing_key(request),))
-    return _json_bytes(body, tier="l1") if body is not None else None
-
-
-def _listing_key(request: HttpRequest) -> str:
-    # Host and scheme are in the page links (next/previous), so they are part of the key.
-    raw = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def _json_bytes(body: bytes, *, tier: str) -> HttpResponse:
-    response = HttpResponse(body, content_type="application/json")
-    response["X-Cache"] = tier
-    return response
+    body = HISTORY.peek_l1("page", (page_key(request),))
+    return json_bytes(body, tier="l1") if body is not None else None
 
 
 class AssetDetailApi(APIView):
@@ -226,9 +202,9 @@ class AssetHistoryApi(generics.ListAPIView):
         as_json = getattr(request.accepted_renderer, "format", "json") == "json"
         if vs == currency.USD and as_json and settings.MARKETS_HISTORY_CACHE_SECONDS > 0:
             body, tier = HISTORY.cached_with_tier(
-                "page", (_listing_key(request),), lambda: self._page_json(vs)
+                "page", (page_key(request),), lambda: self._page_json(vs)
             )
-            return _json_bytes(body, tier=tier)
+            return json_bytes(body, tier=tier)
         return self._page(vs)
 
     def _page_json(self, vs: str) -> bytes:
