@@ -326,3 +326,40 @@ def test_the_project_serves_the_inline_handler_on_the_django_it_was_copied_from(
     # core.asgi copies Django 5.2's ASGIHandler.handle: re-check the copy on an upgrade.
     assert django.VERSION[:2] == (5, 2)
     assert isinstance(django_asgi_app, InlineSignalsASGIHandler)
+
+
+def _prime_public_pages(path: str) -> None:
+    """Hand-made bodies in L1 for the listing, history and forecast pages of ``path``."""
+    from core.fastpath import page_key
+    from forecasts import response_cache
+    from markets.apis.assets import _listing_cache
+    from markets.history_cache import HISTORY
+    from mlserving import selectors as ml_selectors
+
+    key = page_key(RequestFactory().get(path))
+    _listing_cache().set(key, BODY, ttl=60, l1_ttl=60)
+    HISTORY.tiers().put_l1("generation", 0, ttl=60)
+    HISTORY.tiers().set(f"page:{key}:g0", BODY, ttl=60, l1_ttl=60)
+    forecasts = response_cache._cache()
+    forecasts.put_l1("generation", 0, ttl=60)
+    sig = ml_selectors.manifest_signature()
+    forecasts.set(f"page:{sig}:{key}:g0", BODY, ttl=60, l1_ttl=60)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/cryptocurrencies/",
+        "/api/v1/cryptocurrencies/bitcoin/history?interval=1d",
+        "/api/v1/forecasts?ids=bitcoin&days=7",
+    ],
+)
+async def test_cached_public_pages_under_asgi_make_no_thread_hop_and_no_query(path, hops, settings):  # type: ignore[no-untyped-def]
+    settings.MARKETS_LISTING_CACHE_SECONDS = 2
+    _prime_public_pages(path)
+    handler = ASGIHandler()
+    hops["sync_to_async"] = hops["async_to_sync"] = 0
+    response = await handler.get_response_async(AsyncRequestFactory().get(path))
+    assert response.status_code == 200
+    assert response.content == BODY and response["X-Cache"] == "l1"
+    assert hops == {"sync_to_async": 0, "async_to_sync": 0}
