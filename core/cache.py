@@ -261,6 +261,10 @@ class GenerationalCache:
     def _counter(scope: str) -> str:
         return f"generation:{scope}" if scope else "generation"
 
+    @staticmethod
+    def _entry(name: str, parts: tuple[Any, ...], generation: Any) -> str:
+        return f"{name}:" + ":".join(map(str, parts)) + f":g{generation}"
+
     def generation(self, scope: str = "") -> int:
         """The counter's value: 0 if never bumped, -1 if the shared cache cannot say."""
         tiers = self.tiers()
@@ -288,7 +292,9 @@ class GenerationalCache:
     ) -> tuple[T, str]:
         """Like :meth:`cached`, and which tier answered: ``l1``, ``l2`` or ``miss`` (built)."""
         tiers = self.tiers()
-        key = f"{name}:" + ":".join(map(str, parts)) + f":g{self.generation(scope)}"
+        # the generation is read BEFORE building: a bump while building leaves the entry under
+        # the old generation, where nobody reads it again
+        key = self._entry(name, parts, self.generation(scope))
         read = tiers.get(key)
         if read.tier in ("l1", "l2"):
             return read.value, read.tier
@@ -303,12 +309,7 @@ class GenerationalCache:
         generation = tiers.peek_l1(self._counter(scope))
         if generation is None:
             return None
-        return tiers.peek_l1(f"{name}:" + ":".join(map(str, parts)) + f":g{generation}")
-
-    def put(self, name: str, parts: tuple[Any, ...], value: Any, *, scope: str = "") -> None:
-        """Store ``value`` as ``name`` for ``parts`` in ``scope``'s current generation."""
-        key = f"{name}:" + ":".join(map(str, parts)) + f":g{self.generation(scope)}"
-        self.tiers().set(key, value, ttl=float(getattr(settings, self._ttl_setting)))
+        return tiers.peek_l1(self._entry(name, parts, generation))
 
     def bump(self, scope: str = "") -> None:
         """Invalidate every entry of ``scope`` (call it on commit, after the write)."""

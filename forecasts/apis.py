@@ -329,15 +329,18 @@ class ForecastListApi(APIView):
         # keyed by vs: a converted payload is cached under its own currency
         parts = (",".join(ids or []), days, model, rate.vs)
         try:
+            if not wants_table(request) and anonymous_json_get(request._request):
+                # the rendered page, for the fast path to answer next time
+                body, tier = response_cache.page(
+                    page_key(request._request),
+                    lambda: JSONRenderer().render(response_cache.cached("list", parts, build)),
+                )
+                return json_bytes(body, tier=tier)
             payload = response_cache.cached("list", parts, build)
         except selectors.UnknownAssets as exc:
             raise _unknown_ids(exc) from exc
         if wants_table(request):  # one row per coin x day (bounded: 20 coins x 30 days)
             return Response(forecast_rows(payload))
-        if anonymous_json_get(request._request):  # what the fast path may answer next time
-            body = JSONRenderer().render(payload)
-            response_cache.page_put(page_key(request._request), body)
-            return json_bytes(body, tier="miss")
         return Response(payload)
 
 

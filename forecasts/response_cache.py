@@ -38,9 +38,12 @@ def page_l1(url_key: str) -> bytes | None:
     return _responses.peek_l1("page", (ml_selectors.manifest_signature(), url_key))  # type: ignore[no-any-return]
 
 
-def page_put(url_key: str, body: bytes) -> None:
-    """Keep a rendered JSON page for :func:`page_l1` (built from a cached payload)."""
-    _responses.put("page", (ml_selectors.manifest_signature(), url_key), body)
+def page(url_key: str, render: Callable[[], bytes]) -> tuple[bytes, str]:
+    """The rendered JSON page of ``url_key`` and the tier that answered (``miss``: rendered),
+    for :func:`page_l1` to answer next time. ``render`` may read :func:`cached` itself: the
+    page's generation is read first, so a page is never stored under a newer generation than
+    its payload."""
+    return _responses.cached_with_tier("page", (ml_selectors.manifest_signature(), url_key), render)
 
 
 def bump_generation() -> None:
