@@ -3,11 +3,14 @@
 One server process per server type serves both (see ``bench/_bare_app.py``): the project's
 ``/api/v1/prices?ids=bitcoin`` (cached, L1 hit) and ``/health/quick`` through the full
 stack, and ``/bare/*`` returning the same bytes from a Django handler with no middleware.
-Under gunicorn (1 gthread worker, 4 threads: the production REST server) and daphne (the
-embedded ``make run``). A closed-loop asyncio client (``bench/_loadgen.py``) alternates the
-endpoints in short phases over several rounds, so noise from other processes on this shared
-machine hits all of them alike; it is calibrated on a static server first and reports its own
-CPU use. Goal: full stack >= 0.5x the bare view on both servers.
+Under gunicorn with 1 sync worker (``gunicorn-sync``: the production REST server's worker
+class, a new connection per request as behind nginx), gunicorn with 1 gthread worker and 4
+threads on keep-alive connections (``gunicorn``: the stack's cost with no connection set-up
+around it) and daphne (the embedded ``make run``). A closed-loop asyncio client
+(``bench/_loadgen.py``) alternates the endpoints in short phases over several rounds, so noise
+from other processes on this shared machine hits all of them alike; it is calibrated on a
+static server first and reports its own CPU use. Goal: full stack >= 0.5x the bare view on
+every server.
 
 Run: ``.venv/bin/python bench/stack_overhead.py [--seconds 1.5 --rounds 3 --clients 8]
 [--servers daphne] [--bare-handler django|inline]``. The full stack under ASGI runs through
@@ -77,6 +80,11 @@ def prepare(env: dict[str, str]) -> None:
 
 
 def server_command(kind: str, port: int) -> list[str]:
+    if kind == "gunicorn-sync":
+        return [
+            str(BIN / "gunicorn"), "bench._bare_app:wsgi", "-b", f"127.0.0.1:{port}",
+            "-w", "1", "-k", "sync", "--log-level", "warning",
+        ]  # fmt: skip
     if kind == "gunicorn":
         return [
             str(BIN / "gunicorn"), "bench._bare_app:wsgi", "-b", f"127.0.0.1:{port}",
@@ -99,7 +107,7 @@ async def run_server(kind: str, env: dict[str, str], tmp: Path, args: argparse.N
     port = free_port()
     log = open(tmp / f"{kind}.log", "wb")  # noqa: SIM115  (closed below)
     proc = subprocess.Popen(server_command(kind, port), cwd=ROOT, env=env, stdout=log, stderr=log)
-    mode = "sync" if kind == "gunicorn" else "async"
+    mode = "sync" if kind.startswith("gunicorn") else "async"
     try:
         await wait_ready(port, "/health/quick", proc=proc)
         paths: dict[str, str] = {}
@@ -178,7 +186,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=1.5, help="per endpoint per round")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--clients", type=int, default=8, help="concurrent keep-alive connections")
-    ap.add_argument("--servers", default="gunicorn,daphne", help="also: uvicorn")
+    ap.add_argument("--servers", default="gunicorn-sync,gunicorn,daphne", help="also: uvicorn")
     ap.add_argument(
         "--bare-handler",
         choices=("django", "inline"),

@@ -46,9 +46,10 @@ def _stop(proc: subprocess.Popen) -> None:
 @pytest.mark.smoke
 def test_gunicorn_boots_config_wsgi_with_the_deploy_config(tmp_path: Path) -> None:
     env = server_env(tmp_path, keep_redis=False)
+    env.pop("GUNICORN_THREADS", None)
     migrated_database(tmp_path / "db.sqlite3", env)
     port = free_port()
-    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1", GUNICORN_THREADS="2")
+    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1")
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -61,7 +62,11 @@ def test_gunicorn_boots_config_wsgi_with_the_deploy_config(tmp_path: Path) -> No
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_live(proc, url, log)
-            assert httpx.get(f"{url}/health/quick", timeout=5).status_code == 200
+            response = httpx.get(f"{url}/health/quick", timeout=5)
+            assert response.status_code == 200
+            # The deploy default is the sync worker (one request per connection, behind
+            # nginx): it closes every connection after its response.
+            assert response.headers.get("connection") == "close"
         finally:
             _stop(proc)
 
