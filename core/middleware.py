@@ -54,6 +54,7 @@ from django_prometheus.middleware import PrometheusBeforeMiddleware as _Promethe
 from servestatic.middleware import ServeStaticMiddleware
 
 from .errors import envelope
+from .logging import emit
 from .parsers import CONTROL_CHARACTERS
 from .views import wants_json
 
@@ -149,7 +150,46 @@ class PrometheusBeforeMiddleware(InlineAsyncMixin, _PrometheusBefore):
 
 
 class PrometheusAfterMiddleware(InlineAsyncMixin, _PrometheusAfter):
-    """Counters and histograms by view and status: no I/O."""
+    """Per view and method: responses by status and the latency histogram (errors and
+    exceptions as django-prometheus records them). No I/O.
+
+    django-prometheus also counts every request by method, by transport, by view again, by
+    status again (without the view), by charset, and observes request and response body
+    sizes: ten metric updates per request, 110 us of the request's CPU in multiprocess mode
+    (gunicorn), for series that nobody reads and the two kept ones sum to. The labelled
+    children are looked up once per label set."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        super().__init__(get_response)
+        self._responses: dict[tuple[str, str, str], Any] = {}
+        self._latency: dict[tuple[str, str], Any] = {}
+
+    def process_request(self, request: HttpRequest) -> None:
+        request.prometheus_after_middleware_event = time.perf_counter()  # type: ignore[attr-defined]
+
+    def process_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> Any:
+        method, view = self._method(request), self._get_view_name(request)
+        key = (str(response.status_code), view, method)
+        counter = self._responses.get(key)
+        if counter is None:
+            counter = self._responses[key] = self.metrics.responses_by_status_view_method.labels(
+                status=key[0], view=view, method=method
+            )
+        counter.inc()
+        started = getattr(request, "prometheus_after_middleware_event", None)
+        if started is None:
+            self.metrics.requests_unknown_latency.inc()
+            return response
+        histogram = self._latency.get((view, method))
+        if histogram is None:
+            histogram = self._latency[(view, method)] = (
+                self.metrics.requests_latency_by_view_method.labels(view=view, method=method)
+            )
+        histogram.observe(time.perf_counter() - started)
+        return response
 
 
 class SecurityMiddleware(InlineAsyncMixin, _SecurityMiddleware):
@@ -309,7 +349,9 @@ def _log(request: HttpRequest, response: HttpResponseBase, started: float) -> No
             return
     else:
         elapsed_ms = (time.perf_counter() - started) * 1000
-    (logger.warning if status >= 500 else logger.info)(
+    emit(
+        _stdlib_logger,
+        logging.WARNING if status >= 500 else logging.INFO,
         "request",
         method=request.method,
         path=path,

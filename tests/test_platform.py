@@ -116,6 +116,39 @@ def test_metrics_expose_request_latency_by_view(client):
 
 
 @pytest.mark.django_db
+def test_metrics_count_responses_by_status_view_and_method(client):
+    from prometheus_client import REGISTRY
+
+    def count(status: str) -> float:
+        labels = {"status": status, "view": "health-quick", "method": "GET"}
+        return (
+            REGISTRY.get_sample_value(
+                "django_http_responses_total_by_status_view_method_total", labels
+            )
+            or 0.0
+        )
+
+    def latency_count() -> float:
+        labels = {"view": "health-quick", "method": "GET"}
+        return (
+            REGISTRY.get_sample_value(
+                "django_http_requests_latency_seconds_by_view_method_count", labels
+            )
+            or 0.0
+        )
+
+    before, observed = count("200"), latency_count()
+    client.get("/health/quick")
+    client.get("/health/quick")
+    assert count("200") == before + 2
+    assert latency_count() == observed + 2
+    # The series django-prometheus records and nobody reads are no longer updated per request.
+    assert REGISTRY.get_sample_value(
+        "django_http_responses_total_by_charset_total", {"charset": "utf-8"}
+    ) in (None, 0.0)
+
+
+@pytest.mark.django_db
 def test_openapi_schema_generates_without_warnings(tmp_path):
     out = tmp_path / "schema.yml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))

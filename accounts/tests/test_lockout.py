@@ -262,3 +262,28 @@ def test_password_change_guesses_count_towards_the_lockout(api_client, pair, use
     )
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+
+
+def test_a_token_signin_creates_no_session_and_sets_no_cookie(signin, user):
+    """Stock axes created a session (a row and a sessionid cookie) on every API sign-in only
+    to hash its key into the access log."""
+    from axes.models import AccessLog
+    from django.contrib.sessions.models import Session
+
+    response = signin(user.email)
+    assert response.status_code == 200 and "access" in response.json()
+    assert "sessionid" not in response.cookies
+    assert not Session.objects.exists()
+    (log,) = AccessLog.objects.filter(username=user.email)
+    assert log.session_hash == "" and log.ip_address == "127.0.0.1"
+
+
+def test_a_session_signin_logs_its_session_hash(user, client):
+    import hashlib
+
+    from axes.models import AccessLog
+
+    response = client.post("/signin", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    (log,) = AccessLog.objects.filter(username=user.email)
+    assert log.session_hash == hashlib.sha256(client.session.session_key.encode()).hexdigest()
