@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from axes.attempts import get_cool_off_threshold
+from axes.conf import settings as axes_settings
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_credentials
 from axes.models import AccessAttempt, AccessLog
@@ -142,7 +143,7 @@ class AccountAxesHandler(AxesDatabaseHandler):
         sign-in). A session sign-in (``django.contrib.auth.login``) has its key by now."""
         credentials = get_credentials(user.get_username())
         self.clean_expired_user_attempts(request, credentials)
-        if not settings.AXES_DISABLE_ACCESS_LOG:
+        if not axes_settings.AXES_DISABLE_ACCESS_LOG:
             session = getattr(request, "session", None)
             key = session.session_key if session is not None else None
             AccessLog.objects.create(
@@ -154,7 +155,7 @@ class AccountAxesHandler(AxesDatabaseHandler):
                 attempt_time=request.axes_attempt_time,  # type: ignore[attr-defined]
                 session_hash=hashlib.sha256(key.encode()).hexdigest() if key else "",
             )
-        if settings.AXES_RESET_ON_SUCCESS:
+        if axes_settings.AXES_RESET_ON_SUCCESS:
             self.reset_user_attempts(request, credentials)
 
     def reset_user_attempts(self, request: HttpRequest, credentials: dict | None = None) -> int:
