@@ -8,6 +8,9 @@ forecasts and sign-in, plus one SSE subscriber per 10 clients on
 Prints requests/s, errors and p50/p95/p99 per endpoint. Goals: 0 errors; p99 < 250 ms for
 cached reads, < 500 ms for the listing. Without DATABASE_URL/REDIS_URL it says so and skips.
 
+gunicorn's sync workers (the deploy default) close every connection after its response, so
+each client connects once per request, as nginx does upstream (no upstream keep-alive).
+
 Each client has its own address, as behind compose's proxy: ``NUM_PROXIES=1`` (as compose
 sets it) and an ``X-Forwarded-For`` per client. The throttles stay on, with rates raised so
 nobody is refused (a client here sends ~15 requests/s, more than ``THROTTLE_ANON`` allows a
