@@ -106,6 +106,26 @@ def test_incoming_request_id_is_echoed_back(client):
     assert response["X-Request-ID"] == "abc123def456"
 
 
+@pytest.mark.parametrize(
+    "given", ["x" * 65, "a b", "id\u00e9", "</script>", "line\\nbreak", ""], ids=repr
+)
+def test_a_request_id_that_could_garble_a_log_line_is_replaced(client, given):
+    response = client.get("/health", HTTP_X_REQUEST_ID=given)
+    returned = response["X-Request-ID"]
+    assert returned != given and len(returned) == 32 and returned.isalnum()
+    assert response["Access-Control-Expose-Headers"] == "X-Request-ID"
+
+
+def test_the_request_id_reaches_the_error_body(client):
+    response = client.get("/api/v1/no-such-endpoint", HTTP_X_REQUEST_ID="trace-7.a_b")
+    assert response["X-Request-ID"] == "trace-7.a_b" == response.json()["request_id"]
+
+
+async def test_the_request_id_under_asgi(async_client):
+    response = await async_client.get("/health/quick", headers={"X-Request-ID": "async-1"})
+    assert response["X-Request-ID"] == "async-1"
+
+
 def test_every_response_gets_a_fresh_request_id(client):
     first = client.get("/health")["X-Request-ID"]
     second = client.get("/health")["X-Request-ID"]

@@ -80,7 +80,8 @@ INSTALLED_APPS = [
 # lean requests (health, metrics, API calls without a session cookie). See core/middleware.py.
 MIDDLEWARE = [
     "core.middleware.PrometheusBeforeMiddleware",
-    "django_guid.middleware.guid_middleware",
+    # django-guid's request id, its settings read once (core.middleware.request_id_middleware).
+    "core.middleware.request_id_middleware",
     "core.middleware.request_logging_middleware",
     # 400 for control characters in path/query/form fields, chunked bodies, bad multipart.
     "core.middleware.hostile_input_middleware",
