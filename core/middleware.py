@@ -157,14 +157,21 @@ class PrometheusAfterMiddleware(InlineAsyncMixin, _PrometheusAfter):
 
     django-prometheus also counts every request by method, by transport, by view again, by
     status again (without the view), by charset, and observes request and response body
-    sizes: ten metric updates per request, 110 us of the request's CPU in multiprocess mode
+    sizes: ten metric updates per request, ~100 us of the request's CPU in multiprocess mode
     (gunicorn), for series that nobody reads and the two kept ones sum to. The labelled
     children are looked up once per label set."""
 
     def __init__(self, get_response: GetResponse) -> None:
         super().__init__(get_response)
-        self._responses: dict[tuple[str, str, str], Any] = {}
-        self._latency: dict[tuple[str, str], Any] = {}
+        self._children: dict[tuple[Any, ...], Any] = {}
+
+    def _child(self, metric: Any, **labels: str) -> Any:
+        """The metric's labelled child, looked up in prometheus_client once per label set."""
+        key = (id(metric), *labels.values())
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(**labels)
+        return child
 
     def process_request(self, request: HttpRequest) -> None:
         request.prometheus_after_middleware_event = time.perf_counter()  # type: ignore[attr-defined]
@@ -174,23 +181,18 @@ class PrometheusAfterMiddleware(InlineAsyncMixin, _PrometheusAfter):
 
     def process_response(self, request: HttpRequest, response: HttpResponseBase) -> Any:
         method, view = self._method(request), self._get_view_name(request)
-        key = (str(response.status_code), view, method)
-        counter = self._responses.get(key)
-        if counter is None:
-            counter = self._responses[key] = self.metrics.responses_by_status_view_method.labels(
-                status=key[0], view=view, method=method
-            )
-        counter.inc()
+        status = str(response.status_code)
+        metrics = self.metrics
+        self._child(
+            metrics.responses_by_status_view_method, status=status, view=view, method=method
+        ).inc()
         started = getattr(request, "prometheus_after_middleware_event", None)
         if started is None:
-            self.metrics.requests_unknown_latency.inc()
-            return response
-        histogram = self._latency.get((view, method))
-        if histogram is None:
-            histogram = self._latency[(view, method)] = (
-                self.metrics.requests_latency_by_view_method.labels(view=view, method=method)
+            metrics.requests_unknown_latency.inc()
+        else:
+            self._child(metrics.requests_latency_by_view_method, view=view, method=method).observe(
+                time.perf_counter() - started
             )
-        histogram.observe(time.perf_counter() - started)
         return response
 
 
